@@ -1,0 +1,18 @@
+// Package sync is the Firestore side of the watcher: cleanup of a deleted
+// project's assets (delete or archive, recursive) and propagation of copied
+// project fields. Importers alias it as fssync.
+package sync
+
+// CollectionReport counts what one event did in one configured collection.
+type CollectionReport struct {
+	Collection string
+	Matched    int // documents of the project found
+	Deleted    int // documents deleted (subcollection documents included)
+	Archived   int // documents marked archived
+	Updated    int // documents whose copied fields were rewritten
+}
+
+// Report is what applying one event did, per collection.
+type Report struct {
+	Collections []CollectionReport
+}

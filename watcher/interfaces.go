@@ -1,0 +1,42 @@
+package watcher
+
+import (
+	"context"
+	"time"
+
+	fssync "github.com/projectwatcher/watcher/sync"
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// Applier applies derived events to Firestore (implemented by fssync.Applier).
+type Applier interface {
+	DeleteProject(ctx context.Context, projectID string) (fssync.Report, error)
+	// UpdateProject rewrites copies: set and unset are keyed by source path.
+	UpdateProject(ctx context.Context, projectID string, set map[string]any, unset []string) (fssync.Report, error)
+}
+
+// Checkpoint is a stored stream position.
+type Checkpoint struct {
+	Token       bson.Raw
+	ClusterTime bson.Timestamp
+	SavedAt     time.Time
+}
+
+// TokenStore persists the resume token (implemented in package resume).
+type TokenStore interface {
+	// Load returns the stored checkpoint; ok is false when there is none.
+	Load(ctx context.Context) (cp Checkpoint, ok bool, err error)
+	Save(ctx context.Context, cp Checkpoint) error
+}
+
+// Observer receives what metrics and health need to know. All methods must
+// be cheap and safe for concurrent use.
+type Observer interface {
+	Heartbeat()                 // the main loop is alive (called every iteration)
+	StreamOpen(open bool)       // the change stream opened or closed
+	ChangeReceived(op string)   // a raw change event arrived
+	CheckpointSaved(at time.Time)
+	// EventApplied is called once per derived event, after its Firestore
+	// writes (err != nil when they failed).
+	EventApplied(kind Kind, projectID string, took time.Duration, clusterTime time.Time, report fssync.Report, err error)
+}
