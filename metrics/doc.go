@@ -1,0 +1,26 @@
+// Package metrics exposes the watcher's Prometheus metrics. Metrics
+// implements watcher.Observer; its collectors are registered on the
+// registry passed to New (never on the global default registry).
+//
+// Exposed series (all prefixed watcher_):
+//
+//	watcher_changes_received_total{operation_type}          counter
+//	watcher_events_applied_total{type,outcome}              counter (outcome: ok|error)
+//	watcher_firestore_documents_total{collection,action}    counter (action: deleted|archived|updated)
+//	watcher_apply_duration_seconds{type}                    histogram
+//	watcher_stream_up                                       gauge 0|1
+//	watcher_lag_seconds                                     gauge, computed at scrape time
+//	watcher_checkpoint_age_seconds                          gauge, computed at scrape time
+//	watcher_last_heartbeat_timestamp_seconds                gauge (unix seconds)
+//
+// watcher_lag_seconds is now minus the cluster time of the newest
+// successfully applied event; watcher_checkpoint_age_seconds is now minus
+// the time of the newest checkpoint save. Both are -1 until their first
+// observation (-1 rather than NaN: NaN poisons sums and max() over
+// replicas, and a negative value is impossible otherwise). Note that the lag
+// keeps growing while no project changes: alert on it together with
+// watcher_changes_received_total, or on the checkpoint age.
+//
+// Go runtime and process collectors are the caller's to register;
+// RegisterRuntime does it in one call.
+package metrics

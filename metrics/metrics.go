@@ -1,0 +1,154 @@
+package metrics
+
+import (
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/projectwatcher/watcher/watcher"
+)
+
+const namespace = "watcher"
+
+// Outcome label values of watcher_events_applied_total.
+const (
+	OutcomeOK    = "ok"
+	OutcomeError = "error"
+)
+
+// Action label values of watcher_firestore_documents_total.
+const (
+	ActionDeleted  = "deleted"
+	ActionArchived = "archived"
+	ActionUpdated  = "updated"
+)
+
+// notYet is the value of a scrape-time age before its first observation.
+const notYet = -1
+
+// Metrics holds the watcher's collectors. It implements watcher.Observer;
+// every method is cheap and safe for concurrent use.
+type Metrics struct {
+	now func() time.Time
+
+	changes       *prometheus.CounterVec
+	events        *prometheus.CounterVec
+	documents     *prometheus.CounterVec
+	applyDuration *prometheus.HistogramVec
+	streamUp      prometheus.Gauge
+
+	// Unix nanoseconds; 0 means "never observed".
+	newestApplied atomic.Int64
+	lastSave      atomic.Int64
+	lastBeat      atomic.Int64
+}
+
+var _ watcher.Observer = (*Metrics)(nil)
+
+// Option configures New.
+type Option func(*Metrics)
+
+// WithClock replaces time.Now (tests).
+func WithClock(now func() time.Time) Option {
+	return func(m *Metrics) { m.now = now }
+}
+
+// New creates the collectors and registers them on reg. It fails when reg is
+// nil or a collector is already registered there.
+func New(reg prometheus.Registerer, opts ...Option) (*Metrics, error) {
+	if reg == nil {
+		return nil, errors.New("metrics: nil registerer")
+	}
+	m := &Metrics{now: time.Now}
+	for _, o := range opts {
+		o(m)
+	}
+	m.changes = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace,
+		Name:      "changes_received_total",
+		Help:      "Raw change events received from the change stream, by operationType.",
+	}, []string{"operation_type"})
+	m.events = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace,
+		Name:      "events_applied_total",
+		Help:      "Derived events applied to Firestore, by event type and outcome (ok|error).",
+	}, []string{"type", "outcome"})
+	m.documents = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace,
+		Name:      "firestore_documents_total",
+		Help:      "Firestore asset documents changed, by collection and action (deleted|archived|updated).",
+	}, []string{"collection", "action"})
+	m.applyDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: namespace,
+		Name:      "apply_duration_seconds",
+		Help:      "Time to apply one derived event to Firestore, by event type.",
+		Buckets:   []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120},
+	}, []string{"type"})
+	m.streamUp = prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace: namespace,
+		Name:      "stream_up",
+		Help:      "1 while the change stream is open, 0 otherwise.",
+	})
+	lag := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: namespace,
+		Name:      "lag_seconds",
+		Help:      "Now minus the cluster time of the newest successfully applied event; -1 before the first one.",
+	}, func() float64 { return m.age(&m.newestApplied) })
+	checkpointAge := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: namespace,
+		Name:      "checkpoint_age_seconds",
+		Help:      "Seconds since the last checkpoint save; -1 before the first save.",
+	}, func() float64 { return m.age(&m.lastSave) })
+	lastBeat := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: namespace,
+		Name:      "last_heartbeat_timestamp_seconds",
+		Help:      "Unix time of the main loop's last heartbeat; 0 before the first one.",
+	}, func() float64 { return float64(m.lastBeat.Load()) / float64(time.Second) })
+
+	for _, c := range []prometheus.Collector{
+		m.changes, m.events, m.documents, m.applyDuration, m.streamUp,
+		lag, checkpointAge, lastBeat,
+	} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("metrics: register collector: %w", err)
+		}
+	}
+	m.initSeries()
+	return m, nil
+}
+
+// initSeries creates the known label combinations at zero, so that rates
+// and alerts see them before the first increment.
+func (m *Metrics) initSeries() {
+	for _, op := range []string{"insert", "update", "replace", "delete"} {
+		m.changes.WithLabelValues(op)
+	}
+	for _, k := range []watcher.Kind{watcher.ProjectDeleted, watcher.ProjectUpdated} {
+		m.events.WithLabelValues(k.String(), OutcomeOK)
+		m.events.WithLabelValues(k.String(), OutcomeError)
+		m.applyDuration.WithLabelValues(k.String())
+	}
+}
+
+// age returns the seconds between now and the stored time, or notYet.
+func (m *Metrics) age(at *atomic.Int64) float64 {
+	ns := at.Load()
+	if ns == 0 {
+		return notYet
+	}
+	return m.now().Sub(time.Unix(0, ns)).Seconds()
+}
+
+// storeMax keeps the newest of the stored time and t.
+func storeMax(at *atomic.Int64, t time.Time) {
+	ns := t.UnixNano()
+	for {
+		old := at.Load()
+		if ns <= old || at.CompareAndSwap(old, ns) {
+			return
+		}
+	}
+}
