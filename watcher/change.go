@@ -20,6 +20,26 @@ type Change struct {
 	RemovedFields      []string
 	DisambiguatedPaths bson.Raw
 	FullDocument       bson.Raw // replace events only
+	// TruncatedArrays is updateDescription.truncatedArrays: an array of
+	// {field, newSize} (update events only; nil when absent).
+	TruncatedArrays bson.Raw
+	// Namespace is ns (db and coll); To is the target of a rename.
+	Namespace Namespace
+	To        Namespace
+}
+
+// Namespace is a database and collection name pair (ns, to).
+type Namespace struct {
+	DB   string
+	Coll string
+}
+
+// String renders the namespace as "db.coll" (just "db" when coll is empty).
+func (n Namespace) String() string {
+	if n.Coll == "" {
+		return n.DB
+	}
+	return n.DB + "." + n.Coll
 }
 
 // Kind is the kind of a derived event.
@@ -46,8 +66,15 @@ func (k Kind) String() string {
 type Event struct {
 	Kind      Kind
 	ProjectID string
+	// DocumentID is the project's raw _id (documentKey._id), kept so that a
+	// lookup by _id uses the original BSON type (ObjectID or string).
+	DocumentID bson.RawValue
+	// Op is the operationType the event was derived from (for logs).
+	Op string
 	// Set maps a configured source field path (as written in sync.fields) to
-	// its new value; Unset lists source paths that were removed.
+	// its new value; Unset lists source paths that were removed. Values are
+	// plain Go values (see PlainValue): nil, bool, int32, int64, float64,
+	// string, []byte, time.Time, map[string]any, []any.
 	Set   map[string]any
 	Unset []string
 	// Lookup lists source paths whose new value must be read from MongoDB by

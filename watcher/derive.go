@@ -1,0 +1,516 @@
+package watcher
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// Derive turns one raw change into the event the Firestore side applies
+// (DESIGN.md, "Event derivation rules"). fields are the configured source
+// paths (sync.fields[].source), dotted paths into the project document.
+// ok is false when the change needs no work (an insert, an update that
+// touches no copied field). Derive does no I/O.
+//
+// Errors: ErrInvalidID and ErrMalformedChange (wrapped) concern this event
+// only; a *FatalError (drop, rename, dropDatabase, invalidate) or
+// ErrUnknownOperation means the stream must stop.
+func Derive(ch Change, fields []string) (Event, bool, error) {
+	switch ch.Op {
+	case "delete":
+		return deriveDelete(ch)
+	case "update":
+		return deriveUpdate(ch, fields)
+	case "replace":
+		return deriveReplace(ch, fields)
+	case "insert":
+		return Event{}, false, nil
+	case "drop", "rename", "dropDatabase", "invalidate":
+		return Event{}, false, &FatalError{
+			Op:          ch.Op,
+			Namespace:   ch.Namespace,
+			To:          ch.To,
+			Token:       ch.Token,
+			ClusterTime: ch.ClusterTime,
+		}
+	}
+	return Event{}, false, fmt.Errorf("%w: %q", ErrUnknownOperation, ch.Op)
+}
+
+func newEvent(ch Change, kind Kind, id string, raw bson.RawValue) Event {
+	return Event{
+		Kind:        kind,
+		ProjectID:   id,
+		DocumentID:  raw,
+		Op:          ch.Op,
+		Token:       ch.Token,
+		ClusterTime: ch.ClusterTime,
+		WallTime:    ch.WallTime,
+	}
+}
+
+func deriveDelete(ch Change) (Event, bool, error) {
+	id, raw, err := projectID(ch.DocumentKey)
+	if err != nil {
+		return Event{}, false, fmt.Errorf("derive delete: %w", err)
+	}
+	return newEvent(ch, ProjectDeleted, id, raw), true, nil
+}
+
+// projectID reads documentKey._id: an ObjectID becomes its lowercase hex, a
+// non-empty string is used as is; anything else is ErrInvalidID.
+func projectID(key bson.Raw) (string, bson.RawValue, error) {
+	if len(key) == 0 {
+		return "", bson.RawValue{}, fmt.Errorf("%w: no documentKey", ErrInvalidID)
+	}
+	if err := key.Validate(); err != nil {
+		return "", bson.RawValue{}, fmt.Errorf("%w: documentKey: %w", ErrInvalidID, err)
+	}
+	v, err := key.LookupErr("_id")
+	if err != nil {
+		return "", bson.RawValue{}, fmt.Errorf("%w: documentKey has no _id", ErrInvalidID)
+	}
+	switch v.Type {
+	case bson.TypeObjectID:
+		oid, ok := v.ObjectIDOK()
+		if !ok {
+			return "", bson.RawValue{}, fmt.Errorf("%w: bad ObjectID", ErrInvalidID)
+		}
+		return oid.Hex(), v, nil
+	case bson.TypeString:
+		s, ok := v.StringValueOK()
+		if !ok {
+			return "", bson.RawValue{}, fmt.Errorf("%w: bad string", ErrInvalidID)
+		}
+		if s == "" {
+			return "", bson.RawValue{}, fmt.Errorf("%w: empty string _id", ErrInvalidID)
+		}
+		return s, v, nil
+	}
+	return "", bson.RawValue{}, fmt.Errorf("%w: _id of BSON type %s (want ObjectID or string)", ErrInvalidID, v.Type)
+}
+
+func deriveReplace(ch Change, fields []string) (Event, bool, error) {
+	if len(ch.FullDocument) == 0 {
+		return Event{}, false, fmt.Errorf("derive replace: %w: no fullDocument", ErrMalformedChange)
+	}
+	if err := ch.FullDocument.Validate(); err != nil {
+		return Event{}, false, fmt.Errorf("derive replace: %w: fullDocument: %w", ErrMalformedChange, err)
+	}
+	if len(fields) == 0 {
+		return Event{}, false, nil
+	}
+	id, raw, err := projectID(ch.DocumentKey)
+	if err != nil {
+		return Event{}, false, fmt.Errorf("derive replace: %w", err)
+	}
+	ev := newEvent(ch, ProjectUpdated, id, raw)
+	doc := bson.RawValue{Type: bson.TypeEmbeddedDocument, Value: ch.FullDocument}
+	for _, f := range fields {
+		v, found := descend(doc, f)
+		if !found {
+			ev.Unset = appendOnce(ev.Unset, f)
+			continue
+		}
+		pv, err := PlainValue(v)
+		if err != nil {
+			return Event{}, false, fmt.Errorf("derive replace: field %q: %w", f, err)
+		}
+		if ev.Set == nil {
+			ev.Set = make(map[string]any, len(fields))
+		}
+		ev.Set[f] = pv
+	}
+	return ev, true, nil
+}
+
+// fieldState is what an update did to one configured source path. Larger
+// values win: a lookup (authoritative read) beats a value from the event.
+type fieldState uint8
+
+const (
+	untouched fieldState = iota
+	unset
+	set
+	lookup
+)
+
+type fieldResult struct {
+	state fieldState
+	value bson.RawValue // set only
+}
+
+// relation is how a changed path relates to a configured source path.
+type relation uint8
+
+const (
+	unrelated  relation = iota
+	same                // the changed path is the source path
+	ancestor            // the changed path contains the source path
+	descendant          // the changed path is inside the source path
+)
+
+func deriveUpdate(ch Change, fields []string) (Event, bool, error) {
+	if len(fields) == 0 {
+		return Event{}, false, nil
+	}
+	for _, part := range [...]struct {
+		name string
+		raw  bson.Raw
+	}{
+		{"updatedFields", ch.UpdatedFields},
+		{"disambiguatedPaths", ch.DisambiguatedPaths},
+		{"truncatedArrays", ch.TruncatedArrays},
+	} {
+		if len(part.raw) == 0 {
+			continue
+		}
+		if err := part.raw.Validate(); err != nil {
+			return Event{}, false, fmt.Errorf("derive update: %w: %s: %w", ErrMalformedChange, part.name, err)
+		}
+	}
+	paths, err := parseDisambiguated(ch.DisambiguatedPaths)
+	if err != nil {
+		return Event{}, false, fmt.Errorf("derive update: %w", err)
+	}
+	results := make([]fieldResult, len(fields))
+	touched := false
+	mark := func(i int, st fieldState, v bson.RawValue) {
+		if st > results[i].state {
+			results[i] = fieldResult{state: st, value: v}
+		}
+		touched = true
+	}
+
+	if len(ch.UpdatedFields) > 0 {
+		elems, err := ch.UpdatedFields.Elements()
+		if err != nil {
+			return Event{}, false, fmt.Errorf("derive update: %w: updatedFields: %w", ErrMalformedChange, err)
+		}
+		for _, el := range elems {
+			key := el.Key()
+			comps := paths[key]
+			for i, f := range fields {
+				switch rel, rest := relate(key, comps, f); rel {
+				case same:
+					mark(i, set, el.Value())
+				case ancestor:
+					if v, ok := descend(el.Value(), rest); ok {
+						mark(i, set, v)
+					} else {
+						mark(i, unset, bson.RawValue{})
+					}
+				case descendant:
+					mark(i, lookup, bson.RawValue{})
+				}
+			}
+		}
+	}
+	for _, key := range ch.RemovedFields {
+		comps := paths[key]
+		for i, f := range fields {
+			switch rel, _ := relate(key, comps, f); rel {
+			case same, ancestor:
+				mark(i, unset, bson.RawValue{})
+			case descendant:
+				mark(i, lookup, bson.RawValue{})
+			}
+		}
+	}
+	if len(ch.TruncatedArrays) > 0 {
+		truncated, err := truncatedFields(ch.TruncatedArrays)
+		if err != nil {
+			return Event{}, false, fmt.Errorf("derive update: %w", err)
+		}
+		// An array shrank: whatever the relation, the event does not carry the
+		// new value of the source path, so read it.
+		for _, key := range truncated {
+			comps := paths[key]
+			for i, f := range fields {
+				if rel, _ := relate(key, comps, f); rel != unrelated {
+					mark(i, lookup, bson.RawValue{})
+				}
+			}
+		}
+	}
+	if !touched {
+		return Event{}, false, nil
+	}
+
+	id, raw, err := projectID(ch.DocumentKey)
+	if err != nil {
+		return Event{}, false, fmt.Errorf("derive update: %w", err)
+	}
+	ev := newEvent(ch, ProjectUpdated, id, raw)
+	for i, f := range fields {
+		r := results[i]
+		switch r.state {
+		case set:
+			pv, err := PlainValue(r.value)
+			if err != nil {
+				return Event{}, false, fmt.Errorf("derive update: field %q: %w", f, err)
+			}
+			if ev.Set == nil {
+				ev.Set = make(map[string]any, len(fields))
+			}
+			ev.Set[f] = pv
+		case unset:
+			ev.Unset = appendOnce(ev.Unset, f)
+		case lookup:
+			ev.Lookup = appendOnce(ev.Lookup, f)
+		}
+	}
+	return ev, true, nil
+}
+
+// relate compares a changed path with a configured source path (dotted).
+// comps, when non-nil, are the real components of key (from
+// disambiguatedPaths: key is then not to be split at its dots). rest is the
+// part of src below key when key is an ancestor.
+func relate(key string, comps []string, src string) (relation, string) {
+	if comps == nil {
+		switch {
+		case key == src:
+			return same, ""
+		case len(src) > len(key) && src[len(key)] == '.' && strings.HasPrefix(src, key):
+			return ancestor, src[len(key)+1:]
+		case len(key) > len(src) && key[len(src)] == '.' && strings.HasPrefix(key, src):
+			return descendant, ""
+		}
+		return unrelated, ""
+	}
+	rest := src
+	for i, c := range comps {
+		head, tail, more := strings.Cut(rest, ".")
+		if c != head {
+			return unrelated, ""
+		}
+		last := i == len(comps)-1
+		switch {
+		case last && !more:
+			return same, ""
+		case last:
+			return ancestor, tail
+		case !more:
+			return descendant, ""
+		}
+		rest = tail
+	}
+	return unrelated, "" // comps is empty: matches nothing
+}
+
+// descend reads the value at a dotted path below v: through embedded
+// documents by field name and through arrays by numeric index only (a
+// field name applied to an array is treated as absent: there is no single
+// value to copy).
+func descend(v bson.RawValue, path string) (bson.RawValue, bool) {
+	rest := path
+	for {
+		head, tail, more := strings.Cut(rest, ".")
+		switch v.Type {
+		case bson.TypeEmbeddedDocument:
+			doc, ok := v.DocumentOK()
+			if !ok {
+				return bson.RawValue{}, false
+			}
+			next, err := doc.LookupErr(head)
+			if err != nil {
+				return bson.RawValue{}, false
+			}
+			v = next
+		case bson.TypeArray:
+			arr, ok := v.ArrayOK()
+			if !ok {
+				return bson.RawValue{}, false
+			}
+			n, err := strconv.ParseUint(head, 10, 31)
+			if err != nil || (len(head) > 1 && head[0] == '0') {
+				return bson.RawValue{}, false
+			}
+			next, err := arr.IndexErr(uint(n))
+			if err != nil {
+				return bson.RawValue{}, false
+			}
+			v = next
+		default:
+			return bson.RawValue{}, false
+		}
+		if !more {
+			return v, true
+		}
+		rest = tail
+	}
+}
+
+// parseDisambiguated reads updateDescription.disambiguatedPaths: for each
+// ambiguous key, the array of its real path components (field names as
+// strings, array indexes as integers).
+func parseDisambiguated(raw bson.Raw) (map[string][]string, error) {
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	elems, err := raw.Elements()
+	if err != nil {
+		return nil, fmt.Errorf("%w: disambiguatedPaths: %w", ErrMalformedChange, err)
+	}
+	out := make(map[string][]string, len(elems))
+	for _, el := range elems {
+		arr, ok := el.Value().ArrayOK()
+		if !ok {
+			return nil, fmt.Errorf("%w: disambiguatedPaths.%s is %s, not an array", ErrMalformedChange, el.Key(), el.Value().Type)
+		}
+		vals, err := arr.Values()
+		if err != nil {
+			return nil, fmt.Errorf("%w: disambiguatedPaths.%s: %w", ErrMalformedChange, el.Key(), err)
+		}
+		comps := make([]string, 0, len(vals))
+		for _, v := range vals {
+			switch v.Type {
+			case bson.TypeString:
+				comps = append(comps, v.StringValue())
+			case bson.TypeInt32:
+				comps = append(comps, strconv.FormatInt(int64(v.Int32()), 10))
+			case bson.TypeInt64:
+				comps = append(comps, strconv.FormatInt(v.Int64(), 10))
+			default:
+				return nil, fmt.Errorf("%w: disambiguatedPaths.%s has a %s component", ErrMalformedChange, el.Key(), v.Type)
+			}
+		}
+		if len(comps) == 0 {
+			return nil, fmt.Errorf("%w: disambiguatedPaths.%s is empty", ErrMalformedChange, el.Key())
+		}
+		out[el.Key()] = comps
+	}
+	return out, nil
+}
+
+// truncatedFields reads the field paths of updateDescription.truncatedArrays
+// ([{field, newSize}]).
+func truncatedFields(raw bson.Raw) ([]string, error) {
+	vals, err := bson.RawArray(raw).Values()
+	if err != nil {
+		return nil, fmt.Errorf("%w: truncatedArrays: %w", ErrMalformedChange, err)
+	}
+	out := make([]string, 0, len(vals))
+	for _, v := range vals {
+		doc, ok := v.DocumentOK()
+		if !ok {
+			return nil, fmt.Errorf("%w: truncatedArrays entry is %s, not a document", ErrMalformedChange, v.Type)
+		}
+		f, ok := doc.Lookup("field").StringValueOK()
+		if !ok {
+			return nil, fmt.Errorf("%w: truncatedArrays entry without a string field", ErrMalformedChange)
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// PlainValue converts a BSON value into the plain Go value written to
+// Firestore: null and undefined → nil; bool; int32 and int64 → int64;
+// double → float64; string and symbol → string; ObjectID → its hex string;
+// decimal128 → its string form; datetime → time.Time (UTC); timestamp →
+// time.Time of its seconds; binary → []byte; document → map[string]any;
+// array → []any. Other types (regex, JavaScript, DBPointer, min/max key)
+// have no sensible copy and are ErrMalformedChange.
+func PlainValue(v bson.RawValue) (any, error) {
+	switch v.Type {
+	case bson.TypeNull, bson.TypeUndefined:
+		return nil, nil
+	case bson.TypeBoolean:
+		if b, ok := v.BooleanOK(); ok {
+			return b, nil
+		}
+	case bson.TypeInt32:
+		if n, ok := v.Int32OK(); ok {
+			return int64(n), nil
+		}
+	case bson.TypeInt64:
+		if n, ok := v.Int64OK(); ok {
+			return n, nil
+		}
+	case bson.TypeDouble:
+		if f, ok := v.DoubleOK(); ok {
+			return f, nil
+		}
+	case bson.TypeString:
+		if s, ok := v.StringValueOK(); ok {
+			return s, nil
+		}
+	case bson.TypeSymbol:
+		if s, ok := v.SymbolOK(); ok {
+			return s, nil
+		}
+	case bson.TypeObjectID:
+		if oid, ok := v.ObjectIDOK(); ok {
+			return oid.Hex(), nil
+		}
+	case bson.TypeDecimal128:
+		if d, ok := v.Decimal128OK(); ok {
+			return d.String(), nil
+		}
+	case bson.TypeDateTime:
+		if ms, ok := v.DateTimeOK(); ok {
+			return time.UnixMilli(ms).UTC(), nil
+		}
+	case bson.TypeTimestamp:
+		if t, _, ok := v.TimestampOK(); ok {
+			return time.Unix(int64(t), 0).UTC(), nil
+		}
+	case bson.TypeBinary:
+		if _, data, ok := v.BinaryOK(); ok {
+			return append([]byte(nil), data...), nil
+		}
+	case bson.TypeEmbeddedDocument:
+		doc, ok := v.DocumentOK()
+		if !ok {
+			break
+		}
+		elems, err := doc.Elements()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrMalformedChange, err)
+		}
+		m := make(map[string]any, len(elems))
+		for _, el := range elems {
+			pv, err := PlainValue(el.Value())
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", el.Key(), err)
+			}
+			m[el.Key()] = pv
+		}
+		return m, nil
+	case bson.TypeArray:
+		arr, ok := v.ArrayOK()
+		if !ok {
+			break
+		}
+		vals, err := arr.Values()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrMalformedChange, err)
+		}
+		out := make([]any, len(vals))
+		for i, el := range vals {
+			pv, err := PlainValue(el)
+			if err != nil {
+				return nil, fmt.Errorf("%d: %w", i, err)
+			}
+			out[i] = pv
+		}
+		return out, nil
+	default:
+		return nil, fmt.Errorf("%w: value of BSON type %s cannot be copied", ErrMalformedChange, v.Type)
+	}
+	return nil, fmt.Errorf("%w: bad %s value", ErrMalformedChange, v.Type)
+}
+
+func appendOnce(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}

@@ -1,0 +1,492 @@
+package watcher
+
+import (
+	"errors"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+func mustRaw(t testing.TB, v any) bson.Raw {
+	t.Helper()
+	b, err := bson.Marshal(v)
+	if err != nil {
+		t.Fatalf("marshal %v: %v", v, err)
+	}
+	return b
+}
+
+func mustRawArray(t testing.TB, v bson.A) bson.Raw {
+	t.Helper()
+	// An array is a document whose keys are "0", "1", ...
+	d := bson.D{}
+	for i, x := range v {
+		d = append(d, bson.E{Key: strconv.Itoa(i), Value: x})
+	}
+	return mustRaw(t, d)
+}
+
+var testOID = bson.ObjectID{0x65, 0x0f, 0x1a, 0x2b, 0x3c, 0x4d, 0x5e, 0x6f, 0x70, 0x81, 0x92, 0xa3}
+
+const testOIDHex = "650f1a2b3c4d5e6f708192a3"
+
+func TestDerive(t *testing.T) {
+	token := mustRaw(t, bson.D{{Key: "_data", Value: "8265"}})
+	ct := bson.Timestamp{T: 1700000000, I: 3}
+	wall := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	key := func(id any) bson.Raw { return mustRaw(t, bson.D{{Key: "_id", Value: id}}) }
+	oidKey := key(testOID)
+	doc := func(d bson.D) bson.Raw { return mustRaw(t, d) }
+	when := time.Date(2023, 1, 2, 3, 4, 5, 0, time.UTC)
+
+	type want struct {
+		ok     bool
+		kind   Kind
+		id     string
+		set    map[string]any
+		unset  []string
+		lookup []string
+		err    error  // errors.Is target
+		fatal  string // FatalError.Op
+	}
+	tests := []struct {
+		name   string
+		ch     Change
+		fields []string
+		want   want
+	}{
+		// delete and ids
+		{"delete ObjectID id", Change{Op: "delete", DocumentKey: oidKey}, []string{"name"},
+			want{ok: true, kind: ProjectDeleted, id: testOIDHex}},
+		{"delete string id", Change{Op: "delete", DocumentKey: key("p-42")}, nil,
+			want{ok: true, kind: ProjectDeleted, id: "p-42"}},
+		{"delete int id", Change{Op: "delete", DocumentKey: key(int32(7))}, nil,
+			want{err: ErrInvalidID}},
+		{"delete int64 id", Change{Op: "delete", DocumentKey: key(int64(7))}, nil,
+			want{err: ErrInvalidID}},
+		{"delete document id", Change{Op: "delete", DocumentKey: key(bson.D{{Key: "a", Value: 1}})}, nil,
+			want{err: ErrInvalidID}},
+		{"delete empty string id", Change{Op: "delete", DocumentKey: key("")}, nil,
+			want{err: ErrInvalidID}},
+		{"delete without documentKey", Change{Op: "delete"}, nil,
+			want{err: ErrInvalidID}},
+		{"delete documentKey without _id", Change{Op: "delete", DocumentKey: doc(bson.D{{Key: "x", Value: 1}})}, nil,
+			want{err: ErrInvalidID}},
+		{"delete malformed documentKey", Change{Op: "delete", DocumentKey: bson.Raw{5, 0, 0, 0, 1}}, nil,
+			want{err: ErrInvalidID}},
+
+		// update: same path
+		{"update copied field", Change{Op: "update", DocumentKey: oidKey,
+			UpdatedFields: doc(bson.D{{Key: "name", Value: "Apollo"}, {Key: "budget", Value: 3}})},
+			[]string{"name"},
+			want{ok: true, kind: ProjectUpdated, id: testOIDHex, set: map[string]any{"name": "Apollo"}}},
+		{"update with string id", Change{Op: "update", DocumentKey: key("p-1"),
+			UpdatedFields: doc(bson.D{{Key: "name", Value: "A"}})},
+			[]string{"name"},
+			want{ok: true, kind: ProjectUpdated, id: "p-1", set: map[string]any{"name": "A"}}},
+		{"update nested path", Change{Op: "update", DocumentKey: oidKey,
+			UpdatedFields: doc(bson.D{{Key: "meta.title", Value: "T"}})},
+			[]string{"meta.title", "name"},
+			want{ok: true, kind: ProjectUpdated, id: testOIDHex, set: map[string]any{"meta.title": "T"}}},
+		{"update set to null", Change{Op: "update", DocumentKey: oidKey,
+			UpdatedFields: doc(bson.D{{Key: "name", Value: nil}})},
+			[]string{"name"},
+			want{ok: true, kind: ProjectUpdated, id: testOIDHex, set: map[string]any{"name": nil}}},
+		{"update converts values", Change{Op: "update", DocumentKey: oidKey,
+			UpdatedFields: doc(bson.D{
+				{Key: "n", Value: int32(5)},
+				{Key: "d", Value: bson.NewDateTimeFromTime(when)},
+				{Key: "o", Value: testOID},
+				{Key: "m", Value: bson.D{{Key: "k", Value: bson.A{"x", 1.5, true}}}},
+			})},
+			[]string{"n", "d", "o", "m"},
+			want{ok: true, kind: ProjectUpdated, id: testOIDHex, set: map[string]any{
+				"n": int64(5), "d": when, "o": testOIDHex,
+				"m": map[string]any{"k": []any{"x", 1.5, true}},
+			}}},
+		{"update value of unsupported type", Change{Op: "update", DocumentKey: oidKey,
+			UpdatedFields: doc(bson.D{{Key: "name", Value: bson.Regex{Pattern: "a", Options: "i"}}})},
+			[]string{"name"},
+			want{err: ErrMalformedChange}},
+
+		// update: ancestor
+		{"update ancestor takes inner value", Change{Op: "update", DocumentKey: oidKey,
+			UpdatedFields: doc(bson.D{{Key: "meta", Value: bson.D{{Key: "title", Value: "T"}, {Key: "x", Value: 1}}}})},
+			[]string{"meta.title"},
+			want{ok: true, kind: ProjectUpdated, id: testOIDHex, set: map[string]any{"meta.title": "T"}}},
+		{"update deep ancestor", Change{Op: "update", DocumentKey: oidKey,
+			UpdatedFields: doc(bson.D{{Key: "a.b", Value: bson.D{{Key: "c", Value: bson.D{{Key: "d", Value: "v"}}}}}})},
+			[]string{"a.b.c.d"},
+			want{ok: true, kind: ProjectUpdated, id: testOIDHex, set: map[string]any{"a.b.c.d": "v"}}},
+		{"update ancestor without the inner field unsets", Change{Op: "update", DocumentKey: oidKey,
+			UpdatedFields: doc(bson.D{{Key: "meta", Value: bson.D{{Key: "other", Value: 1}}}})},
+			[]string{"meta.title"},
+			want{ok: true, kind: ProjectUpdated, id: testOIDHex, unset: []string{"meta.title"}}},
+		{"update ancestor replaced by a scalar unsets", Change{Op: "update", DocumentKey: oidKey,
+			UpdatedFields: doc(bson.D{{Key: "meta", Value: "flat"}})},
+			[]string{"meta.title"},
+			want{ok: true, kind: ProjectUpdated, id: testOIDHex, unset: []string{"meta.title"}}},
+		{"update ancestor array by index", Change{Op: "update", DocumentKey: oidKey,
+			UpdatedFields: doc(bson.D{{Key: "tags", Value: bson.A{"a", "b"}}})},
+			[]string{"tags.1"},
+			want{ok: true, kind: ProjectUpdated, id: testOIDHex, set: map[string]any{"tags.1": "b"}}},
+		{"update ancestor array by name is absent", Change{Op: "update", DocumentKey: oidKey,
+			UpdatedFields: doc(bson.D{{Key: "tags", Value: bson.A{bson.D{{Key: "n", Value: 1}}}}})},
+			[]string{"tags.n"},
+			want{ok: true, kind: ProjectUpdated, id: testOIDHex, unset: []string{"tags.n"}}},
+
+		// update: descendant
+		{"update descendant needs lookup", Change{Op: "update", DocumentKey: oidKey,
+			UpdatedFields: doc(bson.D{{Key: "meta.title", Value: "T"}})},
+			[]string{"meta"},
+			want{ok: true, kind: ProjectUpdated, id: testOIDHex, lookup: []string{"meta"}}},
+		{"update array element is a descendant", Change{Op: "update", DocumentKey: oidKey,
+			UpdatedFields: doc(bson.D{{Key: "tags.0", Value: "x"}})},
+			[]string{"tags"},
+			want{ok: true, kind: ProjectUpdated, id: testOIDHex, lookup: []string{"tags"}}},
+		{"lookup wins over set", Change{Op: "update", DocumentKey: oidKey,
+			UpdatedFields: doc(bson.D{{Key: "meta", Value: bson.D{}}, {Key: "meta.t", Value: 1}})},
+			[]string{"meta"},
+			want{ok: true, kind: ProjectUpdated, id: testOIDHex, lookup: []string{"meta"}}},
+		{"update mixes set, unset and lookup", Change{Op: "update", DocumentKey: oidKey,
+			UpdatedFields: doc(bson.D{{Key: "name", Value: "N"}, {Key: "meta.title", Value: "T"}}),
+			RemovedFields: []string{"owner"}},
+			[]string{"name", "meta", "owner.email", "other"},
+			want{ok: true, kind: ProjectUpdated, id: testOIDHex,
+				set: map[string]any{"name": "N"}, unset: []string{"owner.email"}, lookup: []string{"meta"}}},
+		{"prefix of a name is not an ancestor", Change{Op: "update", DocumentKey: oidKey,
+			UpdatedFields: doc(bson.D{{Key: "nameX", Value: "N"}, {Key: "na", Value: 1}})},
+			[]string{"name"},
+			want{ok: false}},
+		{"update touching no copied field", Change{Op: "update", DocumentKey: oidKey,
+			UpdatedFields: doc(bson.D{{Key: "budget", Value: 10}, {Key: "owner.email", Value: "e"}}),
+			RemovedFields: []string{"notes"}},
+			[]string{"name", "meta.title"},
+			want{ok: false}},
+		{"update with no configured fields", Change{Op: "update", DocumentKey: oidKey,
+			UpdatedFields: doc(bson.D{{Key: "name", Value: "N"}})},
+			nil,
+			want{ok: false}},
+		{"irrelevant update with a bad id is ignored", Change{Op: "update", DocumentKey: key(int32(1)),
+			UpdatedFields: doc(bson.D{{Key: "budget", Value: 1}})},
+			[]string{"name"},
+			want{ok: false}},
+		{"relevant update with a bad id fails", Change{Op: "update", DocumentKey: key(int32(1)),
+			UpdatedFields: doc(bson.D{{Key: "name", Value: "N"}})},
+			[]string{"name"},
+			want{err: ErrInvalidID}},
+		{"update with malformed updatedFields", Change{Op: "update", DocumentKey: oidKey,
+			UpdatedFields: bson.Raw{9, 0, 0, 0, 2, 'a', 0, 0, 0}},
+			[]string{"name"},
+			want{err: ErrMalformedChange}},
+
+		// update: removed fields
+		{"removed field unsets", Change{Op: "update", DocumentKey: oidKey, RemovedFields: []string{"name"}},
+			[]string{"name"},
+			want{ok: true, kind: ProjectUpdated, id: testOIDHex, unset: []string{"name"}}},
+		{"removed ancestor unsets", Change{Op: "update", DocumentKey: oidKey, RemovedFields: []string{"meta"}},
+			[]string{"meta.title", "meta.sub.x"},
+			want{ok: true, kind: ProjectUpdated, id: testOIDHex, unset: []string{"meta.title", "meta.sub.x"}}},
+		{"removed descendant needs lookup", Change{Op: "update", DocumentKey: oidKey, RemovedFields: []string{"meta.title"}},
+			[]string{"meta"},
+			want{ok: true, kind: ProjectUpdated, id: testOIDHex, lookup: []string{"meta"}}},
+
+		// update: dotted field names (disambiguatedPaths)
+		{"dotted field name is not a nested path", Change{Op: "update", DocumentKey: oidKey,
+			UpdatedFields:      doc(bson.D{{Key: "a.b", Value: "v"}}),
+			DisambiguatedPaths: doc(bson.D{{Key: "a.b", Value: bson.A{"a.b"}}})},
+			[]string{"a.b", "a"},
+			want{ok: false}},
+		{"dotted field inside a copied field needs lookup", Change{Op: "update", DocumentKey: oidKey,
+			UpdatedFields:      doc(bson.D{{Key: "meta.a.b", Value: "v"}}),
+			DisambiguatedPaths: doc(bson.D{{Key: "meta.a.b", Value: bson.A{"meta", "a.b"}}})},
+			[]string{"meta.a", "meta"},
+			want{ok: true, kind: ProjectUpdated, id: testOIDHex, lookup: []string{"meta"}}},
+		{"dotted ancestor is not an ancestor", Change{Op: "update", DocumentKey: oidKey,
+			UpdatedFields:      doc(bson.D{{Key: "x.y", Value: bson.D{{Key: "z", Value: 1}}}}),
+			DisambiguatedPaths: doc(bson.D{{Key: "x.y", Value: bson.A{"x.y"}}})},
+			[]string{"x.y.z"},
+			want{ok: false}},
+		{"disambiguated same path with array index", Change{Op: "update", DocumentKey: oidKey,
+			UpdatedFields:      doc(bson.D{{Key: "tags.0", Value: "t"}}),
+			DisambiguatedPaths: doc(bson.D{{Key: "tags.0", Value: bson.A{"tags", int32(0)}}})},
+			[]string{"tags.0"},
+			want{ok: true, kind: ProjectUpdated, id: testOIDHex, set: map[string]any{"tags.0": "t"}}},
+		{"disambiguated ancestor", Change{Op: "update", DocumentKey: oidKey,
+			UpdatedFields:      doc(bson.D{{Key: "m", Value: bson.D{{Key: "t", Value: "v"}}}}),
+			DisambiguatedPaths: doc(bson.D{{Key: "m", Value: bson.A{"m"}}})},
+			[]string{"m.t"},
+			want{ok: true, kind: ProjectUpdated, id: testOIDHex, set: map[string]any{"m.t": "v"}}},
+		{"removed dotted field name", Change{Op: "update", DocumentKey: oidKey,
+			RemovedFields:      []string{"a.b"},
+			DisambiguatedPaths: doc(bson.D{{Key: "a.b", Value: bson.A{"a.b"}}})},
+			[]string{"a.b", "a"},
+			want{ok: false}},
+		{"malformed disambiguatedPaths", Change{Op: "update", DocumentKey: oidKey,
+			UpdatedFields:      doc(bson.D{{Key: "a.b", Value: "v"}}),
+			DisambiguatedPaths: doc(bson.D{{Key: "a.b", Value: "a.b"}})},
+			[]string{"a"},
+			want{err: ErrMalformedChange}},
+
+		// update: truncated arrays
+		{"truncated array needs lookup", Change{Op: "update", DocumentKey: oidKey,
+			TruncatedArrays: mustRawArray(t, bson.A{bson.D{{Key: "field", Value: "tags"}, {Key: "newSize", Value: int32(1)}}})},
+			[]string{"tags", "name"},
+			want{ok: true, kind: ProjectUpdated, id: testOIDHex, lookup: []string{"tags"}}},
+
+		// replace
+		{"replace sets present and unsets absent fields", Change{Op: "replace", DocumentKey: oidKey,
+			FullDocument: doc(bson.D{{Key: "_id", Value: testOID}, {Key: "name", Value: "N"},
+				{Key: "meta", Value: bson.D{{Key: "title", Value: "T"}}}})},
+			[]string{"name", "meta.title", "meta.sub", "owner"},
+			want{ok: true, kind: ProjectUpdated, id: testOIDHex,
+				set: map[string]any{"name": "N", "meta.title": "T"}, unset: []string{"meta.sub", "owner"}}},
+		{"replace with every field absent", Change{Op: "replace", DocumentKey: key("p"),
+			FullDocument: doc(bson.D{{Key: "_id", Value: "p"}})},
+			[]string{"name"},
+			want{ok: true, kind: ProjectUpdated, id: "p", unset: []string{"name"}}},
+		{"replace without fullDocument", Change{Op: "replace", DocumentKey: oidKey},
+			[]string{"name"},
+			want{err: ErrMalformedChange}},
+		{"replace with a bad id", Change{Op: "replace", DocumentKey: key(""),
+			FullDocument: doc(bson.D{{Key: "name", Value: "N"}})},
+			[]string{"name"},
+			want{err: ErrInvalidID}},
+
+		// nothing to do / fatal / unknown
+		{"insert", Change{Op: "insert", DocumentKey: oidKey, FullDocument: doc(bson.D{{Key: "name", Value: "N"}})},
+			[]string{"name"}, want{ok: false}},
+		{"drop", Change{Op: "drop", Namespace: Namespace{"collab", "projects"}}, nil, want{fatal: "drop"}},
+		{"rename", Change{Op: "rename", Namespace: Namespace{"collab", "projects"}, To: Namespace{"collab", "old"}}, nil,
+			want{fatal: "rename"}},
+		{"dropDatabase", Change{Op: "dropDatabase", Namespace: Namespace{DB: "collab"}}, nil, want{fatal: "dropDatabase"}},
+		{"invalidate", Change{Op: "invalidate"}, nil, want{fatal: "invalidate"}},
+		{"unknown operation", Change{Op: "createIndexes"}, nil, want{err: ErrUnknownOperation}},
+		{"empty operation", Change{}, nil, want{err: ErrUnknownOperation}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.ch.Token, tc.ch.ClusterTime, tc.ch.WallTime = token, ct, wall
+			ev, ok, err := Derive(tc.ch, tc.fields)
+			w := tc.want
+			switch {
+			case w.fatal != "":
+				var fe *FatalError
+				if !errors.As(err, &fe) {
+					t.Fatalf("err = %v, want *FatalError", err)
+				}
+				if fe.Op != w.fatal || fe.Namespace != tc.ch.Namespace || fe.To != tc.ch.To || fe.ClusterTime != ct {
+					t.Errorf("FatalError = %+v", fe)
+				}
+				if !strings.Contains(err.Error(), tc.ch.Namespace.DB) || !strings.Contains(err.Error(), "changes nothing") {
+					t.Errorf("message %q does not name the namespace and the consequence", err)
+				}
+			case w.err != nil:
+				if !errors.Is(err, w.err) {
+					t.Fatalf("err = %v, want %v", err, w.err)
+				}
+			case err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			}
+			if err != nil {
+				if ok {
+					t.Errorf("ok = true with an error")
+				}
+				return
+			}
+			if ok != w.ok {
+				t.Fatalf("ok = %v, want %v (event %+v)", ok, w.ok, ev)
+			}
+			if !ok {
+				return
+			}
+			if ev.Kind != w.kind || ev.ProjectID != w.id || ev.Op != tc.ch.Op {
+				t.Errorf("kind/id/op = %v/%q/%q, want %v/%q/%q", ev.Kind, ev.ProjectID, ev.Op, w.kind, w.id, tc.ch.Op)
+			}
+			if !reflect.DeepEqual(ev.Set, w.set) {
+				t.Errorf("Set = %#v, want %#v", ev.Set, w.set)
+			}
+			if !reflect.DeepEqual(ev.Unset, w.unset) {
+				t.Errorf("Unset = %#v, want %#v", ev.Unset, w.unset)
+			}
+			if !reflect.DeepEqual(ev.Lookup, w.lookup) {
+				t.Errorf("Lookup = %#v, want %#v", ev.Lookup, w.lookup)
+			}
+			if !reflect.DeepEqual(ev.Token, token) || ev.ClusterTime != ct || !ev.WallTime.Equal(wall) {
+				t.Errorf("position not copied: %v %v %v", ev.Token, ev.ClusterTime, ev.WallTime)
+			}
+			if want := tc.ch.DocumentKey.Lookup("_id"); !ev.DocumentID.Equal(want) {
+				t.Errorf("DocumentID = %v, want %v", ev.DocumentID, want)
+			}
+		})
+	}
+}
+
+func TestPlainValue(t *testing.T) {
+	when := time.Date(2020, 2, 3, 4, 5, 6, 7_000_000, time.UTC)
+	dec, err := bson.ParseDecimal128("12.50")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		in      any
+		want    any
+		wantErr bool
+	}{
+		{"null", nil, nil, false},
+		{"bool", true, true, false},
+		{"int32", int32(-3), int64(-3), false},
+		{"int64", int64(1) << 40, int64(1) << 40, false},
+		{"double", 2.5, 2.5, false},
+		{"string", "s", "s", false},
+		{"symbol", bson.Symbol("sym"), "sym", false},
+		{"ObjectID", testOID, testOIDHex, false},
+		{"decimal128", dec, "12.50", false},
+		{"datetime", bson.NewDateTimeFromTime(when), when, false},
+		{"timestamp", bson.Timestamp{T: 1_600_000_000, I: 9}, time.Unix(1_600_000_000, 0).UTC(), false},
+		{"binary", bson.Binary{Subtype: 0, Data: []byte{1, 2}}, []byte{1, 2}, false},
+		{"document", bson.D{{Key: "a", Value: bson.D{{Key: "b", Value: int32(1)}}}},
+			map[string]any{"a": map[string]any{"b": int64(1)}}, false},
+		{"array", bson.A{"x", bson.A{int32(1)}, nil}, []any{"x", []any{int64(1)}, nil}, false},
+		{"regex", bson.Regex{Pattern: "a"}, nil, true},
+		{"javascript", bson.JavaScript("f()"), nil, true},
+		{"minkey", bson.MinKey{}, nil, true},
+		{"regex nested in document", bson.D{{Key: "r", Value: bson.Regex{Pattern: "a"}}}, nil, true},
+		{"regex nested in array", bson.A{bson.MaxKey{}}, nil, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			raw := mustRaw(t, bson.D{{Key: "v", Value: tc.in}})
+			got, err := PlainValue(raw.Lookup("v"))
+			if tc.wantErr {
+				if !errors.Is(err, ErrMalformedChange) {
+					t.Fatalf("err = %v, want ErrMalformedChange", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got %#v, want %#v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestFatalErrorMessages(t *testing.T) {
+	ns := Namespace{DB: "collab", Coll: "projects"}
+	tests := []struct {
+		err  *FatalError
+		want []string
+	}{
+		{&FatalError{Op: "drop", Namespace: ns}, []string{"collab.projects", "dropped"}},
+		{&FatalError{Op: "rename", Namespace: ns, To: Namespace{"collab", "p2"}}, []string{"collab.projects", "renamed to collab.p2"}},
+		{&FatalError{Op: "dropDatabase", Namespace: Namespace{DB: "collab"}}, []string{"database collab", "dropped"}},
+		{&FatalError{Op: "invalidate", ClusterTime: bson.Timestamp{T: 5, I: 1}}, []string{"invalidated", "Timestamp(5, 1)"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.err.Op, func(t *testing.T) {
+			msg := tc.err.Error()
+			for _, w := range tc.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("%q does not contain %q", msg, w)
+				}
+			}
+		})
+	}
+}
+
+// FuzzDerive checks that Derive never panics and that its results keep
+// their invariants, whatever the bytes of the change.
+func FuzzDerive(f *testing.F) {
+	f.Add("update", []byte(mustRaw(f, bson.D{{Key: "_id", Value: testOID}})),
+		[]byte(mustRaw(f, bson.D{{Key: "meta.title", Value: "T"}, {Key: "name", Value: "N"}})),
+		"owner", []byte(nil), []byte(nil), "name,meta,owner.email")
+	f.Add("delete", []byte(mustRaw(f, bson.D{{Key: "_id", Value: "p-1"}})), []byte(nil), "", []byte(nil), []byte(nil), "name")
+	f.Fuzz(func(t *testing.T, op string, key, updated []byte, removed string, disamb, full []byte, fieldList string) {
+		var rem []string
+		if removed != "" {
+			rem = strings.Split(removed, ",")
+		}
+		var fields []string
+		if fieldList != "" {
+			fields = strings.Split(fieldList, ",")
+		}
+		ch := Change{Op: op, DocumentKey: key, UpdatedFields: updated, RemovedFields: rem,
+			DisambiguatedPaths: disamb, FullDocument: full}
+		ev, ok, err := Derive(ch, fields)
+		if err != nil {
+			if ok {
+				t.Fatalf("ok with error %v", err)
+			}
+			return
+		}
+		if !ok {
+			return
+		}
+		if ev.ProjectID == "" {
+			t.Fatalf("event without a project id: %+v", ev)
+		}
+		if ev.Kind != ProjectDeleted && ev.Kind != ProjectUpdated {
+			t.Fatalf("bad kind %v", ev.Kind)
+		}
+		configured := map[string]bool{}
+		for _, f := range fields {
+			configured[f] = true
+		}
+		seen := map[string]bool{}
+		for f := range ev.Set {
+			seen[f] = true
+		}
+		for _, list := range [][]string{ev.Unset, ev.Lookup} {
+			for _, f := range list {
+				if seen[f] {
+					t.Fatalf("field %q in two lists: %+v", f, ev)
+				}
+				seen[f] = true
+			}
+		}
+		for f := range seen {
+			if !configured[f] {
+				t.Fatalf("event names %q, not a configured field %q", f, fields)
+			}
+		}
+		if ev.Kind == ProjectUpdated && len(seen) == 0 {
+			t.Fatalf("update event that changes nothing: %+v", ev)
+		}
+	})
+}
+
+func BenchmarkDerive(b *testing.B) {
+	oidKey := mustRaw(b, bson.D{{Key: "_id", Value: testOID}})
+	fields := []string{"name", "meta.title", "owner.email", "status"}
+	cases := []struct {
+		name string
+		ch   Change
+	}{
+		{"delete", Change{Op: "delete", DocumentKey: oidKey}},
+		{"update-copied", Change{Op: "update", DocumentKey: oidKey,
+			UpdatedFields: mustRaw(b, bson.D{{Key: "name", Value: "Apollo"}, {Key: "updatedAt", Value: int64(1)}})}},
+		{"update-irrelevant", Change{Op: "update", DocumentKey: oidKey,
+			UpdatedFields: mustRaw(b, bson.D{{Key: "budget", Value: 5}, {Key: "updatedAt", Value: int64(1)}})}},
+		{"replace", Change{Op: "replace", DocumentKey: oidKey,
+			FullDocument: mustRaw(b, bson.D{{Key: "_id", Value: testOID}, {Key: "name", Value: "N"},
+				{Key: "meta", Value: bson.D{{Key: "title", Value: "T"}}}, {Key: "budget", Value: 5}})}},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := Derive(c.ch, fields); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
