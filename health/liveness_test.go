@@ -1,0 +1,67 @@
+package health
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+func TestHealthz(t *testing.T) {
+	const window = 30 * time.Second
+	tests := []struct {
+		name       string
+		beats      []time.Time // clock at each Beat
+		probeAt    time.Time
+		wantStatus int
+		wantBody   string
+	}{
+		{name: "fresh start without beat", probeAt: t0.Add(5 * time.Second), wantStatus: http.StatusOK, wantBody: "no heartbeat yet"},
+		{name: "no beat past the window", probeAt: t0.Add(window + time.Second), wantStatus: http.StatusServiceUnavailable, wantBody: "no heartbeat in 31s since start"},
+		{name: "recent beat", beats: []time.Time{t0.Add(40 * time.Second)}, probeAt: t0.Add(50 * time.Second), wantStatus: http.StatusOK, wantBody: "last heartbeat 10s ago"},
+		{name: "beat exactly at the window edge", beats: []time.Time{t0}, probeAt: t0.Add(window), wantStatus: http.StatusOK, wantBody: "last heartbeat 30s ago"},
+		{name: "stale beat", beats: []time.Time{t0.Add(time.Second)}, probeAt: t0.Add(time.Minute), wantStatus: http.StatusServiceUnavailable, wantBody: "last heartbeat 59s ago (window 30s)"},
+		{name: "later beat revives", beats: []time.Time{t0, t0.Add(2 * time.Minute)}, probeAt: t0.Add(2*time.Minute + time.Second), wantStatus: http.StatusOK, wantBody: "last heartbeat 1s ago"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := &clock{t: t0}
+			s := New("127.0.0.1:0", nil, zerolog.Nop(), WithClock(clk.Now), WithLivenessWindow(window))
+			for _, b := range tt.beats {
+				clk.Set(b)
+				s.Beat()
+			}
+			clk.Set(tt.probeAt)
+			status, body := get(t, s.Handler(), "/healthz")
+			if status != tt.wantStatus {
+				t.Errorf("status = %d, want %d (body %q)", status, tt.wantStatus, body)
+			}
+			if !strings.Contains(body, tt.wantBody) {
+				t.Errorf("body = %q, want it to contain %q", body, tt.wantBody)
+			}
+		})
+	}
+}
+
+func TestOptionDefaults(t *testing.T) {
+	tests := []struct {
+		name       string
+		opts       []Option
+		wantWindow time.Duration
+		wantCheck  time.Duration
+	}{
+		{name: "defaults", wantWindow: DefaultLivenessWindow, wantCheck: DefaultCheckTimeout},
+		{name: "set", opts: []Option{WithLivenessWindow(time.Minute), WithCheckTimeout(time.Second)}, wantWindow: time.Minute, wantCheck: time.Second},
+		{name: "non-positive falls back", opts: []Option{WithLivenessWindow(0), WithCheckTimeout(-time.Second)}, wantWindow: DefaultLivenessWindow, wantCheck: DefaultCheckTimeout},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := New(":0", nil, zerolog.Nop(), tt.opts...)
+			if s.livenessWindow != tt.wantWindow || s.checkTimeout != tt.wantCheck {
+				t.Errorf("window, check timeout = %s, %s; want %s, %s", s.livenessWindow, s.checkTimeout, tt.wantWindow, tt.wantCheck)
+			}
+		})
+	}
+}
