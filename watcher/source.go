@@ -1,0 +1,330 @@
+package watcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/rs/zerolog"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+const (
+	// sourceBatchSize bounds the events per server reply (memory per batch).
+	sourceBatchSize = 500
+	// sourceMaxAwait is how long a getMore waits for new events: Next
+	// returns at least this often, so the main loop heartbeats and saves
+	// idle post-batch tokens.
+	sourceMaxAwait = time.Second
+
+	codeChangeStreamFatalError  = 280
+	codeChangeStreamHistoryLost = 286
+)
+
+// Source reads the change stream of the projects collection. It is used by
+// one goroutine at a time.
+type Source struct {
+	coll    *mongo.Collection
+	startAt string
+	log     zerolog.Logger
+	cs      *mongo.ChangeStream
+}
+
+// NewSource returns a Source over coll. startAt ("now" or an RFC 3339 time)
+// is where a stream without a stored token starts.
+func NewSource(coll *mongo.Collection, startAt string, log zerolog.Logger) *Source {
+	return &Source{
+		coll:    coll,
+		startAt: startAt,
+		log:     log.With().Str("component", "watcher.source").Logger(),
+	}
+}
+
+// Open opens the change stream: after token when it is non-nil, else at
+// startAt. A stream already open is closed first. The stream asks for
+// showExpandedEvents so that update events carry disambiguatedPaths
+// (MongoDB 6.1+; expanded event types are filtered out by Pipeline).
+func (s *Source) Open(ctx context.Context, token bson.Raw) error {
+	if s.cs != nil {
+		if err := s.Close(ctx); err != nil {
+			s.log.Warn().Err(err).Msg("closing the previous change stream")
+		}
+	}
+	opts := options.ChangeStream().
+		SetBatchSize(sourceBatchSize).
+		SetMaxAwaitTime(sourceMaxAwait).
+		SetShowExpandedEvents(true)
+	ns := s.coll.Database().Name() + "." + s.coll.Name()
+	ev := s.log.Info().Str("ns", ns)
+	switch {
+	case len(token) > 0:
+		opts.SetResumeAfter(token)
+		ev = ev.Str("resumeAfter", token.String())
+	case s.startAt == "" || s.startAt == "now":
+		ev = ev.Str("startAt", "now")
+	default:
+		ts, err := startTimestamp(s.startAt)
+		if err != nil {
+			return err
+		}
+		opts.SetStartAtOperationTime(&ts)
+		ev = ev.Str("startAt", s.startAt)
+	}
+	cs, err := s.coll.Watch(ctx, Pipeline(), opts)
+	if err != nil {
+		return fmt.Errorf("open change stream on %s: %w", ns, err)
+	}
+	s.cs = cs
+	ev.Msg("change stream open")
+	return nil
+}
+
+// startTimestamp turns an RFC 3339 startAt into an operation time.
+func startTimestamp(startAt string) (bson.Timestamp, error) {
+	t, err := time.Parse(time.RFC3339, startAt)
+	if err != nil {
+		return bson.Timestamp{}, fmt.Errorf("startAt %q: want \"now\" or an RFC 3339 time: %w", startAt, err)
+	}
+	sec := t.Unix()
+	if sec < 0 || sec > math.MaxUint32 {
+		return bson.Timestamp{}, fmt.Errorf("startAt %q is outside the range of a MongoDB timestamp", startAt)
+	}
+	return bson.Timestamp{T: uint32(sec)}, nil
+}
+
+// Next returns the next change. ok is false, with a nil error, when nothing
+// arrived within the server's wait (about a second): the caller can then
+// save ResumeToken and call Next again. An event that cannot be decoded is
+// an error wrapping ErrUndecodableEvent: never skipped silently.
+func (s *Source) Next(ctx context.Context) (Change, bool, error) {
+	if s.cs == nil {
+		return Change{}, false, errors.New("change stream is not open")
+	}
+	if s.cs.TryNext(ctx) {
+		ch, err := decodeChange(s.cs.Current)
+		if err != nil {
+			return Change{}, false, err
+		}
+		return ch, true, nil
+	}
+	if err := s.cs.Err(); err != nil {
+		return Change{}, false, fmt.Errorf("read change stream: %w", err)
+	}
+	if s.cs.ID() == 0 {
+		return Change{}, false, ErrStreamClosed
+	}
+	return Change{}, false, nil
+}
+
+// ResumeToken is the position after the last change returned by Next, or
+// the server's post-batch token when the batch is exhausted (it advances
+// while the collection is idle). nil before anything was read.
+func (s *Source) ResumeToken() bson.Raw {
+	if s.cs == nil {
+		return nil
+	}
+	return cloneRaw(s.cs.ResumeToken())
+}
+
+// Close closes the change stream (a no-op when it is not open).
+func (s *Source) Close(ctx context.Context) error {
+	if s.cs == nil {
+		return nil
+	}
+	cs := s.cs
+	s.cs = nil
+	if err := cs.Close(ctx); err != nil {
+		return fmt.Errorf("close change stream: %w", err)
+	}
+	return nil
+}
+
+// IsHistoryLost reports whether err says the stream cannot resume because
+// the server no longer has the history at the requested position (codes 286
+// ChangeStreamHistoryLost and 280 ChangeStreamFatalError).
+func IsHistoryLost(err error) bool {
+	var se mongo.ServerError
+	if !errors.As(err, &se) {
+		return false
+	}
+	return se.HasErrorCode(codeChangeStreamHistoryLost) || se.HasErrorCode(codeChangeStreamFatalError)
+}
+
+func cloneRaw(r bson.Raw) bson.Raw {
+	if r == nil {
+		return nil
+	}
+	return append(bson.Raw(nil), r...)
+}
+
+// decodeChange reads one change stream document (as shaped by Pipeline)
+// into a Change. The Change owns its bytes (the driver reuses its buffers).
+func decodeChange(doc bson.Raw) (Change, error) {
+	raw := cloneRaw(doc)
+	fail := func(format string, args ...any) (Change, error) {
+		tok := "none"
+		if v, err := raw.LookupErr("_id"); err == nil {
+			tok = v.String()
+		}
+		return Change{}, fmt.Errorf("%w (token %s): %s", ErrUndecodableEvent, tok, fmt.Sprintf(format, args...))
+	}
+	if err := raw.Validate(); err != nil {
+		return fail("invalid BSON: %v", err)
+	}
+	var ch Change
+	elems, err := raw.Elements()
+	if err != nil {
+		return fail("%v", err)
+	}
+	for _, el := range elems {
+		v := el.Value()
+		switch el.Key() {
+		case "_id":
+			d, ok := v.DocumentOK()
+			if !ok {
+				return fail("_id is %s, not a document", v.Type)
+			}
+			ch.Token = d
+		case "operationType":
+			op, ok := v.StringValueOK()
+			if !ok {
+				return fail("operationType is %s, not a string", v.Type)
+			}
+			ch.Op = op
+		case "clusterTime":
+			t, i, ok := v.TimestampOK()
+			if !ok {
+				return fail("clusterTime is %s, not a timestamp", v.Type)
+			}
+			ch.ClusterTime = bson.Timestamp{T: t, I: i}
+		case "wallTime":
+			ms, ok := v.DateTimeOK()
+			if !ok {
+				return fail("wallTime is %s, not a date", v.Type)
+			}
+			ch.WallTime = time.UnixMilli(ms).UTC()
+		case "documentKey":
+			d, ok := v.DocumentOK()
+			if !ok {
+				return fail("documentKey is %s, not a document", v.Type)
+			}
+			ch.DocumentKey = d
+		case "ns":
+			ns, err := decodeNamespace(v)
+			if err != nil {
+				return fail("ns: %v", err)
+			}
+			ch.Namespace = ns
+		case "to":
+			ns, err := decodeNamespace(v)
+			if err != nil {
+				return fail("to: %v", err)
+			}
+			ch.To = ns
+		case "updateDescription":
+			if err := decodeUpdateDescription(v, &ch); err != nil {
+				return fail("updateDescription: %v", err)
+			}
+		case "fullDocument":
+			switch v.Type {
+			case bson.TypeNull:
+			case bson.TypeEmbeddedDocument:
+				ch.FullDocument = v.Document()
+			default:
+				return fail("fullDocument is %s, not a document", v.Type)
+			}
+		}
+	}
+	if len(ch.Token) == 0 {
+		return fail("no _id (resume token)")
+	}
+	if ch.Op == "" {
+		return fail("no operationType")
+	}
+	return ch, nil
+}
+
+func decodeNamespace(v bson.RawValue) (Namespace, error) {
+	d, ok := v.DocumentOK()
+	if !ok {
+		return Namespace{}, fmt.Errorf("%s, not a document", v.Type)
+	}
+	var ns Namespace
+	if db, err := d.LookupErr("db"); err == nil {
+		s, ok := db.StringValueOK()
+		if !ok {
+			return Namespace{}, fmt.Errorf("db is %s, not a string", db.Type)
+		}
+		ns.DB = s
+	}
+	if coll, err := d.LookupErr("coll"); err == nil {
+		s, ok := coll.StringValueOK()
+		if !ok {
+			return Namespace{}, fmt.Errorf("coll is %s, not a string", coll.Type)
+		}
+		ns.Coll = s
+	}
+	return ns, nil
+}
+
+func decodeUpdateDescription(v bson.RawValue, ch *Change) error {
+	if v.Type == bson.TypeNull {
+		return nil
+	}
+	d, ok := v.DocumentOK()
+	if !ok {
+		return fmt.Errorf("%s, not a document", v.Type)
+	}
+	elems, err := d.Elements()
+	if err != nil {
+		return err
+	}
+	for _, el := range elems {
+		f := el.Value()
+		switch el.Key() {
+		case "updatedFields":
+			u, ok := f.DocumentOK()
+			if !ok {
+				return fmt.Errorf("updatedFields is %s, not a document", f.Type)
+			}
+			ch.UpdatedFields = u
+		case "removedFields":
+			arr, ok := f.ArrayOK()
+			if !ok {
+				return fmt.Errorf("removedFields is %s, not an array", f.Type)
+			}
+			vals, err := arr.Values()
+			if err != nil {
+				return fmt.Errorf("removedFields: %w", err)
+			}
+			for _, x := range vals {
+				s, ok := x.StringValueOK()
+				if !ok {
+					return fmt.Errorf("removedFields holds a %s", x.Type)
+				}
+				ch.RemovedFields = append(ch.RemovedFields, s)
+			}
+		case "truncatedArrays":
+			arr, ok := f.ArrayOK()
+			if !ok {
+				return fmt.Errorf("truncatedArrays is %s, not an array", f.Type)
+			}
+			if vals, _ := arr.Values(); len(vals) > 0 {
+				ch.TruncatedArrays = bson.Raw(arr)
+			}
+		case "disambiguatedPaths":
+			p, ok := f.DocumentOK()
+			if !ok {
+				return fmt.Errorf("disambiguatedPaths is %s, not a document", f.Type)
+			}
+			if elems, _ := p.Elements(); len(elems) > 0 {
+				ch.DisambiguatedPaths = p
+			}
+		}
+	}
+	return nil
+}
