@@ -1,0 +1,118 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+
+	"cloud.google.com/go/firestore"
+	"github.com/projectwatcher/watcher/config"
+	"github.com/rs/zerolog"
+)
+
+// Cleanup modes (config sync.mode).
+const (
+	ModeDelete  = "delete"
+	ModeArchive = "archive"
+)
+
+// Fields written by archive mode.
+const (
+	ArchivedField   = "archived"
+	ArchivedAtField = "archivedAt"
+)
+
+// ErrEmptyProjectID is returned, before any query, for an empty project id.
+var ErrEmptyProjectID = errors.New("sync: empty project id")
+
+// Applier applies project events to the Firestore asset collections.
+// It is safe for concurrent use.
+type Applier struct {
+	client  *firestore.Client
+	cfg     config.Sync
+	log     zerolog.Logger
+	opts    options
+	targets map[string][]target // source path → its copies
+	lastErr atomic.Pointer[callResult]
+}
+
+// callResult boxes the outcome of the last Firestore call.
+type callResult struct{ err error }
+
+// New checks cfg and returns an Applier writing through client.
+func New(client *firestore.Client, cfg config.Sync, log zerolog.Logger, opts ...Option) (*Applier, error) {
+	if client == nil {
+		return nil, errors.New("sync: nil Firestore client")
+	}
+	o := defaultOptions()
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	targets, err := checkConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	a := &Applier{
+		client:  client,
+		cfg:     cfg,
+		log:     log.With().Str("component", "sync").Logger(),
+		opts:    o,
+		targets: targets,
+	}
+	a.lastErr.Store(&callResult{})
+	return a, nil
+}
+
+// LastCallErr is nil when the most recent Firestore call succeeded (for
+// readiness probes). Calls canceled by the caller (shutdown) are ignored;
+// calls that ran out of time are failures.
+func (a *Applier) LastCallErr() error {
+	return a.lastErr.Load().err
+}
+
+// record remembers the outcome of a Firestore call made under ctx.
+func (a *Applier) record(ctx context.Context, err error) {
+	if err != nil && errors.Is(ctx.Err(), context.Canceled) {
+		return // the caller gave up; says nothing about Firestore
+	}
+	a.lastErr.Store(&callResult{err: err})
+}
+
+// checkConfig validates the sync section and indexes the field mappings.
+func checkConfig(cfg config.Sync) (map[string][]target, error) {
+	var problems []error
+	if strings.TrimSpace(cfg.IDField) == "" {
+		problems = append(problems, errors.New("sync.idField is empty"))
+	}
+	if cfg.Mode != ModeDelete && cfg.Mode != ModeArchive {
+		problems = append(problems, fmt.Errorf("sync.mode %q: want %q or %q", cfg.Mode, ModeDelete, ModeArchive))
+	}
+	if len(cfg.Collections) == 0 {
+		problems = append(problems, errors.New("sync.collections is empty"))
+	}
+	known := make(map[string]bool, len(cfg.Collections))
+	for i, c := range cfg.Collections {
+		switch {
+		case c.Name == "":
+			problems = append(problems, fmt.Errorf("sync.collections[%d].name is empty", i))
+		case strings.Contains(c.Name, "/"):
+			problems = append(problems, fmt.Errorf("sync.collections[%d].name %q: a collection id, not a path", i, c.Name))
+		case known[c.Name]:
+			problems = append(problems, fmt.Errorf("sync.collections[%d].name %q is configured twice", i, c.Name))
+		}
+		known[c.Name] = true
+	}
+	targets, err := indexFields(cfg)
+	if err != nil {
+		problems = append(problems, err)
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("sync: invalid config: %w", errors.Join(problems...))
+	}
+	return targets, nil
+}

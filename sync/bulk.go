@@ -1,0 +1,78 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"cloud.google.com/go/firestore"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// maxReportedFailures bounds how many write errors one error message carries.
+const maxReportedFailures = 5
+
+// write is one document write of a bulk page.
+type write struct {
+	ref     *firestore.DocumentRef
+	updates []firestore.Update // nil: delete the document
+}
+
+// commit applies writes with a BulkWriter and waits for every job's result:
+// a BulkWriter drops failed writes silently unless each result is checked.
+// Updates of documents that no longer exist are not errors (someone deleted
+// them meanwhile; there is nothing left to rewrite). It returns how many
+// writes took effect.
+func (a *Applier) commit(ctx context.Context, writes []write) (int, error) {
+	if len(writes) == 0 {
+		return 0, nil
+	}
+	bw := a.client.BulkWriter(ctx)
+	jobs := make([]*firestore.BulkWriterJob, 0, len(writes))
+	var enqueueErr error
+	for _, w := range writes {
+		var (
+			job *firestore.BulkWriterJob
+			err error
+		)
+		if w.updates == nil {
+			job, err = bw.Delete(w.ref)
+		} else {
+			job, err = bw.Update(w.ref, w.updates)
+		}
+		if err != nil {
+			enqueueErr = fmt.Errorf("enqueueing write of %s: %w", w.ref.Path, err)
+			break
+		}
+		jobs = append(jobs, job)
+	}
+	bw.End()
+
+	done := 0
+	var failures []error
+	for i, job := range jobs {
+		_, err := job.Results()
+		switch {
+		case err == nil:
+			done++
+		case writes[i].updates != nil && status.Code(err) == codes.NotFound:
+		default:
+			failures = append(failures, fmt.Errorf("writing %s: %w", writes[i].ref.Path, err))
+		}
+	}
+	if len(jobs) > 0 {
+		// Only write results say something about Firestore itself; a write
+		// the client refused to enqueue is a problem of the data.
+		a.record(ctx, errors.Join(failures...))
+	}
+	if enqueueErr != nil {
+		failures = append(failures, enqueueErr)
+	}
+	if len(failures) == 0 {
+		return done, nil
+	}
+	err := errors.Join(failures[:min(len(failures), maxReportedFailures)]...)
+	return done, fmt.Errorf("%d of %d writes failed (first %d shown): %w",
+		len(failures), len(writes), min(len(failures), maxReportedFailures), err)
+}

@@ -1,0 +1,49 @@
+package sync
+
+import "fmt"
+
+const (
+	defaultPageSize    = 300
+	maxPageSize        = 500 // a BulkWriter page stays well under Firestore's request limits
+	defaultConcurrency = 4
+	defaultMaxPasses   = 3
+)
+
+// Option tunes an Applier.
+type Option func(*options)
+
+type options struct {
+	pageSize    int
+	concurrency int
+	maxPasses   int
+}
+
+func defaultOptions() options {
+	return options{pageSize: defaultPageSize, concurrency: defaultConcurrency, maxPasses: defaultMaxPasses}
+}
+
+func (o options) validate() error {
+	if o.pageSize < 1 || o.pageSize > maxPageSize {
+		return fmt.Errorf("sync: page size %d: want 1..%d", o.pageSize, maxPageSize)
+	}
+	if o.concurrency < 1 {
+		return fmt.Errorf("sync: collection concurrency %d: want at least 1", o.concurrency)
+	}
+	if o.maxPasses < 2 {
+		return fmt.Errorf("sync: max passes %d: want at least 2", o.maxPasses)
+	}
+	return nil
+}
+
+// WithPageSize sets how many documents one query page (and one bulk write)
+// holds. Default 300.
+func WithPageSize(n int) Option { return func(o *options) { o.pageSize = n } }
+
+// WithCollectionConcurrency bounds how many collections of one event are
+// processed at the same time. Default 4.
+func WithCollectionConcurrency(n int) Option { return func(o *options) { o.concurrency = n } }
+
+// WithMaxPasses bounds the passes over one collection: a cleanup repeats its
+// query until a pass finds nothing left to do (documents written concurrently
+// with the cleanup are caught by the next pass). Default 3.
+func WithMaxPasses(n int) Option { return func(o *options) { o.maxPasses = n } }

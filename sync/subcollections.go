@@ -1,0 +1,93 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"cloud.google.com/go/firestore"
+	"google.golang.org/api/iterator"
+)
+
+// deleteSubcollections deletes every document below doc, at any depth,
+// deepest first, so an interrupted run never leaves documents whose parent
+// (the only one carrying the project id) is already gone. It returns how
+// many documents it deleted.
+func (a *Applier) deleteSubcollections(ctx context.Context, doc *firestore.DocumentRef) (int, error) {
+	colls, err := doc.Collections(ctx).GetAll()
+	a.record(ctx, err)
+	if err != nil {
+		return 0, fmt.Errorf("listing subcollections of %s: %w", doc.Path, err)
+	}
+	total := 0
+	for _, c := range colls {
+		n, err := a.deleteCollectionTree(ctx, c)
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// deleteCollectionTree empties one subcollection, a page at a time. Each
+// round lists from the start again: the listing also names documents that
+// do not exist themselves but have subcollections, and such a document only
+// leaves the listing once everything under it is gone.
+func (a *Applier) deleteCollectionTree(ctx context.Context, coll *firestore.CollectionRef) (int, error) {
+	total := 0
+	previous := map[string]bool{}
+	for {
+		refs, err := a.firstRefs(ctx, coll)
+		if err != nil {
+			return total, err
+		}
+		if len(refs) == 0 {
+			return total, nil
+		}
+		writes := make([]write, 0, len(refs))
+		current := make(map[string]bool, len(refs))
+		stuck := true
+		for _, ref := range refs {
+			current[ref.Path] = true
+			stuck = stuck && previous[ref.Path]
+			n, err := a.deleteSubcollections(ctx, ref)
+			total += n
+			if err != nil {
+				return total, err
+			}
+			writes = append(writes, write{ref: ref})
+		}
+		if stuck {
+			return total, fmt.Errorf("subcollection %s: documents remain after being deleted", coll.Path)
+		}
+		a.log.Debug().Str("collection", coll.Path).Int("count", len(refs)).Msg("subcollection page")
+		n, err := a.commit(ctx, writes)
+		total += n
+		if err != nil {
+			return total, err
+		}
+		previous = current
+	}
+}
+
+// firstRefs lists up to a page of document references of coll, missing
+// documents included.
+func (a *Applier) firstRefs(ctx context.Context, coll *firestore.CollectionRef) ([]*firestore.DocumentRef, error) {
+	it := coll.DocumentRefs(ctx)
+	it.PageInfo().MaxSize = a.opts.pageSize
+	refs := make([]*firestore.DocumentRef, 0, a.opts.pageSize)
+	for len(refs) < a.opts.pageSize {
+		ref, err := it.Next()
+		if errors.Is(err, iterator.Done) {
+			break
+		}
+		if err != nil {
+			a.record(ctx, err)
+			return refs, fmt.Errorf("listing %s: %w", coll.Path, err)
+		}
+		refs = append(refs, ref)
+	}
+	a.record(ctx, nil)
+	return refs, nil
+}
