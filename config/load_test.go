@@ -1,0 +1,410 @@
+package config
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// env returns a lookupEnv over the given variables only.
+func env(kv ...string) func(string) (string, bool) {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) (string, bool) {
+		v, ok := m[k]
+		return v, ok
+	}
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestRepoConfigYAMLEqualsDefaults(t *testing.T) {
+	cfg, err := Load(filepath.Join("..", "config.yaml"), env())
+	if err != nil {
+		t.Fatalf("Load(../config.yaml): %v", err)
+	}
+	if want := Defaults(); !reflect.DeepEqual(cfg, want) {
+		t.Errorf("config.yaml drifted from Defaults():\n got %+v\nwant %+v", cfg, want)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("defaults do not validate:\n%v", err)
+	}
+}
+
+func TestLoad(t *testing.T) {
+	uriFile := writeFile(t, "uri", "\n  mongodb://u:secret@db:27017/?replicaSet=rs0 \n")
+	emptyFile := writeFile(t, "empty", " \n")
+
+	tests := []struct {
+		name string
+		yaml string // "" : no file content (an empty file)
+		env  []string
+		want func(*Config) // applied to Defaults(); nil when problems are expected
+		// problems: each must appear (as a substring) in exactly one line,
+		// and the count of lines must match.
+		problems []string
+	}{
+		{
+			name: "empty file gives defaults",
+			want: func(*Config) {},
+		},
+		{
+			name: "file values",
+			yaml: `
+mongo:
+  uri: "mongodb://other:27017"
+sync:
+  workers: 3
+  mode: archive
+  collections:
+    - name: a
+      group: true
+    - name: b
+      recursive: true
+  fields:
+    - source: meta.title
+      target: title
+      collections: [a]
+resume:
+  checkpointInterval: 250ms
+reconcile:
+  interval: 0
+lease:
+  enabled: true
+`,
+			want: func(c *Config) {
+				c.Mongo.URI = "mongodb://other:27017"
+				c.Sync.Workers = 3
+				c.Sync.Mode = "archive"
+				c.Sync.Collections = []Collection{{Name: "a", Group: true}, {Name: "b", Recursive: true}}
+				c.Sync.Fields = []Field{{Source: "meta.title", Target: "title", Collections: []string{"a"}}}
+				c.Resume.CheckpointInterval = 250 * time.Millisecond
+				c.Lease.Enabled = true
+			},
+		},
+		{
+			name: "env overrides keys absent from the file",
+			yaml: "mongo:\n  database: x\n",
+			env: []string{
+				"WATCHER_MONGO_URI", "mongodb://env:1",
+				"WATCHER_SYNC_WORKERS", "3",
+				"WATCHER_RESUME_CHECKPOINTINTERVAL", "5s",
+				"WATCHER_SAFETY_MAXDOCSPEREVENT", "0",
+				"WATCHER_SAFETY_DRYRUN", "true",
+				"WATCHER_LOG_LEVEL", "debug",
+			},
+			want: func(c *Config) {
+				c.Mongo.Database = "x"
+				c.Mongo.URI = "mongodb://env:1"
+				c.Sync.Workers = 3
+				c.Resume.CheckpointInterval = 5 * time.Second
+				c.Safety.MaxDocsPerEvent = 0
+				c.Safety.DryRun = true
+				c.Log.Level = "debug"
+			},
+		},
+		{
+			name: "env wins over the file",
+			yaml: "sync:\n  workers: 2\nhttp:\n  addr: ':1'\n",
+			env:  []string{"WATCHER_SYNC_WORKERS", "5"},
+			want: func(c *Config) { c.Sync.Workers = 5; c.HTTP.Addr = ":1" },
+		},
+		{
+			name: "env lists as JSON and YAML",
+			env: []string{
+				"WATCHER_SYNC_COLLECTIONS", `[{"name":"x","group":true},{"name":"y"}]`,
+				"WATCHER_SYNC_FIELDS", "- source: a\n  target: b\n  collections: [x]\n",
+			},
+			want: func(c *Config) {
+				c.Sync.Collections = []Collection{{Name: "x", Group: true}, {Name: "y"}}
+				c.Sync.Fields = []Field{{Source: "a", Target: "b", Collections: []string{"x"}}}
+			},
+		},
+		{
+			name: "empty env list means no fields",
+			env:  []string{"WATCHER_SYNC_FIELDS", ""},
+			want: func(c *Config) { c.Sync.Fields = []Field{} },
+		},
+		{
+			name: "uriFile wins over uri, trimmed",
+			yaml: "mongo:\n  uri: mongodb://ignored\n  uriFile: " + uriFile + "\n",
+			want: func(c *Config) {
+				c.Mongo.URIFile = uriFile
+				c.Mongo.URI = "mongodb://u:secret@db:27017/?replicaSet=rs0"
+			},
+		},
+		{
+			name: "uriFile from env",
+			env:  []string{"WATCHER_MONGO_URIFILE", uriFile},
+			want: func(c *Config) {
+				c.Mongo.URIFile = uriFile
+				c.Mongo.URI = "mongodb://u:secret@db:27017/?replicaSet=rs0"
+			},
+		},
+		{
+			name:     "uriFile missing or empty",
+			yaml:     "mongo:\n  uriFile: " + filepath.Join(t.TempDir(), "nope") + "\n",
+			problems: []string{"mongo.uriFile: open "},
+		},
+		{
+			name:     "uriFile empty",
+			env:      []string{"WATCHER_MONGO_URIFILE", emptyFile},
+			problems: []string{"mongo.uriFile: " + emptyFile + " is empty"},
+		},
+		{
+			name: "every unknown key with its path",
+			yaml: `
+mongo:
+  url: x
+  URI: y
+bogus: 1
+sync:
+  collections:
+    - name: a
+      recursve: true
+  fields:
+    - source: a
+      target: b
+      colections: []
+`,
+			problems: []string{
+				"mongo.url: unknown key",
+				`mongo.URI: unknown key (did you mean "mongo.uri"?)`,
+				"bogus: unknown key",
+				"sync.collections[0].recursve: unknown key",
+				"sync.fields[0].colections: unknown key",
+			},
+		},
+		{
+			name: "bad durations are all listed",
+			yaml: `
+resume:
+  checkpointInterval: 1x
+retry:
+  initialBackoff: "fast"
+  maxBackoff: 30
+health:
+  stallTimeout: true
+`,
+			problems: []string{
+				`resume.checkpointInterval: not a Go duration`,
+				`retry.initialBackoff: not a Go duration`,
+				`retry.maxBackoff: expected a Go duration string`,
+				`health.stallTimeout: expected a Go duration string`,
+			},
+		},
+		{
+			name: "wrong types, env and file together",
+			yaml: `
+sync:
+  workers: many
+  collections: storyboards
+  fields:
+    - source: [a]
+      target: b
+mongo: 5
+safety:
+  dryRun: maybe
+`,
+			env: []string{
+				"WATCHER_RETRY_MAXATTEMPTS", "lots",
+				"WATCHER_LEASE_TTL", "soon",
+				"WATCHER_SYNC_COLLECTIONS", `[{"name": "a", "nam": "b"}]`,
+			},
+			problems: []string{
+				`sync.workers: expected an integer, got "many"`,
+				// the env list replaces the file's (wrong) one
+				`WATCHER_SYNC_COLLECTIONS[0].nam: unknown key`,
+				`sync.fields[0].source: expected a string, got a list`,
+				`mongo: expected a mapping, got number 5`,
+				`safety.dryRun: expected true or false, got "maybe"`,
+				`WATCHER_RETRY_MAXATTEMPTS: expected an integer, got "lots"`,
+				`WATCHER_LEASE_TTL: not a Go duration`,
+			},
+		},
+		{
+			name:     "env list that is not YAML",
+			env:      []string{"WATCHER_SYNC_COLLECTIONS", `[{"name": `},
+			problems: []string{"WATCHER_SYNC_COLLECTIONS: not a YAML or JSON list"},
+		},
+		{
+			name:     "YAML syntax error",
+			yaml:     "mongo:\n  uri: [\n",
+			problems: []string{"config.yaml: yaml: "},
+		},
+		{
+			name:     "top level is not a mapping",
+			yaml:     "- a\n- b\n",
+			problems: []string{"(top level): expected a mapping, got a list"},
+		},
+		{
+			name:     "duplicate keys",
+			yaml:     "mongo:\n  uri: a\n  uri: b\n",
+			problems: []string{`already defined`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeFile(t, "config.yaml", tt.yaml)
+			got, err := Load(path, env(tt.env...))
+			if tt.want != nil {
+				if err != nil {
+					t.Fatalf("Load: unexpected error:\n%v", err)
+				}
+				want := Defaults()
+				tt.want(&want)
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("Load:\n got %+v\nwant %+v", got, want)
+				}
+				return
+			}
+			var problems Problems
+			if !errors.As(err, &problems) {
+				t.Fatalf("Load error = %v (%T), want Problems", err, err)
+			}
+			assertProblems(t, problems, tt.problems)
+		})
+	}
+}
+
+// assertProblems checks that every wanted substring matches exactly one
+// problem and that there is no other problem.
+func assertProblems(t *testing.T, got Problems, want []string) {
+	t.Helper()
+	for _, w := range want {
+		n := 0
+		for _, g := range got {
+			if strings.Contains(g, w) {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("problem %q matched %d lines, want 1; problems:\n%v", w, n, got)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("got %d problems, want %d:\n%v", len(got), len(want), got)
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	t.Run("explicit path missing is an error", func(t *testing.T) {
+		_, err := Load(filepath.Join(t.TempDir(), "nope.yaml"), env())
+		if !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("err = %v, want fs.ErrNotExist", err)
+		}
+	})
+	t.Run("default path missing gives defaults and env", func(t *testing.T) {
+		t.Chdir(t.TempDir())
+		got, err := Load("", env("WATCHER_SYNC_WORKERS", "2"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := Defaults()
+		want.Sync.Workers = 2
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("got %+v\nwant %+v", got, want)
+		}
+	})
+	t.Run("default path present is read", func(t *testing.T) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, DefaultPath), []byte("sync:\n  workers: 4\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		t.Chdir(dir)
+		got, err := Load("", env())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Sync.Workers != 4 {
+			t.Errorf("workers = %d, want 4 from ./config.yaml", got.Sync.Workers)
+		}
+	})
+}
+
+// TestEveryKeyHasAnEnvOverride sets each key's variable (derived from the
+// struct) and checks that exactly that field changed.
+func TestEveryKeyHasAnEnvOverride(t *testing.T) {
+	for _, l := range leaves() {
+		t.Run(l.key, func(t *testing.T) {
+			var value string
+			var want any
+			switch {
+			case l.typ == durationType:
+				value, want = "17s", 17*time.Second
+			case l.typ.Kind() == reflect.String:
+				value, want = "v-"+l.key, "v-"+l.key
+			case l.typ.Kind() == reflect.Int:
+				value, want = "12345", 12345
+			case l.typ.Kind() == reflect.Bool:
+				value, want = "true", !reflect.ValueOf(Defaults()).FieldByIndex(l.index).Bool()
+				value = map[bool]string{true: "true", false: "false"}[want.(bool)]
+			case l.typ == reflect.TypeFor[[]Collection]():
+				value, want = `[{"name":"zz"}]`, []Collection{{Name: "zz"}}
+			case l.typ == reflect.TypeFor[[]Field]():
+				value, want = `[{"source":"s","target":"t"}]`, []Field{{Source: "s", Target: "t"}}
+			default:
+				t.Fatalf("no test value for type %s: extend this test", l.typ)
+			}
+			if l.key == "mongo.uriFile" {
+				value = writeFile(t, "uri", "mongodb://from-file")
+				want = value
+			}
+			got, err := Load(writeFile(t, "c.yaml", ""), env(EnvName(l.key), value))
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			field := reflect.ValueOf(got).FieldByIndex(l.index).Interface()
+			if !reflect.DeepEqual(field, want) {
+				t.Errorf("%s=%q: %s = %#v, want %#v", EnvName(l.key), value, l.key, field, want)
+			}
+		})
+	}
+}
+
+func TestEnvName(t *testing.T) {
+	tests := map[string]string{
+		"mongo.uri":                 "WATCHER_MONGO_URI",
+		"sync.workers":              "WATCHER_SYNC_WORKERS",
+		"resume.checkpointInterval": "WATCHER_RESUME_CHECKPOINTINTERVAL",
+		"safety.maxDocsPerEvent":    "WATCHER_SAFETY_MAXDOCSPEREVENT",
+	}
+	keys := strings.Join(Keys(), " ")
+	for key, want := range tests {
+		if got := EnvName(key); got != want {
+			t.Errorf("EnvName(%q) = %q, want %q", key, got, want)
+		}
+		if !strings.Contains(" "+keys+" ", " "+key+" ") {
+			t.Errorf("Keys() lacks %q: %s", key, keys)
+		}
+	}
+}
+
+func TestLoadValidListsLoadAndValidateProblems(t *testing.T) {
+	path := writeFile(t, "c.yaml", "sync:\n  workers: 0\n  mode: wipe\n  typo: 1\nretry:\n  maxBackoff: nope\n")
+	_, err := LoadValid(path, env())
+	var problems Problems
+	if !errors.As(err, &problems) {
+		t.Fatalf("err = %v, want Problems", err)
+	}
+	assertProblems(t, problems, []string{
+		"sync.typo: unknown key",
+		"retry.maxBackoff: not a Go duration",
+		"sync.workers: must be >= 1",
+		"sync.mode: must be one of delete | archive",
+	})
+}

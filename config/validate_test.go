@@ -1,0 +1,94 @@
+package config
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(*Config)
+		want   []string // one substring per expected problem; none: valid
+	}{
+		{"defaults", func(*Config) {}, nil},
+		{"uriFile excuses an empty uri", func(c *Config) { c.Mongo.URI = ""; c.Mongo.URIFile = "/run/secrets/uri" }, nil},
+		{"startAt RFC 3339", func(c *Config) { c.Resume.StartAt = "2024-05-01T10:00:00+02:00" }, nil},
+		{"file store", func(c *Config) { c.Resume.Store = "file"; c.Resume.Database = ""; c.Resume.Collection = "" }, nil},
+		{"lease disabled ignores ttl", func(c *Config) { c.Lease.TTL = 0 }, nil},
+		{"maxDocsPerEvent 0 is no limit", func(c *Config) { c.Safety.MaxDocsPerEvent = 0 }, nil},
+		{"field restricted to a configured collection", func(c *Config) { c.Sync.Fields[0].Collections = []string{"aiAnalyses"} }, nil},
+		{"http addr with host", func(c *Config) { c.HTTP.Addr = "127.0.0.1:9090" }, nil},
+
+		{"empty mongo uri", func(c *Config) { c.Mongo.URI = " " }, []string{"mongo.uri: empty"}},
+		{"mongo uri scheme", func(c *Config) { c.Mongo.URI = "http://u:pw@x" }, []string{"mongo.uri: must start with mongodb://"}},
+		{"mongo names", func(c *Config) { c.Mongo.Database = ""; c.Mongo.Collection = "" }, []string{"mongo.database: empty", "mongo.collection: empty"}},
+		{"firestore", func(c *Config) { c.Firestore.ProjectID = ""; c.Firestore.DatabaseID = "" }, []string{"firestore.projectId: empty", "firestore.databaseId: empty"}},
+		{"resume store", func(c *Config) { c.Resume.Store = "redis" }, []string{"resume.store: must be one of mongo | file"}},
+		{"resume mongo names", func(c *Config) { c.Resume.Database = ""; c.Resume.Collection = "" }, []string{"resume.database: empty", "resume.collection: empty"}},
+		{"resume file path", func(c *Config) { c.Resume.Store = "file"; c.Resume.Path = "" }, []string{"resume.path: empty"}},
+		{"resume name", func(c *Config) { c.Resume.Name = "" }, []string{"resume.name: empty"}},
+		{"startAt", func(c *Config) { c.Resume.StartAt = "yesterday" }, []string{"resume.startAt: must be \"now\" or an RFC 3339"}},
+		{"checkpointInterval", func(c *Config) { c.Resume.CheckpointInterval = 0 }, []string{"resume.checkpointInterval: must be > 0"}},
+		{"onHistoryLost", func(c *Config) { c.Resume.OnHistoryLost = "ignore" }, []string{"resume.onHistoryLost: must be one of fail | reconcile"}},
+		{"sync mode", func(c *Config) { c.Sync.Mode = "purge" }, []string{"sync.mode: must be one of delete | archive"}},
+		{"sync idField", func(c *Config) { c.Sync.IDField = "" }, []string{"sync.idField: empty"}},
+		{"workers", func(c *Config) { c.Sync.Workers = 0 }, []string{"sync.workers: must be >= 1"}},
+		{"no collections", func(c *Config) { c.Sync.Collections = nil; c.Sync.Fields = nil }, []string{"sync.collections: empty"}},
+		{"empty collection name", func(c *Config) { c.Sync.Collections[1].Name = "" }, []string{"sync.collections[1].name: empty"}},
+		{"duplicate collection", func(c *Config) { c.Sync.Collections[2].Name = "storyboards" }, []string{`sync.collections[2].name: duplicate collection "storyboards" (also sync.collections[0])`}},
+		{"field names an unknown collection", func(c *Config) { c.Sync.Fields[0].Collections = []string{"aiAnalyses", "nope"} }, []string{`sync.fields[0].collections[1]: "nope" is not a configured collection`}},
+		{"empty source and target", func(c *Config) { c.Sync.Fields[0].Source = ""; c.Sync.Fields[0].Target = "" }, []string{"sync.fields[0].source: empty", "sync.fields[0].target: empty"}},
+		{"duplicate target", func(c *Config) {
+			c.Sync.Fields = append(c.Sync.Fields, Field{Source: "title", Target: "projectName"})
+		}, []string{`sync.fields[1].target: duplicate target "projectName" (also sync.fields[0])`}},
+		{"target is the id field", func(c *Config) { c.Sync.Fields[0].Target = "projectId" }, []string{`sync.fields[0].target: "projectId" is sync.idField`}},
+		{"initialBackoff", func(c *Config) { c.Retry.InitialBackoff = 0 }, []string{"retry.initialBackoff: must be > 0"}},
+		{"maxBackoff below initial", func(c *Config) { c.Retry.MaxBackoff = 100 * time.Millisecond }, []string{"retry.maxBackoff: must be >= retry.initialBackoff (200ms), got 100ms"}},
+		{"maxAttempts", func(c *Config) { c.Retry.MaxAttempts = 0 }, []string{"retry.maxAttempts: must be >= 1"}},
+		{"deadLetter names", func(c *Config) { c.DeadLetter.Database = ""; c.DeadLetter.Collection = "" }, []string{"deadLetter.database: empty", "deadLetter.collection: empty"}},
+		{"maxDocsPerEvent", func(c *Config) { c.Safety.MaxDocsPerEvent = -1 }, []string{"safety.maxDocsPerEvent: must be >= 0"}},
+		{"reconcile interval", func(c *Config) { c.Reconcile.Interval = -time.Second }, []string{"reconcile.interval: must be >= 0"}},
+		{"lease ttl", func(c *Config) { c.Lease.Enabled = true; c.Lease.TTL = 0 }, []string{"lease.ttl: must be > 0 when lease.enabled"}},
+		{"stallTimeout", func(c *Config) { c.Health.StallTimeout = 0 }, []string{"health.stallTimeout: must be > 0"}},
+		{"http addr without port", func(c *Config) { c.HTTP.Addr = "localhost" }, []string{"http.addr: must be host:port"}},
+		{"http addr bad port", func(c *Config) { c.HTTP.Addr = ":99999" }, []string{"http.addr: port must be a number"}},
+		{"log level", func(c *Config) { c.Log.Level = "verbose" }, []string{"log.level: must be one of trace | debug | info | warn | error"}},
+		{"log format", func(c *Config) { c.Log.Format = "text" }, []string{"log.format: must be one of json | console"}},
+		{"every problem at once", func(c *Config) {
+			c.Sync.Workers = -1
+			c.Log.Format = "xml"
+			c.Resume.CheckpointInterval = -time.Second
+			c.Firestore.ProjectID = ""
+		}, []string{"sync.workers", "log.format", "resume.checkpointInterval", "firestore.projectId"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := Defaults()
+			tt.mutate(&cfg)
+			err := cfg.Validate()
+			if len(tt.want) == 0 {
+				if err != nil {
+					t.Fatalf("Validate: unexpected problems:\n%v", err)
+				}
+				return
+			}
+			var problems Problems
+			if !errors.As(err, &problems) {
+				t.Fatalf("Validate = %v, want Problems", err)
+			}
+			assertProblems(t, problems, tt.want)
+		})
+	}
+}
+
+func TestProblemsError(t *testing.T) {
+	p := Problems{"a: x", "b: y"}
+	if got, want := p.Error(), "a: x\nb: y"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	if Problems(nil).err() != nil {
+		t.Error("no problems must be a nil error")
+	}
+}
