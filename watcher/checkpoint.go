@@ -1,0 +1,280 @@
+package watcher
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// Checkpointer keeps the low watermark of the stream: the newest resume
+// token whose change AND every earlier change is applied. Every change read
+// from the stream is tracked (Track) in stream order and completed (Done) by
+// whoever finishes it, in any order. Changes that derive to nothing complete
+// at once. A failed change never completes: the watermark stays before it
+// for good (a later dead-letter step can turn a failure into a completion by
+// calling Done(seq, nil) once the event is safely parked).
+//
+// Bookkeeping is a ring of in-flight changes indexed by sequence number:
+// Track, Done and the watermark advance are O(1) amortized, and saving reads
+// one value, so checkpointing costs nothing per event.
+type Checkpointer struct {
+	store TokenStore
+	obs   Observer
+	log   zerolog.Logger
+	now   func() time.Time
+
+	mu      sync.Mutex
+	ring    []inflight // capacity is a power of two
+	head    int        // index of the oldest in-flight change
+	count   int        // changes in flight
+	next    uint64     // sequence number of the next tracked change
+	mark    Checkpoint // the watermark; mark.Token is nil until there is one
+	failErr error      // the first failure
+	failed  chan struct{}
+
+	saveMu sync.Mutex // serializes Save
+	saved  bson.Raw   // the last token stored (or loaded)
+}
+
+type inflight struct {
+	token       bson.Raw
+	clusterTime bson.Timestamp
+	state       uint8
+}
+
+const (
+	stateInFlight uint8 = iota
+	stateDone
+	stateFailed
+)
+
+// errUnknownSeq reports a completion of a change that is not in flight.
+var errUnknownSeq = errors.New("checkpointer: completion of a change that is not in flight")
+
+// NewCheckpointer returns a Checkpointer saving to store. obs may be nil.
+func NewCheckpointer(store TokenStore, obs Observer, log zerolog.Logger) *Checkpointer {
+	if obs == nil {
+		obs = nopObserver{}
+	}
+	return &Checkpointer{
+		store:  store,
+		obs:    obs,
+		log:    log,
+		now:    time.Now,
+		ring:   make([]inflight, 64),
+		failed: make(chan struct{}),
+	}
+}
+
+// Restore starts from a loaded checkpoint: it is the watermark until the
+// stream moves on, and saving it again is skipped.
+func (c *Checkpointer) Restore(cp Checkpoint) {
+	c.mu.Lock()
+	c.mark = cp
+	c.mu.Unlock()
+	c.saveMu.Lock()
+	c.saved = cp.Token
+	c.saveMu.Unlock()
+}
+
+// Track registers a change read from the stream, in stream order, and
+// returns its sequence number.
+func (c *Checkpointer) Track(token bson.Raw, clusterTime bson.Timestamp) uint64 {
+	c.mu.Lock()
+	if c.count == len(c.ring) {
+		c.grow()
+	}
+	c.ring[(c.head+c.count)&(len(c.ring)-1)] = inflight{token: token, clusterTime: clusterTime}
+	c.count++
+	seq := c.next
+	c.next++
+	c.mu.Unlock()
+	return seq
+}
+
+func (c *Checkpointer) grow() {
+	ring := make([]inflight, 2*len(c.ring))
+	for i := 0; i < c.count; i++ {
+		ring[i] = c.ring[(c.head+i)&(len(c.ring)-1)]
+	}
+	c.ring = ring
+	c.head = 0
+}
+
+// Done completes the change seq. err != nil marks it failed: the watermark
+// never passes it, and Failed is closed (on the first failure).
+func (c *Checkpointer) Done(seq uint64, err error) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	first := c.next - uint64(c.count)
+	if seq < first || seq >= c.next {
+		return fmt.Errorf("%w: seq %d (in flight: %d..%d)", errUnknownSeq, seq, first, c.next)
+	}
+	slot := &c.ring[(c.head+int(seq-first))&(len(c.ring)-1)]
+	if slot.state != stateInFlight {
+		return fmt.Errorf("%w: seq %d completed twice", errUnknownSeq, seq)
+	}
+	if err != nil {
+		slot.state = stateFailed
+		if c.failErr == nil {
+			c.failErr = err
+			close(c.failed)
+		}
+		return nil
+	}
+	slot.state = stateDone
+	for c.count > 0 && c.ring[c.head].state == stateDone {
+		e := &c.ring[c.head]
+		c.mark = Checkpoint{Token: e.token, ClusterTime: e.clusterTime}
+		*e = inflight{}
+		c.head = (c.head + 1) & (len(c.ring) - 1)
+		c.count--
+	}
+	return nil
+}
+
+// Pass tracks and completes at once a change that needs no work (it derived
+// to nothing).
+func (c *Checkpointer) Pass(token bson.Raw, clusterTime bson.Timestamp) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.count == 0 {
+		c.next++
+		c.mark = Checkpoint{Token: token, ClusterTime: clusterTime}
+		return
+	}
+	if c.count == len(c.ring) {
+		c.grow()
+	}
+	c.ring[(c.head+c.count)&(len(c.ring)-1)] = inflight{token: token, clusterTime: clusterTime, state: stateDone}
+	c.count++
+	c.next++
+}
+
+// Idle offers the stream's post-batch resume token (read when the stream
+// had nothing new). It becomes the watermark only when nothing is in flight,
+// so a quiet collection keeps its stored token inside the oplog window.
+// It reports whether the token was adopted.
+func (c *Checkpointer) Idle(token bson.Raw) bool {
+	if len(token) == 0 {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.count != 0 || bytes.Equal(token, c.mark.Token) {
+		return false
+	}
+	ct, ok := tokenClusterTime(token)
+	if !ok || ct.Before(c.mark.ClusterTime) {
+		ct = c.mark.ClusterTime
+	}
+	c.mark = Checkpoint{Token: token, ClusterTime: ct}
+	return true
+}
+
+// Watermark returns the current low watermark; ok is false when there is
+// none yet (nothing restored, nothing applied).
+func (c *Checkpointer) Watermark() (cp Checkpoint, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mark, len(c.mark.Token) > 0
+}
+
+// InFlight returns how many tracked changes are not yet complete (failed
+// ones included).
+func (c *Checkpointer) InFlight() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.count
+}
+
+// Failed is closed on the first failed change.
+func (c *Checkpointer) Failed() <-chan struct{} { return c.failed }
+
+// Err returns the first failure, nil when none.
+func (c *Checkpointer) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.failErr
+}
+
+// Save stores the watermark unless it is the token stored last. It reports
+// whether it wrote.
+func (c *Checkpointer) Save(ctx context.Context) (bool, error) {
+	c.saveMu.Lock()
+	defer c.saveMu.Unlock()
+	cp, ok := c.Watermark()
+	if !ok || bytes.Equal(cp.Token, c.saved) {
+		return false, nil
+	}
+	cp.SavedAt = c.now().UTC()
+	if err := c.store.Save(ctx, cp); err != nil {
+		return false, fmt.Errorf("save checkpoint: %w", err)
+	}
+	c.saved = cp.Token
+	c.obs.CheckpointSaved(cp.SavedAt)
+	c.log.Debug().Str("token", tokenString(cp.Token)).
+		Uint32("clusterTimeT", cp.ClusterTime.T).Uint32("clusterTimeI", cp.ClusterTime.I).
+		Msg("checkpoint saved")
+	return true, nil
+}
+
+// SaveEvery saves the watermark every interval until ctx ends. A failed
+// save is logged and retried at the next tick (the watermark only moves
+// forward, so nothing is lost by a late save).
+func (c *Checkpointer) SaveEvery(ctx context.Context, interval time.Duration) {
+	if interval <= 0 {
+		interval = time.Second
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := c.Save(ctx); err != nil && ctx.Err() == nil {
+				c.log.Warn().Err(err).Msg("checkpoint save failed; retrying at the next interval")
+			}
+		}
+	}
+}
+
+// tokenClusterTime reads the cluster time a MongoDB resume token starts with:
+// {_data: "<hex>"} whose first byte is 0x82 (a Timestamp in KeyString form)
+// followed by the timestamp's 8 bytes, big endian (seconds, increment).
+func tokenClusterTime(token bson.Raw) (bson.Timestamp, bool) {
+	v, err := token.LookupErr("_data")
+	if err != nil {
+		return bson.Timestamp{}, false
+	}
+	s, ok := v.StringValueOK()
+	if !ok || len(s) < 18 {
+		return bson.Timestamp{}, false
+	}
+	var b [9]byte
+	if _, err := hex.Decode(b[:], []byte(s[:18])); err != nil || b[0] != 0x82 {
+		return bson.Timestamp{}, false
+	}
+	t := uint32(b[1])<<24 | uint32(b[2])<<16 | uint32(b[3])<<8 | uint32(b[4])
+	i := uint32(b[5])<<24 | uint32(b[6])<<16 | uint32(b[7])<<8 | uint32(b[8])
+	return bson.Timestamp{T: t, I: i}, true
+}
+
+// tokenString renders a token for the logs: its _data string when it has
+// one, else its extended JSON.
+func tokenString(token bson.Raw) string {
+	if v, err := token.LookupErr("_data"); err == nil {
+		if s, ok := v.StringValueOK(); ok {
+			return s
+		}
+	}
+	return token.String()
+}

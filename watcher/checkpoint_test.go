@@ -1,0 +1,377 @@
+package watcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+func testToken(s string) bson.Raw {
+	b, err := bson.Marshal(bson.D{{Key: "_data", Value: s}})
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func tokName(t bson.Raw) string {
+	if len(t) == 0 {
+		return ""
+	}
+	return tokenString(t)
+}
+
+// memTokenStore is a TokenStore in memory that records every save.
+type memTokenStore struct {
+	mu      sync.Mutex
+	cp      Checkpoint
+	has     bool
+	saves   []Checkpoint
+	loadErr error
+	saveErr error
+}
+
+func (m *memTokenStore) Load(context.Context) (Checkpoint, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.cp, m.has, m.loadErr
+}
+
+func (m *memTokenStore) Save(_ context.Context, cp Checkpoint) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.saveErr != nil {
+		return m.saveErr
+	}
+	m.cp, m.has = cp, true
+	m.saves = append(m.saves, cp)
+	return nil
+}
+
+func (m *memTokenStore) saved() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	for _, cp := range m.saves {
+		out = append(out, tokName(cp.Token))
+	}
+	return out
+}
+
+func TestCheckpointerWatermark(t *testing.T) {
+	type step struct {
+		op   string // track, done, fail, pass, idle, restore
+		name string // token of track/pass/idle/restore; tracked name for done/fail
+		want string // watermark token after the step ("" none)
+	}
+	tests := []struct {
+		name  string
+		steps []step
+	}{
+		{"in order", []step{
+			{"track", "a", ""}, {"track", "b", ""},
+			{"done", "a", "a"}, {"done", "b", "b"},
+		}},
+		{"out of order across workers", []step{
+			{"track", "a", ""}, {"track", "b", ""}, {"track", "c", ""},
+			{"done", "c", ""}, {"done", "b", ""}, {"done", "a", "c"},
+		}},
+		{"partial out of order", []step{
+			{"track", "a", ""}, {"track", "b", ""}, {"track", "c", ""}, {"track", "d", ""},
+			{"done", "b", ""}, {"done", "a", "b"}, {"done", "d", "b"}, {"done", "c", "d"},
+		}},
+		{"failure never advances", []step{
+			{"track", "a", ""}, {"track", "b", ""}, {"track", "c", ""},
+			{"done", "a", "a"}, {"fail", "b", "a"}, {"done", "c", "a"},
+			{"pass", "d", "a"}, {"idle", "x", "a"},
+		}},
+		{"first change fails", []step{
+			{"restore", "r", "r"}, {"track", "a", "r"}, {"fail", "a", "r"}, {"idle", "x", "r"},
+		}},
+		{"derived to nothing completes at once", []step{
+			{"pass", "a", "a"}, {"pass", "b", "b"},
+		}},
+		{"nothing-event behind in-flight waits", []step{
+			{"track", "a", ""}, {"pass", "b", ""}, {"pass", "c", ""}, {"done", "a", "c"},
+		}},
+		{"idle adopted only when nothing in flight", []step{
+			{"idle", "x", "x"}, {"track", "a", "x"}, {"idle", "y", "x"},
+			{"done", "a", "a"}, {"idle", "y", "y"}, {"idle", "", "y"},
+		}},
+		{"restore then progress", []step{
+			{"restore", "r", "r"}, {"track", "a", "r"}, {"done", "a", "a"},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := NewCheckpointer(&memTokenStore{}, nil, zerolog.Nop())
+			seqs := map[string]uint64{}
+			for i, s := range tt.steps {
+				switch s.op {
+				case "track":
+					seqs[s.name] = c.Track(testToken(s.name), bson.Timestamp{T: uint32(i + 1)})
+				case "done", "fail":
+					seq, ok := seqs[s.name]
+					if !ok {
+						t.Fatalf("step %d: %q was not tracked", i, s.name)
+					}
+					var err error
+					if s.op == "fail" {
+						err = errors.New("boom")
+					}
+					if derr := c.Done(seq, err); derr != nil {
+						t.Fatalf("step %d: Done: %v", i, derr)
+					}
+				case "pass":
+					c.Pass(testToken(s.name), bson.Timestamp{T: uint32(i + 1)})
+				case "idle":
+					var tk bson.Raw
+					if s.name != "" {
+						tk = testToken(s.name)
+					}
+					c.Idle(tk)
+				case "restore":
+					c.Restore(Checkpoint{Token: testToken(s.name)})
+				default:
+					t.Fatalf("bad op %q", s.op)
+				}
+				cp, ok := c.Watermark()
+				if got := tokName(cp.Token); got != s.want || ok != (s.want != "") {
+					t.Fatalf("step %d (%s %s): watermark %q (ok %v), want %q", i, s.op, s.name, got, ok, s.want)
+				}
+			}
+		})
+	}
+}
+
+func TestCheckpointerFailureSignals(t *testing.T) {
+	c := NewCheckpointer(&memTokenStore{}, nil, zerolog.Nop())
+	a := c.Track(testToken("a"), bson.Timestamp{})
+	b := c.Track(testToken("b"), bson.Timestamp{})
+	select {
+	case <-c.Failed():
+		t.Fatal("Failed closed before any failure")
+	default:
+	}
+	boom := errors.New("boom")
+	if err := c.Done(b, boom); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Done(a, errors.New("second")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-c.Failed():
+	default:
+		t.Fatal("Failed not closed after a failure")
+	}
+	if !errors.Is(c.Err(), boom) {
+		t.Fatalf("Err() = %v, want the first failure", c.Err())
+	}
+	if got := c.InFlight(); got != 2 {
+		t.Fatalf("InFlight = %d, want 2 (failed changes stay)", got)
+	}
+}
+
+func TestCheckpointerDoneRejectsUnknown(t *testing.T) {
+	c := NewCheckpointer(&memTokenStore{}, nil, zerolog.Nop())
+	a := c.Track(testToken("a"), bson.Timestamp{})
+	b := c.Track(testToken("b"), bson.Timestamp{})
+	if err := c.Done(b, nil); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		seq  uint64
+	}{
+		{"twice", b},
+		{"future", b + 1},
+	}
+	for _, tt := range tests {
+		if err := c.Done(tt.seq, nil); !errors.Is(err, errUnknownSeq) {
+			t.Errorf("%s: Done(%d) = %v, want errUnknownSeq", tt.name, tt.seq, err)
+		}
+	}
+	if err := c.Done(a, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Done(a, nil); !errors.Is(err, errUnknownSeq) {
+		t.Errorf("completed and released: Done = %v, want errUnknownSeq", err)
+	}
+	if cp, _ := c.Watermark(); tokName(cp.Token) != "b" {
+		t.Fatalf("watermark %q, want b", tokName(cp.Token))
+	}
+}
+
+func TestCheckpointerRingGrowsAndWraps(t *testing.T) {
+	c := NewCheckpointer(&memTokenStore{}, nil, zerolog.Nop())
+	// Wrap the ring first so growth has to unroll a split ring.
+	for i := 0; i < 50; i++ {
+		if err := c.Done(c.Track(testToken(fmt.Sprint("w", i)), bson.Timestamp{}), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const n = 1000
+	seqs := make([]uint64, n)
+	for i := range seqs {
+		seqs[i] = c.Track(testToken(fmt.Sprint("t", i)), bson.Timestamp{T: uint32(i)})
+	}
+	for i := n - 1; i >= 1; i-- {
+		if err := c.Done(seqs[i], nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if cp, _ := c.Watermark(); tokName(cp.Token) != "w49" {
+		t.Fatalf("watermark %q before the first completes, want w49", tokName(cp.Token))
+	}
+	if err := c.Done(seqs[0], nil); err != nil {
+		t.Fatal(err)
+	}
+	cp, _ := c.Watermark()
+	if tokName(cp.Token) != fmt.Sprint("t", n-1) || cp.ClusterTime.T != n-1 {
+		t.Fatalf("watermark %q %v, want t%d", tokName(cp.Token), cp.ClusterTime, n-1)
+	}
+	if c.InFlight() != 0 {
+		t.Fatalf("InFlight = %d, want 0", c.InFlight())
+	}
+}
+
+func TestCheckpointerConcurrentCompletion(t *testing.T) {
+	c := NewCheckpointer(&memTokenStore{}, nil, zerolog.Nop())
+	const n, workers = 2000, 4
+	seqs := make([]uint64, n)
+	for i := range seqs {
+		seqs[i] = c.Track(testToken(fmt.Sprint("t", i)), bson.Timestamp{})
+	}
+	rand.Shuffle(n, func(i, j int) { seqs[i], seqs[j] = seqs[j], seqs[i] })
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(part []uint64) {
+			defer wg.Done()
+			for _, s := range part {
+				if err := c.Done(s, nil); err != nil {
+					t.Error(err)
+				}
+			}
+		}(seqs[w*n/workers : (w+1)*n/workers])
+	}
+	wg.Wait()
+	if cp, _ := c.Watermark(); tokName(cp.Token) != fmt.Sprint("t", n-1) {
+		t.Fatalf("watermark %q, want t%d", tokName(cp.Token), n-1)
+	}
+}
+
+func TestCheckpointerSave(t *testing.T) {
+	st := &memTokenStore{}
+	obs := &recObserver{}
+	c := NewCheckpointer(st, obs, zerolog.Nop())
+	ctx := context.Background()
+	save := func(want bool) {
+		t.Helper()
+		wrote, err := c.Save(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if wrote != want {
+			t.Fatalf("Save wrote=%v, want %v", wrote, want)
+		}
+	}
+	save(false) // nothing yet
+	c.Restore(Checkpoint{Token: testToken("r")})
+	save(false) // the loaded token is already stored
+	a := c.Track(testToken("a"), bson.Timestamp{T: 7, I: 2})
+	save(false) // unchanged while a is in flight
+	if err := c.Done(a, nil); err != nil {
+		t.Fatal(err)
+	}
+	save(true)
+	save(false) // unchanged token skipped
+	c.Idle(testToken("x"))
+	save(true)
+
+	if got, want := fmt.Sprint(st.saved()), "[a x]"; got != want {
+		t.Fatalf("saved %s, want %s", got, want)
+	}
+	if st.saves[0].ClusterTime != (bson.Timestamp{T: 7, I: 2}) || st.saves[0].SavedAt.IsZero() {
+		t.Fatalf("saved checkpoint %+v: want clusterTime {7 2} and SavedAt set", st.saves[0])
+	}
+	if st.saves[1].ClusterTime != (bson.Timestamp{T: 7, I: 2}) {
+		t.Fatalf("idle token without a readable time keeps the last cluster time, got %v", st.saves[1].ClusterTime)
+	}
+	if obs.count("saved") != 2 {
+		t.Fatalf("CheckpointSaved called %d times, want 2", obs.count("saved"))
+	}
+
+	st.saveErr = errors.New("mongo down")
+	b := c.Track(testToken("b"), bson.Timestamp{})
+	if err := c.Done(b, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Save(ctx); !errors.Is(err, st.saveErr) {
+		t.Fatalf("Save = %v, want the store's error", err)
+	}
+	st.saveErr = nil
+	save(true) // a failed save is retried, not skipped as unchanged
+	if got, want := fmt.Sprint(st.saved()), "[a x b]"; got != want {
+		t.Fatalf("saved %s, want %s", got, want)
+	}
+}
+
+func TestCheckpointerSaveEvery(t *testing.T) {
+	st := &memTokenStore{}
+	c := NewCheckpointer(st, nil, zerolog.Nop())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.SaveEvery(ctx, 5*time.Millisecond)
+	}()
+	c.Pass(testToken("a"), bson.Timestamp{})
+	deadline := time.Now().Add(10 * time.Second)
+	for len(st.saved()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(2 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if got := st.saved(); len(got) != 1 || got[0] != "a" {
+		t.Fatalf("periodic saves %v, want exactly [a] (unchanged tokens skipped)", got)
+	}
+}
+
+func TestTokenClusterTime(t *testing.T) {
+	tests := []struct {
+		name  string
+		token bson.Raw
+		want  bson.Timestamp
+		ok    bool
+	}{
+		{"keystring timestamp", testToken("8263A1B2C3000000052B022C0100296E5A1004"), bson.Timestamp{T: 0x63A1B2C3, I: 5}, true},
+		{"too short", testToken("8263A1"), bson.Timestamp{}, false},
+		{"not a timestamp", testToken("2B63A1B2C3000000052B02"), bson.Timestamp{}, false},
+		{"not hex", testToken("82zzA1B2C3000000052B02"), bson.Timestamp{}, false},
+		{"no _data", func() bson.Raw { b, _ := bson.Marshal(bson.D{{Key: "x", Value: 1}}); return b }(), bson.Timestamp{}, false},
+	}
+	for _, tt := range tests {
+		got, ok := tokenClusterTime(tt.token)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("%s: got %v %v, want %v %v", tt.name, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestCheckpointerIdleReadsClusterTime(t *testing.T) {
+	c := NewCheckpointer(&memTokenStore{}, nil, zerolog.Nop())
+	c.Pass(testToken("a"), bson.Timestamp{T: 10})
+	c.Idle(testToken("8263A1B2C3000000052B02"))
+	if cp, _ := c.Watermark(); cp.ClusterTime != (bson.Timestamp{T: 0x63A1B2C3, I: 5}) {
+		t.Fatalf("cluster time %v, want the token's", cp.ClusterTime)
+	}
+}

@@ -1,0 +1,355 @@
+package watcher
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	fssync "github.com/projectwatcher/watcher/sync"
+	"github.com/rs/zerolog"
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// recApplier records what it applies, per project, and can block or fail.
+type recApplier struct {
+	mu      sync.Mutex
+	applied map[string][]string // projectID → "delete" / "update:<name>"
+	order   []string            // every project id in apply order
+	// hook, when set, runs before an apply and may return an error.
+	hook func(ctx context.Context, projectID string) error
+}
+
+func (a *recApplier) record(ctx context.Context, id, what string) (fssync.Report, error) {
+	if a.hook != nil {
+		if err := a.hook(ctx, id); err != nil {
+			return fssync.Report{}, err
+		}
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.applied == nil {
+		a.applied = map[string][]string{}
+	}
+	a.applied[id] = append(a.applied[id], what)
+	a.order = append(a.order, id)
+	return fssync.Report{Collections: []fssync.CollectionReport{{Collection: "storyboards", Matched: 2, Deleted: 2}}}, nil
+}
+
+func (a *recApplier) DeleteProject(ctx context.Context, id string) (fssync.Report, error) {
+	return a.record(ctx, id, "delete")
+}
+
+func (a *recApplier) UpdateProject(ctx context.Context, id string, set map[string]any, unset []string) (fssync.Report, error) {
+	return a.record(ctx, id, fmt.Sprintf("update:%v:%v", set["name"], unset))
+}
+
+func (a *recApplier) get(id string) []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]string(nil), a.applied[id]...)
+}
+
+// recObserver counts what it is told.
+type recObserver struct {
+	mu      sync.Mutex
+	n       map[string]int
+	applied []error
+}
+
+func (o *recObserver) inc(k string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.n == nil {
+		o.n = map[string]int{}
+	}
+	o.n[k]++
+}
+
+func (o *recObserver) count(k string) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.n[k]
+}
+
+func (o *recObserver) Heartbeat()                   { o.inc("heartbeat") }
+func (o *recObserver) StreamOpen(open bool)         { o.inc(fmt.Sprint("open:", open)) }
+func (o *recObserver) ChangeReceived(op string)     { o.inc("change:" + op) }
+func (o *recObserver) CheckpointSaved(at time.Time) { o.inc("saved") }
+func (o *recObserver) EventApplied(k Kind, id string, took time.Duration, ct time.Time, r fssync.Report, err error) {
+	o.inc("applied:" + k.String())
+	o.mu.Lock()
+	o.applied = append(o.applied, err)
+	o.mu.Unlock()
+}
+
+// idsOnDistinctWorkers returns n project ids that land on n different
+// workers of n.
+func idsOnDistinctWorkers(t *testing.T, n int) []string {
+	t.Helper()
+	seen := map[int]string{}
+	for i := 0; len(seen) < n && i < 10000; i++ {
+		id := fmt.Sprintf("p%d", i)
+		if _, ok := seen[partition(id, n)]; !ok {
+			seen[partition(id, n)] = id
+		}
+	}
+	if len(seen) < n {
+		t.Fatalf("could not spread ids over %d workers", n)
+	}
+	out := make([]string, 0, n)
+	for w := 0; w < n; w++ {
+		out = append(out, seen[w])
+	}
+	return out
+}
+
+func delEvent(id string) Event { return Event{Kind: ProjectDeleted, ProjectID: id} }
+
+func TestDispatcherKeepsProjectOrder(t *testing.T) {
+	ap := &recApplier{}
+	obs := &recObserver{}
+	ck := NewCheckpointer(&memTokenStore{}, nil, zerolog.Nop())
+	d := NewDispatcher(ap, ck, obs, zerolog.Nop(), 4, 3)
+	d.Start(context.Background())
+	projects := []string{"a", "b", "c", "d", "e"}
+	const perProject = 40
+	ctx := context.Background()
+	for i := 0; i < perProject; i++ {
+		for _, p := range projects {
+			seq := ck.Track(testToken(fmt.Sprint(p, i)), bson.Timestamp{})
+			ev := Event{Kind: ProjectUpdated, ProjectID: p, Set: map[string]any{"name": i}}
+			if err := d.Dispatch(ctx, seq, ev); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	d.Close()
+	for _, p := range projects {
+		got := ap.get(p)
+		if len(got) != perProject {
+			t.Fatalf("project %s: %d applies, want %d", p, len(got), perProject)
+		}
+		for i, g := range got {
+			if want := fmt.Sprintf("update:%d:[]", i); g != want {
+				t.Fatalf("project %s apply %d = %q, want %q (stream order)", p, i, g, want)
+			}
+		}
+	}
+	if cp, _ := ck.Watermark(); tokName(cp.Token) != fmt.Sprint("e", perProject-1) {
+		t.Fatalf("watermark %q, want the last event's token", tokName(cp.Token))
+	}
+	if n := obs.count("applied:ProjectUpdated"); n != perProject*len(projects) {
+		t.Fatalf("EventApplied %d times, want %d", n, perProject*len(projects))
+	}
+}
+
+func TestDispatcherProjectsRunInParallel(t *testing.T) {
+	ids := idsOnDistinctWorkers(t, 2)
+	slow, fast := ids[0], ids[1]
+	release := make(chan struct{})
+	ap := &recApplier{hook: func(ctx context.Context, id string) error {
+		if id == slow {
+			<-release
+		}
+		return nil
+	}}
+	ck := NewCheckpointer(&memTokenStore{}, nil, zerolog.Nop())
+	d := NewDispatcher(ap, ck, nil, zerolog.Nop(), 2, 4)
+	d.Start(context.Background())
+	ctx := context.Background()
+	s1 := ck.Track(testToken("slow"), bson.Timestamp{})
+	s2 := ck.Track(testToken("fast"), bson.Timestamp{})
+	if err := d.Dispatch(ctx, s1, delEvent(slow)); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Dispatch(ctx, s2, delEvent(fast)); err != nil {
+		t.Fatal(err)
+	}
+	// The fast project completes while the slow one is still blocked.
+	deadline := time.Now().Add(10 * time.Second)
+	for len(ap.get(fast)) == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if len(ap.get(fast)) != 1 {
+		t.Fatal("a blocked project held up another project's worker")
+	}
+	if _, ok := ck.Watermark(); ok {
+		t.Fatal("watermark advanced past an event still being applied")
+	}
+	close(release)
+	d.Close()
+	if cp, _ := ck.Watermark(); tokName(cp.Token) != "fast" {
+		t.Fatalf("watermark %q, want fast", tokName(cp.Token))
+	}
+}
+
+func TestDispatcherBackpressure(t *testing.T) {
+	started := make(chan struct{}, 10)
+	release := make(chan struct{})
+	ap := &recApplier{hook: func(ctx context.Context, id string) error {
+		started <- struct{}{}
+		<-release
+		return nil
+	}}
+	ck := NewCheckpointer(&memTokenStore{}, nil, zerolog.Nop())
+	const queue = 2
+	d := NewDispatcher(ap, ck, nil, zerolog.Nop(), 1, queue)
+	d.Start(context.Background())
+	ctx := context.Background()
+	if err := d.Dispatch(ctx, ck.Track(testToken("0"), bson.Timestamp{}), delEvent("p")); err != nil {
+		t.Fatal(err)
+	}
+	<-started // the worker holds event 0; the queue is empty
+	for i := 1; i <= queue; i++ {
+		if err := d.Dispatch(ctx, ck.Track(testToken(fmt.Sprint(i)), bson.Timestamp{}), delEvent("p")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The queue is full: Dispatch blocks until its context ends.
+	cctx, cancel := context.WithCancel(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- d.Dispatch(cctx, ck.Track(testToken("blocked"), bson.Timestamp{}), delEvent("p")) }()
+	select {
+	case err := <-errc:
+		t.Fatalf("Dispatch on a full queue returned %v instead of blocking", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Dispatch after cancel = %v, want context.Canceled", err)
+	}
+	close(release)
+	d.Close()
+	if got := len(ap.get("p")); got != 1+queue {
+		t.Fatalf("applied %d events, want %d (queued ones drain, the refused one is not applied)", got, 1+queue)
+	}
+	if cp, _ := ck.Watermark(); tokName(cp.Token) != fmt.Sprint(queue) {
+		t.Fatalf("watermark %q, want %d (the refused event stays in flight)", tokName(cp.Token), queue)
+	}
+	if ck.InFlight() != 1 {
+		t.Fatalf("InFlight = %d, want 1", ck.InFlight())
+	}
+}
+
+func TestDispatcherFailureHoldsWatermark(t *testing.T) {
+	boom := errors.New("firestore unavailable")
+	ap := &recApplier{hook: func(ctx context.Context, id string) error {
+		if id == "bad" {
+			return boom
+		}
+		return nil
+	}}
+	obs := &recObserver{}
+	ck := NewCheckpointer(&memTokenStore{}, nil, zerolog.Nop())
+	d := NewDispatcher(ap, ck, obs, zerolog.Nop(), 2, 4)
+	d.Start(context.Background())
+	ctx := context.Background()
+	for _, id := range []string{"ok1", "bad", "ok2"} {
+		if err := d.Dispatch(ctx, ck.Track(testToken(id), bson.Timestamp{}), delEvent(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.Close()
+	if !errors.Is(ck.Err(), boom) {
+		t.Fatalf("checkpointer Err = %v, want the apply error", ck.Err())
+	}
+	if cp, _ := ck.Watermark(); tokName(cp.Token) != "ok1" {
+		t.Fatalf("watermark %q, want ok1 (before the failed event)", tokName(cp.Token))
+	}
+	var failures int
+	for _, err := range obs.applied {
+		if errors.Is(err, boom) {
+			failures++
+		}
+	}
+	if failures != 1 || len(obs.applied) != 3 {
+		t.Fatalf("observer saw %v, want 3 events with 1 failure", obs.applied)
+	}
+}
+
+func TestDispatcherUnknownKindFails(t *testing.T) {
+	ck := NewCheckpointer(&memTokenStore{}, nil, zerolog.Nop())
+	d := NewDispatcher(&recApplier{}, ck, nil, zerolog.Nop(), 1, 1)
+	d.Start(context.Background())
+	if err := d.Dispatch(context.Background(), ck.Track(testToken("x"), bson.Timestamp{}), Event{ProjectID: "p"}); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	if !errors.Is(ck.Err(), errUnknownKind) {
+		t.Fatalf("Err = %v, want errUnknownKind", ck.Err())
+	}
+}
+
+func TestDispatcherLogsAppliedEvent(t *testing.T) {
+	var buf bytes.Buffer
+	log := zerolog.New(&buf).Level(zerolog.DebugLevel)
+	ck := NewCheckpointer(&memTokenStore{}, nil, zerolog.Nop())
+	d := NewDispatcher(&recApplier{}, ck, nil, log, 1, 1)
+	d.Start(context.Background())
+	ev := Event{Kind: ProjectDeleted, ProjectID: "p1", Op: "delete", Token: testToken("t1")}
+	if err := d.Dispatch(context.Background(), ck.Track(ev.Token, bson.Timestamp{}), ev); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	dec := json.NewDecoder(&buf)
+	var info, debug map[string]any
+	for dec.More() {
+		var m map[string]any
+		if err := dec.Decode(&m); err != nil {
+			t.Fatal(err)
+		}
+		switch m["level"] {
+		case "info":
+			info = m
+		case "debug":
+			debug = m
+		}
+	}
+	if info == nil || info["projectId"] != "p1" || info["kind"] != "ProjectDeleted" || info["op"] != "delete" {
+		t.Fatalf("info line %v: want projectId, kind and op", info)
+	}
+	if _, ok := info["durationMs"]; !ok {
+		t.Fatalf("info line %v has no durationMs", info)
+	}
+	colls, _ := info["collections"].([]any)
+	if len(colls) != 1 || colls[0].(map[string]any)["deleted"] != float64(2) {
+		t.Fatalf("info line collections %v, want the per-collection counts", info["collections"])
+	}
+	if _, ok := info["token"]; ok {
+		t.Fatal("the token belongs at debug level, not in the info line")
+	}
+	if debug == nil || debug["token"] != "t1" {
+		t.Fatalf("debug line %v: want the token", debug)
+	}
+}
+
+func TestPartition(t *testing.T) {
+	tests := []struct {
+		workers int
+		ids     int
+	}{{1, 10}, {3, 300}, {8, 800}}
+	for _, tt := range tests {
+		hits := make([]int, tt.workers)
+		for i := 0; i < tt.ids; i++ {
+			id := bson.NewObjectID().Hex()
+			w := partition(id, tt.workers)
+			if w < 0 || w >= tt.workers {
+				t.Fatalf("partition(%q, %d) = %d, out of range", id, tt.workers, w)
+			}
+			if partition(id, tt.workers) != w {
+				t.Fatalf("partition(%q) is not stable", id)
+			}
+			hits[w]++
+		}
+		for w, h := range hits {
+			if h == 0 {
+				t.Errorf("%d workers: worker %d got no project out of %d", tt.workers, w, tt.ids)
+			}
+		}
+	}
+}

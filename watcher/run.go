@@ -1,0 +1,307 @@
+package watcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	fssync "github.com/projectwatcher/watcher/sync"
+	"github.com/rs/zerolog"
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// ErrHistoryLost reports that the stored resume token is no longer in the
+// change stream history (the oplog rolled past it). Run wraps it; main maps
+// it to exit code 1. The watcher never restarts from "now" by itself.
+var ErrHistoryLost = errors.New("change stream history lost: the stored resume token is no longer in the oplog")
+
+// ChangeSource is the change stream as the run loop uses it (*Source).
+type ChangeSource interface {
+	// Open starts the stream after token, or at the configured start
+	// position when token is nil.
+	Open(ctx context.Context, token bson.Raw) error
+	// Next returns the next change; ok is false when nothing new arrived
+	// within the server's wait (the batch is exhausted).
+	Next(ctx context.Context) (ch Change, ok bool, err error)
+	// ResumeToken is the stream's current (post-batch) resume token.
+	ResumeToken() bson.Raw
+	Close(ctx context.Context) error
+}
+
+// FieldResolver reads the values of Event.Lookup paths from MongoDB (*Resolver).
+type FieldResolver interface {
+	Resolve(ctx context.Context, ev *Event) error
+}
+
+// Options are what a Watcher needs.
+type Options struct {
+	Source   ChangeSource
+	Resolver FieldResolver
+	Applier  Applier
+	Store    TokenStore
+	Observer Observer // nil: observe nothing
+
+	Fields             []string // configured source field paths
+	Workers            int      // parallel appliers (default 8)
+	QueueSize          int      // events queued per worker (default 64)
+	CheckpointInterval time.Duration
+	// DrainTimeout bounds the wait for queued events on shutdown; after it
+	// the remaining applies are cancelled (they stay before the watermark).
+	// 0: wait until they finish.
+	DrainTimeout time.Duration
+	StartAt      string // resume.startAt, for the logs (the Source applies it)
+	Logger       zerolog.Logger
+}
+
+// Watcher follows the change stream and applies what it derives.
+type Watcher struct {
+	o   Options
+	log zerolog.Logger
+}
+
+// New checks opts and returns a Watcher.
+func New(opts Options) (*Watcher, error) {
+	var missing []error
+	if opts.Source == nil {
+		missing = append(missing, errors.New("watcher: Source is required"))
+	}
+	if opts.Resolver == nil {
+		missing = append(missing, errors.New("watcher: Resolver is required"))
+	}
+	if opts.Applier == nil {
+		missing = append(missing, errors.New("watcher: Applier is required"))
+	}
+	if opts.Store == nil {
+		missing = append(missing, errors.New("watcher: Store is required"))
+	}
+	if err := errors.Join(missing...); err != nil {
+		return nil, err
+	}
+	if opts.Observer == nil {
+		opts.Observer = nopObserver{}
+	}
+	if opts.Workers < 1 {
+		opts.Workers = 8
+	}
+	if opts.QueueSize < 1 {
+		opts.QueueSize = 64
+	}
+	if opts.CheckpointInterval <= 0 {
+		opts.CheckpointInterval = time.Second
+	}
+	return &Watcher{o: opts, log: opts.Logger.With().Str("component", "watcher").Logger()}, nil
+}
+
+// Run follows the stream until ctx ends (a clean stop: nil) or something
+// stops it (an error). Either way it stops reading, lets the queued events
+// finish, and saves the final watermark before returning.
+func (w *Watcher) Run(ctx context.Context) error {
+	cp, found, err := w.o.Store.Load(ctx)
+	if err != nil {
+		return fmt.Errorf("load checkpoint: %w", err)
+	}
+	ckpt := NewCheckpointer(w.o.Store, w.o.Observer, w.log)
+	var token bson.Raw
+	if found {
+		ckpt.Restore(cp)
+		token = cp.Token
+		w.log.Info().Str("clusterTime", clusterTimeString(cp.ClusterTime)).Time("savedAt", cp.SavedAt).
+			Msg("resuming the change stream from the stored checkpoint")
+		w.log.Debug().Str("token", tokenString(cp.Token)).Msg("stored resume token")
+	} else {
+		w.log.Info().Str("startAt", w.o.StartAt).
+			Msg("no checkpoint stored; starting the change stream at resume.startAt")
+	}
+
+	if err := w.o.Source.Open(ctx, token); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		if IsHistoryLost(err) {
+			return w.historyLost(err, cp, found)
+		}
+		return fmt.Errorf("open change stream: %w", err)
+	}
+	w.o.Observer.StreamOpen(true)
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := w.o.Source.Close(cctx); err != nil {
+			w.log.Warn().Err(err).Msg("closing the change stream")
+		}
+		w.o.Observer.StreamOpen(false)
+	}()
+
+	// Applies outlive the reader: on shutdown queued events still finish.
+	applyCtx, cancelApply := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelApply()
+	disp := NewDispatcher(w.o.Applier, ckpt, w.o.Observer, w.log, w.o.Workers, w.o.QueueSize)
+	disp.Start(applyCtx)
+
+	loopCtx, stopLoop := context.WithCancel(ctx)
+	defer stopLoop()
+	go func() {
+		select {
+		case <-ckpt.Failed():
+			stopLoop()
+		case <-loopCtx.Done():
+		}
+	}()
+	saverDone := make(chan struct{})
+	go func() {
+		defer close(saverDone)
+		ckpt.SaveEvery(loopCtx, w.o.CheckpointInterval)
+	}()
+
+	loopErr := w.loop(loopCtx, ckpt, disp, cp, found)
+	stopLoop()
+	<-saverDone
+	drainErr := w.drain(disp, cancelApply, ckpt)
+
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	_, saveErr := ckpt.Save(sctx)
+	final, _ := ckpt.Watermark()
+	w.log.Info().Str("clusterTime", clusterTimeString(final.ClusterTime)).Int("inFlight", ckpt.InFlight()).
+		Msg("watcher stopped; final checkpoint saved")
+
+	var applyErr error
+	if err := ckpt.Err(); err != nil && drainErr == nil {
+		applyErr = fmt.Errorf("an event could not be applied; the checkpoint stays before it: %w", err)
+	}
+	return errors.Join(applyErr, loopErr, drainErr, saveErr)
+}
+
+// drain waits for the queued events, cancelling them after DrainTimeout.
+func (w *Watcher) drain(disp *Dispatcher, cancelApply context.CancelFunc, ckpt *Checkpointer) error {
+	w.log.Info().Int("inFlight", ckpt.InFlight()).Msg("stopped reading the change stream; draining queued events")
+	if w.o.DrainTimeout <= 0 {
+		disp.Close()
+		return nil
+	}
+	done := make(chan struct{})
+	go func() {
+		disp.Close()
+		close(done)
+	}()
+	t := time.NewTimer(w.o.DrainTimeout)
+	defer t.Stop()
+	select {
+	case <-done:
+		return nil
+	case <-t.C:
+		cancelApply()
+		<-done
+		return fmt.Errorf("draining queued events took longer than %s; the unfinished ones stay after the checkpoint", w.o.DrainTimeout)
+	}
+}
+
+// loop reads, derives and dispatches until ctx ends (nil) or something
+// stops the watcher (an error).
+func (w *Watcher) loop(ctx context.Context, ckpt *Checkpointer, disp *Dispatcher, stored Checkpoint, found bool) error {
+	for {
+		w.o.Observer.Heartbeat()
+		if ctx.Err() != nil {
+			return nil
+		}
+		ch, ok, err := w.o.Source.Next(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if IsHistoryLost(err) {
+				return w.historyLost(err, stored, found)
+			}
+			return fmt.Errorf("read change stream: %w", err)
+		}
+		if !ok {
+			ckpt.Idle(w.o.Source.ResumeToken())
+			continue
+		}
+		w.o.Observer.ChangeReceived(ch.Op)
+
+		ev, has, err := Derive(ch, w.o.Fields)
+		if err != nil {
+			return w.deriveFailed(ch, err)
+		}
+		if !has {
+			ckpt.Pass(ch.Token, ch.ClusterTime)
+			continue
+		}
+		seq := ckpt.Track(ch.Token, ch.ClusterTime)
+		if len(ev.Lookup) > 0 {
+			if err := w.o.Resolver.Resolve(ctx, &ev); err != nil {
+				if ctx.Err() != nil {
+					return nil // stays in flight: replayed after a restart
+				}
+				w.log.Error().Err(err).Str("projectId", ev.ProjectID).Strs("lookup", ev.Lookup).
+					Msg("cannot read the changed fields from MongoDB; stopping")
+				return fmt.Errorf("resolve fields of project %s: %w", ev.ProjectID, err)
+			}
+		}
+		if err := disp.Dispatch(ctx, seq, ev); err != nil {
+			return nil // ctx ended while the queue was full; stays in flight
+		}
+	}
+}
+
+// deriveFailed logs why a change cannot be derived and returns the error
+// that stops the watcher: nothing is ever dropped silently.
+func (w *Watcher) deriveFailed(ch Change, err error) error {
+	e := w.log.Error().Err(err).Str("op", ch.Op).Str("clusterTime", clusterTimeString(ch.ClusterTime))
+	var fatal *FatalError
+	switch {
+	case errors.As(err, &fatal):
+		e.Msg("the watched collection's change stream ended; stopping without touching Firestore")
+		return fmt.Errorf("change stream ended by %s: %w", fatal.Op, err)
+	case errors.Is(err, ErrInvalidID):
+		e.Str("documentKey", rawString(ch.DocumentKey)).
+			Msg("a change has a documentKey._id that cannot name a project; stopping instead of dropping it")
+		return fmt.Errorf("change with invalid documentKey %s: %w", rawString(ch.DocumentKey), err)
+	default:
+		e.Str("documentKey", rawString(ch.DocumentKey)).
+			Msg("cannot derive an event from a change; stopping instead of dropping it")
+		return fmt.Errorf("derive %s change: %w", ch.Op, err)
+	}
+}
+
+// historyLost logs, for the operator, what happened, what was lost and the
+// ways out, and returns an error wrapping ErrHistoryLost.
+func (w *Watcher) historyLost(err error, stored Checkpoint, found bool) error {
+	since := "the stored checkpoint"
+	if found {
+		since = fmt.Sprintf("the checkpoint's cluster time %s", clusterTimeString(stored.ClusterTime))
+		if stored.ClusterTime.T != 0 {
+			since += " (" + time.Unix(int64(stored.ClusterTime.T), 0).UTC().Format(time.RFC3339) + ")"
+		}
+	}
+	w.log.Error().Err(err).
+		Str("happened", "the stored resume token is no longer in the oplog/change stream history").
+		Str("lost", "events between "+since+" and now may have been missed: project deletes and field renames in that window were not applied to Firestore").
+		Str("fix", `either run "watcher checkpoint reset --yes", start the watcher again (it starts at resume.startAt) and run "watcher reconcile" to repair the missed changes; or set resume.onHistoryLost: reconcile`).
+		Msg("change stream history lost; the watcher stops and will not restart from now by itself")
+	return fmt.Errorf("%w: %w", ErrHistoryLost, err)
+}
+
+func clusterTimeString(ts bson.Timestamp) string {
+	return fmt.Sprintf("Timestamp(%d, %d)", ts.T, ts.I)
+}
+
+func rawString(r bson.Raw) string {
+	if len(r) == 0 {
+		return "<none>"
+	}
+	if err := r.Validate(); err != nil {
+		return fmt.Sprintf("<invalid BSON %x>", []byte(r))
+	}
+	return r.String()
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Heartbeat()                                                                {}
+func (nopObserver) StreamOpen(bool)                                                           {}
+func (nopObserver) ChangeReceived(string)                                                     {}
+func (nopObserver) CheckpointSaved(time.Time)                                                 {}
+func (nopObserver) EventApplied(Kind, string, time.Duration, time.Time, fssync.Report, error) {}
