@@ -78,8 +78,12 @@ type Event struct {
 	Set   map[string]any
 	Unset []string
 	// Lookup lists source paths whose new value must be read from MongoDB by
-	// _id (a descendant of the path was updated). Filled in before apply.
+	// _id (a descendant of the path was updated). Filled in before apply
+	// (Resolver.Resolve moves them to Set/Unset and empties Lookup).
 	Lookup []string
+	// Unresolved lists Lookup paths Resolve left out because the project no
+	// longer exists (a later delete event of the stream handles it).
+	Unresolved []string
 
 	Token       bson.Raw
 	ClusterTime bson.Timestamp
