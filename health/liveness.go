@@ -1,8 +1,10 @@
 package health
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -30,14 +32,34 @@ func (s *Server) Liveness() (alive bool, reason string) {
 	return false, fmt.Sprintf("main loop not alive: last heartbeat %s ago (window %s)", round(age), s.livenessWindow)
 }
 
-func (s *Server) handleHealthz(w http.ResponseWriter, _ *http.Request) {
+// AddLivenessCheck registers (or replaces) an extra liveness check called
+// name, e.g. a stall watchdog (health.stallTimeout: work pending and nothing
+// completed for too long). /healthz fails when the heartbeat is stale or any
+// liveness check fails. Checks run with the check timeout.
+func (s *Server) AddLivenessCheck(name string, fn func(context.Context) error) {
+	s.checksMu.Lock()
+	defer s.checksMu.Unlock()
+	s.liveChecks[name] = fn
+}
+
+func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	alive, reason := s.Liveness()
+	var b strings.Builder
+	b.WriteString(reason + "\n")
+	for _, res := range s.runChecks(r.Context(), s.liveChecks) {
+		if res.Err != nil {
+			alive = false
+			fmt.Fprintf(&b, "%s: error: %s\n", res.Name, oneLine(res.Err.Error()))
+			continue
+		}
+		fmt.Fprintf(&b, "%s: ok\n", res.Name)
+	}
 	status := http.StatusOK
 	if !alive {
 		status = http.StatusServiceUnavailable
-		s.log.Warn().Str("reason", reason).Msg("liveness probe failed")
+		s.log.Warn().Str("reason", oneLine(b.String())).Msg("liveness probe failed")
 	}
-	writeText(w, status, reason+"\n")
+	writeText(w, status, b.String())
 }
 
 func round(d time.Duration) time.Duration {

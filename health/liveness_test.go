@@ -1,6 +1,8 @@
 package health
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -61,6 +63,46 @@ func TestOptionDefaults(t *testing.T) {
 			s := New(":0", nil, zerolog.Nop(), tt.opts...)
 			if s.livenessWindow != tt.wantWindow || s.checkTimeout != tt.wantCheck {
 				t.Errorf("window, check timeout = %s, %s; want %s, %s", s.livenessWindow, s.checkTimeout, tt.wantWindow, tt.wantCheck)
+			}
+		})
+	}
+}
+
+func TestHealthzLivenessChecks(t *testing.T) {
+	stalled := func(context.Context) error { return errors.New("3 events pending, none completed for 5m0s") }
+	fine := func(context.Context) error { return nil }
+	tests := []struct {
+		name       string
+		beatAgo    time.Duration
+		checks     map[string]func(context.Context) error
+		wantStatus int
+		wantBody   string
+	}{
+		{name: "beat and check ok", beatAgo: time.Second, checks: map[string]func(context.Context) error{"stall": fine},
+			wantStatus: http.StatusOK, wantBody: "ok: last heartbeat 1s ago (window 30s)\nstall: ok\n"},
+		{name: "beat ok, check fails", beatAgo: time.Second, checks: map[string]func(context.Context) error{"stall": stalled},
+			wantStatus: http.StatusServiceUnavailable, wantBody: "ok: last heartbeat 1s ago (window 30s)\nstall: error: 3 events pending, none completed for 5m0s\n"},
+		{name: "stale beat, check ok", beatAgo: time.Minute, checks: map[string]func(context.Context) error{"stall": fine},
+			wantStatus: http.StatusServiceUnavailable, wantBody: "main loop not alive: last heartbeat 1m0s ago (window 30s)\nstall: ok\n"},
+		{name: "checks sorted by name", beatAgo: 0, checks: map[string]func(context.Context) error{"b": fine, "a": stalled},
+			wantStatus: http.StatusServiceUnavailable, wantBody: "ok: last heartbeat 0s ago (window 30s)\na: error: 3 events pending, none completed for 5m0s\nb: ok\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := &clock{t: t0}
+			s := New(":0", nil, zerolog.Nop(), WithClock(clk.Now), WithLivenessWindow(30*time.Second))
+			s.Beat()
+			for name, fn := range tt.checks {
+				s.AddLivenessCheck(name, fn)
+			}
+			clk.Set(t0.Add(tt.beatAgo))
+			status, body := get(t, s.Handler(), "/healthz")
+			if status != tt.wantStatus || body != tt.wantBody {
+				t.Errorf("got %d %q, want %d %q", status, body, tt.wantStatus, tt.wantBody)
+			}
+			// Liveness checks do not leak into readiness.
+			if status, body := get(t, s.Handler(), "/readyz"); status != http.StatusOK || body != "ready\n" {
+				t.Errorf("/readyz = %d %q, want 200 ready", status, body)
 			}
 		})
 	}

@@ -30,19 +30,32 @@ func (s *Server) AddCheck(name string, fn func(context.Context) error) {
 // Readiness runs every check concurrently, each with the check timeout, and
 // returns the results sorted by name. ready is true when all passed.
 func (s *Server) Readiness(ctx context.Context) (ready bool, results []CheckResult) {
+	results = s.runChecks(ctx, s.checks)
+	ready = true
+	for _, r := range results {
+		if r.Err != nil {
+			ready = false
+		}
+	}
+	return ready, results
+}
+
+// runChecks runs the checks of set (s.checks or s.liveChecks) concurrently
+// and returns their results sorted by name.
+func (s *Server) runChecks(ctx context.Context, set map[string]Check) []CheckResult {
 	s.checksMu.RLock()
-	names := make([]string, 0, len(s.checks))
-	fns := make([]Check, 0, len(s.checks))
-	for name := range s.checks {
+	names := make([]string, 0, len(set))
+	fns := make([]Check, 0, len(set))
+	for name := range set {
 		names = append(names, name)
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		fns = append(fns, s.checks[name])
+		fns = append(fns, set[name])
 	}
 	s.checksMu.RUnlock()
 
-	results = make([]CheckResult, len(names))
+	results := make([]CheckResult, len(names))
 	var wg sync.WaitGroup
 	for i := range names {
 		wg.Add(1)
@@ -52,13 +65,7 @@ func (s *Server) Readiness(ctx context.Context) (ready bool, results []CheckResu
 		}()
 	}
 	wg.Wait()
-	ready = true
-	for _, r := range results {
-		if r.Err != nil {
-			ready = false
-		}
-	}
-	return ready, results
+	return results
 }
 
 // errCheckTimeout is reported for a check that outlives its timeout even

@@ -35,9 +35,10 @@ type Server struct {
 	started  time.Time
 	lastBeat atomic.Int64 // unix nanoseconds; 0: no beat yet
 
-	checksMu sync.RWMutex
-	checks   map[string]Check
-	ready    atomic.Int32 // last /readyz verdict, for logging transitions: 0 unknown, 1 ready, 2 not ready
+	checksMu   sync.RWMutex
+	checks     map[string]Check // readiness
+	liveChecks map[string]Check // extra liveness
+	ready      atomic.Int32     // last /readyz verdict, for logging transitions: 0 unknown, 1 ready, 2 not ready
 
 	lnMu    sync.Mutex
 	ln      net.Listener
@@ -80,6 +81,7 @@ func New(addr string, g prometheus.Gatherer, log zerolog.Logger, opts ...Option)
 		checkTimeout:    DefaultCheckTimeout,
 		shutdownTimeout: DefaultShutdownTimeout,
 		checks:          map[string]Check{},
+		liveChecks:      map[string]Check{},
 	}
 	for _, o := range opts {
 		o(s)
