@@ -1,0 +1,351 @@
+package mongotest
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/projectwatcher/watcher/internal/mongotest/mquery"
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// streamState is a change stream cursor's state (guarded by Server.mu).
+type streamState struct {
+	db, coll     string // coll "": whole database; db "": whole cluster
+	fullDoc      string // default updateLookup whenAvailable required
+	fullDocPre   string // off whenAvailable required
+	pipeline     bson.A // the stages after $changeStream
+	pos          position
+	invalidated  bool
+	lastExhaused bool // the last scan reached the end of the history
+}
+
+// Stages a change stream pipeline may hold after $changeStream.
+var streamStages = map[string]bool{
+	"$match": true, "$project": true, "$addFields": true, "$set": true, "$unset": true,
+}
+
+// openChangeStream runs aggregate whose first stage is $changeStream.
+func (s *Server) openChangeStream(x *cmdCtx, coll string, spec bson.D, rest bson.A, batchSize int64) (bson.D, error) {
+	st := &streamState{db: x.db, coll: coll, fullDoc: "default", fullDocPre: "off", pipeline: rest}
+	var resume *position
+	var resumeOpts int
+	allCluster := false
+	for _, e := range spec {
+		switch e.Key {
+		case "fullDocument":
+			v, _ := e.Value.(string)
+			switch v {
+			case "default", "updateLookup", "whenAvailable", "required":
+				st.fullDoc = v
+			default:
+				return nil, errf(2, "'%v' is not a valid value for $changeStream.fullDocument", e.Value)
+			}
+		case "fullDocumentBeforeChange":
+			v, _ := e.Value.(string)
+			switch v {
+			case "off", "whenAvailable", "required":
+				st.fullDocPre = v
+			default:
+				return nil, errf(2, "'%v' is not a valid value for $changeStream.fullDocumentBeforeChange", e.Value)
+			}
+		case "resumeAfter", "startAfter":
+			p, err := parseToken(e.Value)
+			if err != nil {
+				return nil, err
+			}
+			if e.Key == "resumeAfter" && p.kind == kindInvalidate {
+				return nil, errf(260, "Attempting to resume a change stream using 'resumeAfter' is not allowed from an invalidate notification.")
+			}
+			resume = &p
+			resumeOpts++
+		case "startAtOperationTime":
+			ts, ok := e.Value.(bson.Timestamp)
+			if !ok {
+				return nil, errf(14, "$changeStream.startAtOperationTime must be a timestamp")
+			}
+			resume = &position{ts: ts}
+			resumeOpts++
+		case "allChangesForCluster":
+			allCluster = asBool(e.Value)
+		case "showExpandedEvents", "showSystemEvents", "showMigrationEvents", "showRawUpdateDescription":
+			// accepted, no expanded events are produced
+		default:
+			return nil, errf(40415, "BSON field '$changeStream.%s' is an unknown field.", e.Key)
+		}
+	}
+	if resumeOpts > 1 {
+		return nil, errf(40674, "Only one type of resume option is allowed, but multiple were found.")
+	}
+	if allCluster {
+		if x.db != "admin" || coll != "" {
+			return nil, errf(73, "$changeStream may not be opened on the internal admin database")
+		}
+		st.db = ""
+	} else if x.db == "admin" || x.db == "config" || x.db == "local" {
+		return nil, errf(73, "$changeStream may not be opened on the internal %s database", x.db)
+	}
+	for _, raw := range rest {
+		stage, ok := raw.(bson.D)
+		if !ok || len(stage) != 1 {
+			return nil, errf(40323, "A pipeline stage specification object must contain exactly one field.")
+		}
+		if !streamStages[stage[0].Key] {
+			return nil, errf(2, "%s is not permitted in a $changeStream pipeline by mongotest", stage[0].Key)
+		}
+	}
+	ns := x.db + ".$cmd.aggregate"
+	if coll != "" {
+		ns = x.db + "." + coll
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if resume != nil {
+		if err := s.checkHistoryLocked(*resume); err != nil {
+			return nil, err
+		}
+		st.pos = *resume
+	} else {
+		st.pos = position{ts: s.clock, kind: kindHighWater}
+	}
+	c := s.newCursorLocked(ns)
+	c.stream = st
+	batch, err := s.streamBatchLocked(c, batchSize)
+	if err != nil {
+		return nil, err
+	}
+	id := c.id
+	if st.invalidated {
+		delete(s.cursors, id)
+		id = 0
+	}
+	return cursorReply("firstBatch", batch, s.pbrtLocked(st), id, ns), nil
+}
+
+// streamGetMore answers getMore on a change stream cursor: the events after
+// its position, waiting up to wait for one when there are none.
+func (s *Server) streamGetMore(c *cursor, batchSize int64, wait time.Duration) (bson.D, error) {
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
+		if s.cursors[c.id] != c {
+			return nil, errf(43, "cursor id %d not found", c.id)
+		}
+		batch, err := s.streamBatchLocked(c, batchSize)
+		if err != nil {
+			delete(s.cursors, c.id)
+			return nil, err
+		}
+		expired := false
+		if len(batch) == 0 && !c.stream.invalidated {
+			notify := s.hist.notify
+			s.mu.Unlock()
+			select {
+			case <-notify:
+			case <-deadline.C:
+				expired = true
+			case <-s.done:
+				expired = true
+			}
+			s.mu.Lock()
+			if !expired {
+				continue
+			}
+			if s.cursors[c.id] != c {
+				return nil, errf(43, "cursor id %d not found", c.id)
+			}
+			// one last look: an event may have come with the deadline
+			batch, err = s.streamBatchLocked(c, batchSize)
+			if err != nil {
+				delete(s.cursors, c.id)
+				return nil, err
+			}
+		}
+		id := c.id
+		if c.stream.invalidated {
+			delete(s.cursors, id)
+			id = 0
+		}
+		return cursorReply("nextBatch", batch, s.pbrtLocked(c.stream), id, c.ns), nil
+	}
+}
+
+// pbrtLocked is the postBatchResumeToken: the stream's position. When the
+// whole history was scanned it is a high-water mark at the current cluster
+// time (ticked when nothing happened since, so it advances on a quiet stream).
+func (s *Server) pbrtLocked(st *streamState) bson.D {
+	if st.lastExhaused && !st.invalidated {
+		if tsLess(st.pos.ts, s.clock) {
+			st.pos = position{ts: s.clock, kind: kindHighWater}
+		} else {
+			st.pos = position{ts: s.tickLocked(), kind: kindHighWater}
+		}
+	}
+	if st.pos.kind == 0 {
+		// before every item at ts: the token of the instant before it
+		ts := st.pos.ts
+		if ts.I > 0 {
+			ts.I--
+		} else if ts.T > 0 {
+			ts = bson.Timestamp{T: ts.T - 1, I: ^uint32(0)}
+		}
+		return makeToken(ts, kindHighWater)
+	}
+	return makeToken(st.pos.ts, st.pos.kind)
+}
+
+// streamBatchLocked collects up to batchSize (< 0: no limit) events after
+// the cursor's position and advances it.
+func (s *Server) streamBatchLocked(c *cursor, batchSize int64) (bson.A, error) {
+	st := c.stream
+	batch := bson.A{}
+	st.lastExhaused = false
+	if st.invalidated {
+		return batch, nil
+	}
+	if batchSize == 0 {
+		return batch, nil
+	}
+	evs := s.hist.events
+	start := sort.Search(len(evs), func(i int) bool { return !tsLess(evs[i].ts, st.pos.ts) })
+	size := 0
+	for _, e := range evs[start:] {
+		for _, kind := range s.itemsFor(st, e) {
+			if !st.pos.before(e.ts, kind) {
+				continue
+			}
+			doc := s.renderLocked(st, e, kind)
+			st.pos = position{ts: e.ts, kind: kind}
+			out, err := s.applyStreamPipeline(st, doc)
+			if err != nil {
+				return nil, err
+			}
+			if out != nil {
+				b, _ := bson.Marshal(out)
+				size += len(b)
+				batch = append(batch, out)
+			}
+			if kind == kindInvalidate {
+				st.invalidated = true
+				return batch, nil
+			}
+			if (batchSize > 0 && int64(len(batch)) >= batchSize) || size >= maxBatchBytes {
+				return batch, nil
+			}
+		}
+	}
+	st.lastExhaused = true
+	return batch, nil
+}
+
+func (s *Server) applyStreamPipeline(st *streamState, doc bson.D) (bson.D, error) {
+	if len(st.pipeline) == 0 {
+		return doc, nil
+	}
+	out, err := mquery.Aggregate([]bson.D{doc}, st.pipeline)
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	id, _ := lookupKey(doc, "_id")
+	gotID, ok := lookupKey(out[0], "_id")
+	if !ok || !sameDoc(bson.D{{Key: "v", Value: id}}, bson.D{{Key: "v", Value: gotID}}) {
+		return nil, errf(280, "Encountered an event whose _id field, which contains the resume token, was modified by the pipeline. Modifying the _id field of an event makes it impossible to resume the stream from that point. Only transformations that retain the unmodified _id field are allowed.")
+	}
+	return out[0], nil
+}
+
+func systemColl(name string) bool { return strings.HasPrefix(name, "system.") }
+
+// itemsFor lists what event e produces on stream st: nothing, the event,
+// the event and an invalidate, or (kinds in order).
+func (s *Server) itemsFor(st *streamState, e *changeEvent) []byte {
+	one := []byte{kindEvent}
+	withInvalidate := []byte{kindEvent, kindInvalidate}
+	switch {
+	case st.db == "":
+		if e.db == "admin" || e.db == "config" || e.db == "local" || systemColl(e.coll) {
+			return nil
+		}
+		return one
+	case st.coll == "":
+		if e.db != st.db || systemColl(e.coll) {
+			return nil
+		}
+		if e.op == "dropDatabase" {
+			return withInvalidate
+		}
+		return one
+	default:
+		if e.db != st.db || e.coll != st.coll || e.op == "dropDatabase" {
+			return nil
+		}
+		if e.op == "drop" || e.op == "rename" {
+			return withInvalidate
+		}
+		return one
+	}
+}
+
+func (s *Server) renderLocked(st *streamState, e *changeEvent, kind byte) bson.D {
+	d := bson.D{
+		{Key: "_id", Value: makeToken(e.ts, kind)},
+		{Key: "operationType", Value: e.op},
+		{Key: "clusterTime", Value: e.ts},
+		{Key: "wallTime", Value: bson.NewDateTimeFromTime(e.wall)},
+	}
+	if kind == kindInvalidate {
+		d[1].Value = "invalidate"
+		return d
+	}
+	ns := bson.D{{Key: "db", Value: e.db}}
+	if e.op != "dropDatabase" {
+		ns = append(ns, bson.E{Key: "coll", Value: e.coll})
+	}
+	key := bson.D{{Key: "_id", Value: e.key}}
+	switch e.op {
+	case "insert", "replace":
+		d = append(d, bson.E{Key: "fullDocument", Value: e.post}, bson.E{Key: "ns", Value: ns}, bson.E{Key: "documentKey", Value: key})
+	case "update":
+		d = append(d, bson.E{Key: "ns", Value: ns}, bson.E{Key: "documentKey", Value: key})
+		updated := e.changes.Updated
+		if updated == nil {
+			updated = bson.D{}
+		}
+		removed := bson.A{}
+		for _, r := range e.changes.Removed {
+			removed = append(removed, r)
+		}
+		d = append(d, bson.E{Key: "updateDescription", Value: bson.D{
+			{Key: "updatedFields", Value: updated},
+			{Key: "removedFields", Value: removed},
+			{Key: "truncatedArrays", Value: bson.A{}},
+		}})
+		switch st.fullDoc {
+		case "updateLookup":
+			var cur any // null when the document is gone
+			if c := s.collLocked(e.db, e.coll, false); c != nil {
+				if ent, ok := c.byID[idKey(e.key)]; ok {
+					cur = ent.doc
+				}
+			}
+			d = append(d, bson.E{Key: "fullDocument", Value: cur})
+		case "whenAvailable", "required":
+			d = append(d, bson.E{Key: "fullDocument", Value: e.post})
+		}
+	case "delete":
+		d = append(d, bson.E{Key: "ns", Value: ns}, bson.E{Key: "documentKey", Value: key})
+	case "drop", "dropDatabase":
+		d = append(d, bson.E{Key: "ns", Value: ns})
+	case "rename":
+		d = append(d, bson.E{Key: "ns", Value: ns}, bson.E{Key: "to", Value: bson.D{{Key: "db", Value: e.toDB}, {Key: "coll", Value: e.toColl}}})
+	}
+	if st.fullDocPre != "off" && (e.op == "update" || e.op == "replace" || e.op == "delete") {
+		d = append(d, bson.E{Key: "fullDocumentBeforeChange", Value: e.pre})
+	}
+	return d
+}

@@ -1,0 +1,41 @@
+// Command mongotest runs the in-process MongoDB test server standalone, for
+// manual trials: go run ./internal/mongotest/cmd/mongotest -addr 127.0.0.1:27017
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/projectwatcher/watcher/internal/mongotest"
+	"github.com/rs/zerolog"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:27017", "listen address")
+	history := flag.Int("history", 100000, "retained change events (the oplog window)")
+	verbose := flag.Bool("v", false, "debug logging")
+	flag.Parse()
+
+	level := zerolog.InfoLevel
+	if *verbose {
+		level = zerolog.DebugLevel
+	}
+	log := zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr}).Level(level).With().Timestamp().Str("component", "mongotest-cmd").Logger()
+
+	srv, err := mongotest.Start(mongotest.WithAddr(*addr), mongotest.WithHistory(*history), mongotest.WithLogger(log))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Println(srv.URI())
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	<-sig
+	if err := srv.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}

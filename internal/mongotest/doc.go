@@ -1,0 +1,56 @@
+// Package mongotest is an in-process MongoDB wire-protocol test server: the
+// primary of a one-node replica set ("rs0") that the official Go driver
+// (go.mongodb.org/mongo-driver/v2) accepts. Filters, updates, projections,
+// sorts and aggregation stages are evaluated by the sibling package mquery.
+//
+// What it implements:
+//
+//   - Wire protocol: OP_QUERY (the legacy handshake, answered with
+//     OP_REPLY) and OP_MSG (kind-0 body, kind-1 document sequences, optional
+//     CRC-32C checksum; moreToCome requests are run and not answered).
+//     Replies never set moreToCome (no exhaust streaming).
+//   - hello / isMaster with the replica-set fields the driver needs; a
+//     streaming hello (topologyVersion + maxAwaitTimeMS) waits until
+//     maxAwaitTimeMS passes, the topology version changes or the server closes.
+//   - Commands: ping, buildInfo (7.0.0), getParameter
+//     (featureCompatibilityVersion), endSessions, insert, update (multi,
+//     upsert, operators, replacement), delete (limit 0 or 1), find (filter,
+//     projection, sort, skip, limit, batchSize, singleBatch), findAndModify
+//     (query, sort, update or remove, new, upsert, fields), count, distinct,
+//     aggregate (with a cursor), getMore, killCursors, create, drop,
+//     dropDatabase, listCollections, listDatabases, createIndexes (unique
+//     and sparse unique indexes enforced: E11000, code 11000), listIndexes,
+//     dropIndexes, renameCollection (admin).
+//   - Replies carry $clusterTime and operationTime; errors carry code,
+//     codeName and errmsg (those of mquery included); write errors come back
+//     as writeErrors, as MongoDB does. Unknown commands fail with 59
+//     CommandNotFound.
+//   - Retryable writes: a write retried with the same lsid and txnNumber
+//     gets the first reply back and is not applied twice.
+//   - Change streams as MongoDB 7 (collection, database and
+//     allChangesForCluster streams): insert, update, replace, delete, drop,
+//     rename, dropDatabase and invalidate events; fullDocument (default,
+//     updateLookup, whenAvailable, required) and fullDocumentBeforeChange
+//     (images are always available, as if changeStreamPreAndPostImages were
+//     on); resumeAfter, startAfter, startAtOperationTime; $match, $project,
+//     $addFields/$set and $unset stages after $changeStream; a
+//     postBatchResumeToken in every batch, advancing on quiet streams;
+//     getMore waits for events up to maxTimeMS (1 s by default).
+//   - A bounded history (WithHistory, TrimHistory): resuming from before it
+//     fails with 286 ChangeStreamHistoryLost; malformed tokens with 260
+//     InvalidResumeToken.
+//   - Fault injection: DropConnections, CloseOnCommand, FailCommand,
+//     SetLatency, RefuseConnections.
+//
+// What it does not implement: authentication, TLS, compression,
+// transactions (refused), sessions beyond retryable writes, read and write
+// concerns (accepted and ignored: there is one node), collations, arrayFilters,
+// pipeline-style updates, $lookup/$out/$merge, capped collections, views,
+// TTL expiry (expireAfterSeconds is accepted and never enforced), partial
+// indexes, explain, tailable cursors, disambiguatedPaths and other
+// showExpandedEvents events, and persistence: all data lives in memory.
+//
+// Integration tests call ForTest, which uses a real replica set when
+// WATCHER_TEST_MONGO_URI is set, and RequireFaults to skip tests that need
+// fault injection there.
+package mongotest
