@@ -1,0 +1,62 @@
+// Package buildinfo tells which build of the watcher is running.
+package buildinfo
+
+import (
+	"fmt"
+	"runtime"
+	"runtime/debug"
+)
+
+// Unset values of the -ldflags -X variables.
+const (
+	DevVersion    = "dev"
+	UnknownCommit = "unknown"
+)
+
+// Info identifies a build.
+type Info struct {
+	Version   string
+	Commit    string
+	Modified  bool // built from a work tree with uncommitted changes
+	GoVersion string
+}
+
+// Get completes version and commit (set with -ldflags -X) from the binary's
+// build information (vcs.revision, the module version) when they were not
+// set. read is debug.ReadBuildInfo when nil.
+func Get(version, commit string, read func() (*debug.BuildInfo, bool)) Info {
+	if read == nil {
+		read = debug.ReadBuildInfo
+	}
+	info := Info{Version: version, Commit: commit, GoVersion: runtime.Version()}
+	bi, ok := read()
+	if !ok || bi == nil {
+		return info
+	}
+	if bi.GoVersion != "" {
+		info.GoVersion = bi.GoVersion
+	}
+	if info.Version == DevVersion && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		info.Version = bi.Main.Version
+	}
+	if info.Commit == UnknownCommit {
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				info.Commit = s.Value
+			case "vcs.modified":
+				info.Modified = s.Value == "true"
+			}
+		}
+	}
+	return info
+}
+
+// String is the output of "watcher version".
+func (i Info) String() string {
+	commit := i.Commit
+	if i.Modified {
+		commit += " (modified)"
+	}
+	return fmt.Sprintf("watcher %s\ncommit  %s\ngo      %s\n", i.Version, commit, i.GoVersion)
+}
