@@ -205,6 +205,9 @@ func (s *Server) streamBatchLocked(c *cursor, batchSize int64) (bson.A, error) {
 	if st.invalidated {
 		return batch, nil
 	}
+	if err := s.checkHistoryLocked(st.pos); err != nil {
+		return nil, err // the cursor fell behind the history window
+	}
 	if batchSize == 0 {
 		return batch, nil
 	}

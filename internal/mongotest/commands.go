@@ -102,6 +102,9 @@ func (s *Server) handle(c *conn, req *request) (reply bson.D, keep bool) {
 		}
 	} else {
 		reply = s.run(&cmdCtx{c: c, db: req.db, name: name, cmd: req.cmd})
+		if ev := s.log.Trace(); ev.Enabled() {
+			ev.Int32("conn", c.id).Str("cmd", fmt.Sprint(req.cmd)).Str("reply", fmt.Sprint(reply)).Msg("command")
+		}
 	}
 	if closeConn {
 		s.log.Debug().Str("cmd", name).Msg("write applied, closing connection instead of answering (fault)")
