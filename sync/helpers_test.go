@@ -1,0 +1,143 @@
+package sync
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"maps"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	"github.com/projectwatcher/watcher/config"
+	"github.com/projectwatcher/watcher/internal/firestoretest"
+	"github.com/rs/zerolog"
+)
+
+type docs = map[string]map[string]any
+
+// threeCollections is the usual test config: storyboards recursive,
+// aiAnalyses not, generatedMedia not; name copied as projectName everywhere.
+func threeCollections(mode string) config.Sync {
+	return config.Sync{
+		IDField: "projectId",
+		Mode:    mode,
+		Workers: 2,
+		Collections: []config.Collection{
+			{Name: "storyboards", Recursive: true},
+			{Name: "aiAnalyses"},
+			{Name: "generatedMedia"},
+		},
+		Fields: []config.Field{{Source: "name", Target: "projectName"}},
+	}
+}
+
+// newApplier returns an Applier on a fresh emulator project and a buffer
+// holding its debug log.
+func newApplier(t *testing.T, cfg config.Sync, opts ...Option) (*Applier, *firestore.Client, *logBuffer) {
+	t.Helper()
+	client, _ := firestoretest.Client(t)
+	logs := &logBuffer{}
+	log := zerolog.New(logs).Level(zerolog.DebugLevel)
+	a, err := New(client, cfg, log, opts...)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return a, client, logs
+}
+
+// logBuffer collects log output written from several goroutines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func testContext(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// without returns all minus the paths listed.
+func without(all docs, paths ...string) docs {
+	out := maps.Clone(all)
+	for _, p := range paths {
+		delete(out, p)
+	}
+	return out
+}
+
+func sortedKeys(m docs) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// assertDocs compares the whole project's content with want.
+func assertDocs(t *testing.T, client *firestore.Client, want docs) {
+	t.Helper()
+	got := firestoretest.Dump(t, client)
+	if reflect.DeepEqual(got, want) {
+		return
+	}
+	for _, p := range sortedKeys(want) {
+		g, ok := got[p]
+		switch {
+		case !ok:
+			t.Errorf("missing %s (want %v)", p, want[p])
+		case !reflect.DeepEqual(g, want[p]):
+			t.Errorf("%s = %v, want %v", p, g, want[p])
+		}
+	}
+	for _, p := range sortedKeys(got) {
+		if _, ok := want[p]; !ok {
+			t.Errorf("unexpected %s = %v", p, got[p])
+		}
+	}
+}
+
+// reportOf indexes a report by collection.
+func reportOf(r Report) map[string]CollectionReport {
+	out := map[string]CollectionReport{}
+	for _, c := range r.Collections {
+		out[c.Collection] = c
+	}
+	return out
+}
+
+func docID(prefix string, i int) string { return fmt.Sprintf("%s%05d", prefix, i) }
+
+// countLines counts the lines of s holding every one of parts.
+func countLines(s string, parts ...string) int {
+	n := 0
+	for _, line := range strings.Split(s, "\n") {
+		all := line != ""
+		for _, p := range parts {
+			all = all && strings.Contains(line, p)
+		}
+		if all {
+			n++
+		}
+	}
+	return n
+}
