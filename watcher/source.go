@@ -99,7 +99,10 @@ func startTimestamp(startAt string) (bson.Timestamp, error) {
 // Next returns the next change. ok is false, with a nil error, when nothing
 // arrived within the server's wait (about a second): the caller can then
 // save ResumeToken and call Next again. An event that cannot be decoded is
-// an error wrapping ErrUndecodableEvent: never skipped silently.
+// an error wrapping ErrUndecodableEvent: never skipped silently. After any
+// error the stream is unusable (the driver keeps failing): Close it and Open
+// again from the last saved token. Transient network errors are retried
+// inside the driver (one automatic resume) before they surface here.
 func (s *Source) Next(ctx context.Context) (Change, bool, error) {
 	if s.cs == nil {
 		return Change{}, false, errors.New("change stream is not open")
