@@ -22,6 +22,7 @@ const (
 	CodeEmptyFieldName            = 56
 	CodeImmutableField            = 66
 	CodeInvalidOptions            = 72
+	CodeInvalidPipelineOperator   = 168
 )
 
 var codeNames = map[int32]string{
@@ -34,6 +35,7 @@ var codeNames = map[int32]string{
 	CodeEmptyFieldName:            "EmptyFieldName",
 	CodeImmutableField:            "ImmutableField",
 	CodeInvalidOptions:            "InvalidOptions",
+	CodeInvalidPipelineOperator:   "InvalidPipelineOperator",
 }
 
 // newError builds an *Error; codes without a name of their own are reported
