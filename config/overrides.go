@@ -1,5 +1,7 @@
 package config
 
+import "os"
+
 // WithOverrides returns a lookupEnv for Load in which overrides (keyed by key
 // path, e.g. "log.level") win over lookupEnv (os.LookupEnv when nil). The
 // command line uses it so that a flag such as --dry-run is decoded and
@@ -14,7 +16,7 @@ func WithOverrides(lookupEnv func(string) (string, bool), overrides map[string]s
 			return v, true
 		}
 		if lookupEnv == nil {
-			return "", false
+			return os.LookupEnv(name)
 		}
 		return lookupEnv(name)
 	}

@@ -39,3 +39,14 @@ func TestWithOverrides(t *testing.T) {
 		})
 	}
 }
+
+func TestWithOverridesDefaultsToTheProcessEnvironment(t *testing.T) {
+	t.Setenv("WATCHER_SYNC_WORKERS", "6")
+	lookup := WithOverrides(nil, map[string]string{"log.level": "debug"})
+	if v, ok := lookup("WATCHER_SYNC_WORKERS"); !ok || v != "6" {
+		t.Errorf("WATCHER_SYNC_WORKERS = %q, %v; want the process environment's 6", v, ok)
+	}
+	if v, _ := lookup("WATCHER_LOG_LEVEL"); v != "debug" {
+		t.Errorf("WATCHER_LOG_LEVEL = %q, want the override", v)
+	}
+}
