@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/projectwatcher/watcher/cmd/watcher/internal/checkpointview"
+	"github.com/projectwatcher/watcher/config"
+	"github.com/projectwatcher/watcher/resume"
+	"github.com/spf13/cobra"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+const checkpointTimeout = 30 * time.Second
+
+func newCheckpointCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "checkpoint", Short: "Show or reset the stored resume token"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "show",
+		Short: "Print the stored checkpoint: token, cluster time, saved at, age",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := g.load(cmd, nil)
+			if err != nil {
+				return err
+			}
+			return withStore(cmd.Context(), cfg, func(ctx context.Context, store resume.Store) error {
+				cp, ok, err := store.Load(ctx)
+				if err != nil {
+					return err
+				}
+				return checkpointview.Write(cmd.OutOrStdout(), cfg.Resume.Name, cp, ok, time.Now(), cfg.Resume.StartAt)
+			})
+		},
+	})
+	var yes bool
+	reset := &cobra.Command{
+		Use:   "reset --yes",
+		Short: "Delete the stored checkpoint: the next run starts at resume.startAt",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !yes {
+				return usageError(errors.New("checkpoint reset deletes the resume position: the next run starts at resume.startAt, skipping or replaying changes; pass --yes to confirm"))
+			}
+			cfg, err := g.load(cmd, nil)
+			if err != nil {
+				return err
+			}
+			return withStore(cmd.Context(), cfg, func(ctx context.Context, store resume.Store) error {
+				if err := store.Reset(ctx); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "checkpoint %q reset\n", cfg.Resume.Name)
+				return nil
+			})
+		},
+	}
+	reset.Flags().BoolVar(&yes, "yes", false, "confirm the reset")
+	cmd.AddCommand(reset)
+	return cmd
+}
+
+// withStore opens the configured checkpoint store (connecting to MongoDB
+// for the mongo store), calls fn, and closes what it opened. fn's errors are
+// runtime failures.
+func withStore(ctx context.Context, cfg config.Config, fn func(context.Context, resume.Store) error) error {
+	ctx, cancel := context.WithTimeout(ctx, checkpointTimeout)
+	defer cancel()
+	var client *mongo.Client
+	if cfg.Resume.Store == "mongo" {
+		c, err := mongo.Connect(options.Client().ApplyURI(cfg.Mongo.URI))
+		if err != nil {
+			return failure(fmt.Errorf("connect to MongoDB: %w", err))
+		}
+		defer func() { _ = c.Disconnect(context.WithoutCancel(ctx)) }()
+		client = c
+	}
+	store, err := resume.New(client, cfg.Resume)
+	if err != nil {
+		return configError(err)
+	}
+	if err := fn(ctx, store); err != nil {
+		return failure(err)
+	}
+	return nil
+}
