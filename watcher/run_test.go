@@ -10,9 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/projectwatcher/watcher/internal/mongotest"
 	"github.com/rs/zerolog"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // srcStep is one answer of scriptSource.Next.
@@ -526,4 +528,129 @@ func TestNewRequiresDeps(t *testing.T) {
 			t.Errorf("%s: New = %v, want an error naming %s", tt.name, err, tt.want)
 		}
 	}
+}
+
+// waitFor polls cond until it holds (or fails the test after a long
+// deadline: no assertion on speed).
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestRunAgainstMongo runs the real Source and Resolver against MongoDB
+// (mongotest, or WATCHER_TEST_MONGO_URI): apply, stop, resume from the
+// saved checkpoint without replaying, and fail loudly when the history is
+// gone.
+func TestRunAgainstMongo(t *testing.T) {
+	uri, srv := mongotest.ForTest(t)
+	ctx := context.Background()
+	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetTimeout(10 * time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
+	coll := client.Database(mongotest.DBName(t)).Collection("projects")
+	ids := []bson.ObjectID{bson.NewObjectID(), bson.NewObjectID(), bson.NewObjectID()}
+	for i, id := range ids {
+		doc := bson.D{{Key: "_id", Value: id}, {Key: "name", Value: bson.D{{Key: "first", Value: fmt.Sprint("p", i)}}}}
+		if _, err := coll.InsertOne(ctx, doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store := &memTokenStore{}
+	ap := &recApplier{}
+	logs := &syncBuffer{}
+	start := func(t *testing.T) (obs *recObserver, stop func() error) {
+		t.Helper()
+		obs = &recObserver{}
+		w, err := New(Options{
+			Source: NewSource(coll, "now", zerolog.Nop()), Resolver: NewResolver(coll), Applier: ap, Store: store,
+			Observer: obs, Fields: []string{"name"}, Workers: 2, CheckpointInterval: 10 * time.Millisecond,
+			Logger: zerolog.New(logs),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- w.Run(rctx) }()
+		return obs, func() error {
+			cancel()
+			select {
+			case err := <-done:
+				return err
+			case <-time.After(20 * time.Second):
+				t.Fatal("Run did not return after cancel")
+				return nil
+			}
+		}
+	}
+
+	// First run: starts at now, applies a delete and a nested update.
+	obs, stop := start(t)
+	waitFor(t, "the stream to open", func() bool { return obs.count("open:true") == 1 })
+	if _, err := coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: ids[0]}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: ids[1]}}, bson.D{{Key: "$set", Value: bson.D{{Key: "name.first", Value: "renamed"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "both events applied", func() bool { return len(ap.get(ids[0].Hex())) == 1 && len(ap.get(ids[1].Hex())) == 1 })
+	if err := stop(); err != nil {
+		t.Fatalf("first run: %v", err)
+	}
+	if got := fmt.Sprint(ap.get(ids[1].Hex())); got != "[update:map[first:renamed]:[]]" {
+		t.Fatalf("update applied as %s, want the value read back from MongoDB", got)
+	}
+	first := store.cp
+	if len(first.Token) == 0 {
+		t.Fatal("no checkpoint saved by the first run")
+	}
+
+	// While stopped, a project is deleted; the second run resumes from the
+	// checkpoint: it applies that delete and replays nothing before it.
+	if _, err := coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: ids[2]}}); err != nil {
+		t.Fatal(err)
+	}
+	_, stop = start(t)
+	waitFor(t, "the delete made while stopped", func() bool { return len(ap.get(ids[2].Hex())) == 1 })
+	if err := stop(); err != nil {
+		t.Fatalf("second run: %v", err)
+	}
+	if n0, n1 := len(ap.get(ids[0].Hex())), len(ap.get(ids[1].Hex())); n0 != 1 || n1 != 1 {
+		t.Fatalf("events before the checkpoint replayed: %d and %d applies, want 1 each", n0, n1)
+	}
+	if string(store.cp.Token) == string(first.Token) {
+		t.Fatal("the second run did not move the checkpoint")
+	}
+
+	t.Run("history lost", func(t *testing.T) {
+		mongotest.RequireFaults(t, srv)
+		if _, err := coll.InsertOne(ctx, bson.D{{Key: "name", Value: "later"}}); err != nil {
+			t.Fatal(err)
+		}
+		srv.TrimHistory()
+		saved := store.cp
+		w, err := New(Options{
+			Source: NewSource(coll, "now", zerolog.Nop()), Resolver: NewResolver(coll), Applier: ap, Store: store,
+			Fields: []string{"name"}, Logger: zerolog.New(logs),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		if err := w.Run(rctx); !errors.Is(err, ErrHistoryLost) {
+			t.Fatalf("Run = %v, want ErrHistoryLost", err)
+		}
+		if string(store.cp.Token) != string(saved.Token) {
+			t.Fatal("the checkpoint moved although the history was lost (restarted from now?)")
+		}
+	})
 }
