@@ -326,11 +326,11 @@ func checkDocs(ctx context.Context, t *testing.T, c *mongo.Collection, want stri
 	seedJSON := docString(seed)
 	got := contents(ctx, t, c)
 	expect := map[string]string{
-		"":        seedJSON,
-		"4 5":     seedJSON[:len(seedJSON)-2] + `,{"_id":4},{"_id":5}]}`,
-		"only 3":  `{"v":[{"_id":3,"name":"c","n":30,"meta":{"k":"v"}}]}`,
-		"2 3":     `{"v":[{"_id":2,"name":"b","n":20},{"_id":3,"name":"c","n":30,"meta":{"k":"v"}}]}`,
-		"1 3":     `{"v":[{"_id":1,"name":"a","n":10,"tags":["x","y"]},{"_id":3,"name":"c","n":30,"meta":{"k":"v"}}]}`,
+		"":           seedJSON,
+		"4 5":        seedJSON[:len(seedJSON)-2] + `,{"_id":4},{"_id":5}]}`,
+		"only 3":     `{"v":[{"_id":3,"name":"c","n":30,"meta":{"k":"v"}}]}`,
+		"2 3":        `{"v":[{"_id":2,"name":"b","n":20},{"_id":3,"name":"c","n":30,"meta":{"k":"v"}}]}`,
+		"1 3":        `{"v":[{"_id":1,"name":"a","n":10,"tags":["x","y"]},{"_id":3,"name":"c","n":30,"meta":{"k":"v"}}]}`,
 		"name:z n:5": "",
 	}
 	w, ok := expect[want]
