@@ -27,10 +27,10 @@ type exitError struct {
 func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
-func usageError(err error) error  { return &exitError{code: exitUsage, err: err} }
+func usageError(err error) error  { return &exitError{code: exitUsage, err: err, hint: true} }
 func failure(err error) error     { return &exitError{code: exitFailure, err: err} }
 func quietExit(code int) error    { return &exitError{code: code, err: errors.New("exit"), quiet: true} }
-func configError(err error) error { return usageError(err) }
+func configError(err error) error { return &exitError{code: exitUsage, err: err} }
 
 // report prints err and returns its exit code. An error without a code
 // comes from cobra itself (unknown command or flag, wrong arguments): usage.
