@@ -99,6 +99,9 @@ func New(opts Options) (*Watcher, error) {
 func (w *Watcher) Run(ctx context.Context) error {
 	cp, found, err := w.o.Store.Load(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting
+		}
 		return fmt.Errorf("load checkpoint: %w", err)
 	}
 	ckpt := NewCheckpointer(w.o.Store, w.o.Observer, w.log)
@@ -148,23 +151,32 @@ func (w *Watcher) Run(ctx context.Context) error {
 		case <-loopCtx.Done():
 		}
 	}()
+	// The saver keeps going while the queued events drain.
+	saverCtx, stopSaver := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSaver()
 	saverDone := make(chan struct{})
 	go func() {
 		defer close(saverDone)
-		ckpt.SaveEvery(loopCtx, w.o.CheckpointInterval)
+		ckpt.SaveEvery(saverCtx, w.o.CheckpointInterval)
 	}()
 
 	loopErr := w.loop(loopCtx, ckpt, disp, cp, found)
 	stopLoop()
-	<-saverDone
 	drainErr := w.drain(disp, cancelApply, ckpt)
+	stopSaver()
+	<-saverDone
 
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	_, saveErr := ckpt.Save(sctx)
 	final, _ := ckpt.Watermark()
-	w.log.Info().Str("clusterTime", clusterTimeString(final.ClusterTime)).Int("inFlight", ckpt.InFlight()).
-		Msg("watcher stopped; final checkpoint saved")
+	if saveErr != nil {
+		w.log.Error().Err(saveErr).Str("clusterTime", clusterTimeString(final.ClusterTime)).
+			Msg("watcher stopped; the final checkpoint could not be saved (the stream resumes from the last saved one)")
+	} else {
+		w.log.Info().Str("clusterTime", clusterTimeString(final.ClusterTime)).Int("notApplied", ckpt.InFlight()).
+			Msg("watcher stopped; final checkpoint saved")
+	}
 
 	var applyErr error
 	if err := ckpt.Err(); err != nil && drainErr == nil {

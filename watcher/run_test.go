@@ -654,3 +654,29 @@ func TestRunAgainstMongo(t *testing.T) {
 		}
 	})
 }
+
+func TestRunReportsFinalSaveFailure(t *testing.T) {
+	src := &scriptSource{script: []srcStep{chDelete("t1", "p1")}}
+	f := newRunFixture(t, src, nil)
+	f.store.saveErr = errors.New("majority not reachable")
+	if err := f.run(t); !errors.Is(err, f.store.saveErr) {
+		t.Fatalf("Run = %v, want the save error", err)
+	}
+	if !strings.Contains(f.logs.String(), "final checkpoint could not be saved") {
+		t.Fatal("the failed final save is not logged")
+	}
+}
+
+func TestRunStopDuringStartup(t *testing.T) {
+	src := &scriptSource{openErr: context.Canceled}
+	f := newRunFixture(t, src, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	f.store.loadErr = context.Canceled
+	if err := f.w.Run(ctx); err != nil {
+		t.Fatalf("Run stopped during startup = %v, want nil", err)
+	}
+	if src.openCalls != 0 {
+		t.Fatal("opened the stream after the stop")
+	}
+}
