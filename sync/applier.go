@@ -10,6 +10,8 @@ import (
 	"cloud.google.com/go/firestore"
 	"github.com/projectwatcher/watcher/config"
 	"github.com/rs/zerolog"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // Cleanup modes (config sync.mode).
@@ -75,10 +77,16 @@ func (a *Applier) LastCallErr() error {
 	return a.lastErr.Load().err
 }
 
-// record remembers the outcome of a Firestore call made under ctx.
+// record remembers the outcome of a Firestore call made under ctx. An
+// error that is Firestore's answer about the data (an invalid value, a
+// document gone) proves Firestore reachable and counts as a success here.
 func (a *Applier) record(ctx context.Context, err error) {
 	if err != nil && errors.Is(ctx.Err(), context.Canceled) {
 		return // the caller gave up; says nothing about Firestore
+	}
+	switch status.Code(err) {
+	case codes.InvalidArgument, codes.NotFound, codes.AlreadyExists, codes.FailedPrecondition, codes.OutOfRange:
+		err = nil
 	}
 	a.lastErr.Store(&callResult{err: err})
 }

@@ -61,7 +61,7 @@ func (a *Applier) cleanCollection(ctx context.Context, coll config.Collection, p
 			acted += len(writes)
 			if !archive && coll.Recursive {
 				for _, w := range writes {
-					n, err := a.deleteSubcollections(ctx, w.ref)
+					n, err := a.deleteSubcollections(ctx, log, w.ref)
 					rep.Deleted += n
 					if err != nil {
 						return err

@@ -2,12 +2,15 @@ package sync
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/projectwatcher/watcher/config"
 	"github.com/projectwatcher/watcher/internal/firestoretest"
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 func TestUpdateProject(t *testing.T) {
@@ -206,5 +209,26 @@ func TestUpdateProjectManyPages(t *testing.T) {
 		if d["projectName"] != wantName {
 			t.Errorf("%s projectName = %v, want %s", p, d["projectName"], wantName)
 		}
+	}
+}
+
+func TestUpdateProjectReportsRejectedWrites(t *testing.T) {
+	a, client, _ := newApplier(t, threeCollections(ModeDelete))
+	seed := docs{"storyboards/s1": {"projectId": "p1"}, "aiAnalyses/a1": {"projectId": "p1"}}
+	firestoretest.SeedPaths(t, client, seed)
+	tooBig := strings.Repeat("x", 1<<20+100) // over Firestore's 1 MiB document limit
+
+	rep, err := a.UpdateProject(testContext(t), "p1", map[string]any{"name": tooBig}, nil)
+	if status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("UpdateProject error = %v, want the InvalidArgument of the rejected writes", err)
+	}
+	for _, c := range rep.Collections {
+		if c.Updated != 0 {
+			t.Errorf("%s: Updated = %d for rejected writes", c.Collection, c.Updated)
+		}
+	}
+	assertDocs(t, client, seed)
+	if err := a.LastCallErr(); err != nil {
+		t.Errorf("LastCallErr = %v: a rejected value is not a Firestore outage", err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"cloud.google.com/go/firestore"
+	"github.com/rs/zerolog"
 	"google.golang.org/api/iterator"
 )
 
@@ -13,7 +14,7 @@ import (
 // deepest first, so an interrupted run never leaves documents whose parent
 // (the only one carrying the project id) is already gone. It returns how
 // many documents it deleted.
-func (a *Applier) deleteSubcollections(ctx context.Context, doc *firestore.DocumentRef) (int, error) {
+func (a *Applier) deleteSubcollections(ctx context.Context, log zerolog.Logger, doc *firestore.DocumentRef) (int, error) {
 	colls, err := doc.Collections(ctx).GetAll()
 	a.record(ctx, err)
 	if err != nil {
@@ -21,7 +22,7 @@ func (a *Applier) deleteSubcollections(ctx context.Context, doc *firestore.Docum
 	}
 	total := 0
 	for _, c := range colls {
-		n, err := a.deleteCollectionTree(ctx, c)
+		n, err := a.deleteCollectionTree(ctx, log, c)
 		total += n
 		if err != nil {
 			return total, err
@@ -34,7 +35,7 @@ func (a *Applier) deleteSubcollections(ctx context.Context, doc *firestore.Docum
 // round lists from the start again: the listing also names documents that
 // do not exist themselves but have subcollections, and such a document only
 // leaves the listing once everything under it is gone.
-func (a *Applier) deleteCollectionTree(ctx context.Context, coll *firestore.CollectionRef) (int, error) {
+func (a *Applier) deleteCollectionTree(ctx context.Context, log zerolog.Logger, coll *firestore.CollectionRef) (int, error) {
 	total := 0
 	previous := map[string]bool{}
 	for {
@@ -51,7 +52,7 @@ func (a *Applier) deleteCollectionTree(ctx context.Context, coll *firestore.Coll
 		for _, ref := range refs {
 			current[ref.Path] = true
 			stuck = stuck && previous[ref.Path]
-			n, err := a.deleteSubcollections(ctx, ref)
+			n, err := a.deleteSubcollections(ctx, log, ref)
 			total += n
 			if err != nil {
 				return total, err
@@ -61,7 +62,7 @@ func (a *Applier) deleteCollectionTree(ctx context.Context, coll *firestore.Coll
 		if stuck {
 			return total, fmt.Errorf("subcollection %s: documents remain after being deleted", coll.Path)
 		}
-		a.log.Debug().Str("collection", coll.Path).Int("count", len(refs)).Msg("subcollection page")
+		log.Debug().Str("subcollection", coll.Path).Int("count", len(refs)).Msg("subcollection page")
 		n, err := a.commit(ctx, writes)
 		total += n
 		if err != nil {
