@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"context"
 	"fmt"
 	"net/http"
@@ -39,11 +40,13 @@ func newHealthcheckCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-// healthURL derives the probe URL from http.addr when the config (file and
-// environment) loads, else the default.
+// healthURL derives the probe URL from http.addr of the config (file and
+// environment), else the default. Problems elsewhere in the config (say an
+// unreadable mongo.uriFile) do not matter here: Load still decodes http.addr.
 func healthURL(path string) string {
 	cfg, err := config.Load(path, nil)
-	if err != nil {
+	var problems config.Problems
+	if err != nil && !errors.As(err, &problems) {
 		return defaultHealthURL
 	}
 	url, err := health.ProbeURL(cfg.HTTP.Addr, "/healthz")

@@ -204,6 +204,8 @@ func TestHealthcheck(t *testing.T) {
 		{"nothing listening", nil, []string{"healthcheck", "--url", "http://127.0.0.1:1/healthz"}, 1, "unhealthy"},
 		{"url from http.addr of the config", nil, []string{"healthcheck", "-c", writeConfig(t, "http:\n  addr: "+addr+"\n")}, 0, ""},
 		{"url from WATCHER_HTTP_ADDR", []string{"WATCHER_HTTP_ADDR=" + addr}, []string{"healthcheck"}, 0, ""},
+		{"http.addr despite other problems", []string{"WATCHER_MONGO_URIFILE=/nonexistent"},
+			[]string{"healthcheck", "-c", writeConfig(t, "http:\n  addr: "+addr+"\n")}, 0, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
