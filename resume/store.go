@@ -45,3 +45,9 @@ func New(client *mongo.Client, cfg config.Resume) (Store, error) {
 	}
 	return nil, fmt.Errorf("resume.store %q: want mongo or file", cfg.Store)
 }
+
+// Both stores are what the watcher needs.
+var (
+	_ watcher.TokenStore = (*MongoStore)(nil)
+	_ watcher.TokenStore = (*FileStore)(nil)
+)
