@@ -30,6 +30,8 @@ func TestAggregate(t *testing.T) {
 			`[{"_id": 1, "k": "z", "n": 1, "w": 3, "one": 1}]`},
 		{"set merges into embedded doc", `[{"$match": {"_id": 1}}, {"$set": {"s": {"u": true}, "s2.q": "$k"}}, {"$project": {"s": 1, "s2": 1}}]`,
 			`[{"_id": 1, "s": {"v": 3, "u": true}, "s2": {"q": "a"}}]`},
+		{"set merges into array elements", `[{"$match": {"_id": 1}}, {"$project": {"k": 1, "d": [{"a": 1}, 5]}}, {"$set": {"d.z": "$k"}}]`,
+			`[{"_id": 1, "k": "a", "d": [{"a": 1, "z": "a"}, {"z": "a"}]}]`},
 		{"set $$REMOVE", `[{"$match": {"_id": 1}}, {"$set": {"k": "$$REMOVE"}}, {"$project": {"k": 1, "n": 1}}]`, `[{"_id": 1, "n": 1}]`},
 		{"unset string", `[{"$match": {"_id": 2}}, {"$unset": "t"}, {"$unset": ["s", "n"]}]`, `[{"_id": 2, "k": "b"}]`},
 		{"sort skip limit", `[{"$sort": {"s.v": -1}}, {"$skip": 1}, {"$limit": 2}, {"$project": {"_id": 1}}]`, `[{"_id": 3}, {"_id": 2}]`},

@@ -440,9 +440,3 @@ func asArray(v any) (bson.A, bool) {
 	}
 	return nil, false
 }
-
-// asDoc returns v as a document when it is one.
-func asDoc(v any) (bson.D, bool) {
-	d, ok := v.(bson.D)
-	return d, ok
-}

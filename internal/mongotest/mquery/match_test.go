@@ -109,6 +109,8 @@ func TestMatch(t *testing.T) {
 		{"$not regex", `{"a": "abc"}`, `{"a": {"$not": {"$regularExpression": {"pattern": "^x", "options": ""}}}}`, true},
 		{"$regex with options", `{"a": "Hello"}`, `{"a": {"$regex": "^hel", "$options": "i"}}`, true},
 		{"$regex case sensitive", `{"a": "Hello"}`, `{"a": {"$regex": "^hel"}}`, false},
+		{"$regex x option", `{"a": "abc"}`, `{"a": {"$regex": "a b # letters", "$options": "x"}}`, true},
+		{"$regex from regex value", `{"a": "ABC"}`, `{"a": {"$regex": {"$regularExpression": {"pattern": "b", "options": "i"}}}}`, true},
 		{"regex literal on array", `{"a": ["x", "yes"]}`, `{"a": {"$regularExpression": {"pattern": "^y", "options": ""}}}`, true},
 		{"regex ignores numbers", `{"a": 1}`, `{"a": {"$regularExpression": {"pattern": "1", "options": ""}}}`, false},
 		{"$size", `{"a": [1, 2]}`, `{"a": {"$size": 2}}`, true},
@@ -166,6 +168,9 @@ func TestMatchErrors(t *testing.T) {
 		{"$options without $regex", `{"a": {"$options": "i"}}`, 2, "BadValue", "$options needs a $regex"},
 		{"$size negative", `{"a": {"$size": -1}}`, 2, "BadValue", "$size may not be negative"},
 		{"$type unknown alias", `{"a": {"$type": "nope"}}`, 2, "BadValue", "Unknown type name alias: nope"},
+		{"$in with operator", `{"a": {"$in": [{"$gt": 1}]}}`, 2, "BadValue", "cannot nest $ under $in"},
+		{"$regex options twice", `{"a": {"$regex": {"$regularExpression": {"pattern": "b", "options": "i"}}, "$options": "m"}}`, 2, "BadValue", ""},
+		{"bad regex flag", `{"a": {"$regex": "b", "$options": "z"}}`, 51108, "Location51108", ""},
 		{"$expr unsupported", `{"$expr": {"$eq": ["$a", 1]}}`, 2, "BadValue", ""},
 	}
 	for _, tc := range tests {
