@@ -16,3 +16,12 @@ type CollectionReport struct {
 type Report struct {
 	Collections []CollectionReport
 }
+
+// Total is the sum of Matched over the report's collections.
+func (r Report) Total() int {
+	n := 0
+	for _, c := range r.Collections {
+		n += c.Matched
+	}
+	return n
+}
