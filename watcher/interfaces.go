@@ -32,9 +32,9 @@ type TokenStore interface {
 // Observer receives what metrics and health need to know. All methods must
 // be cheap and safe for concurrent use.
 type Observer interface {
-	Heartbeat()                 // the main loop is alive (called every iteration)
-	StreamOpen(open bool)       // the change stream opened or closed
-	ChangeReceived(op string)   // a raw change event arrived
+	Heartbeat()               // the main loop is alive (called every iteration)
+	StreamOpen(open bool)     // the change stream opened or closed
+	ChangeReceived(op string) // a raw change event arrived
 	CheckpointSaved(at time.Time)
 	// EventApplied is called once per derived event, after its Firestore
 	// writes (err != nil when they failed).

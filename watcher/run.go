@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	fssync "github.com/projectwatcher/watcher/sync"
@@ -56,8 +57,17 @@ type Options struct {
 
 // Watcher follows the change stream and applies what it derives.
 type Watcher struct {
-	o   Options
-	log zerolog.Logger
+	o          Options
+	log        zerolog.Logger
+	streamOpen atomic.Bool
+}
+
+// StreamErr is nil while the change stream is open (for readiness checks).
+func (w *Watcher) StreamErr(context.Context) error {
+	if w.streamOpen.Load() {
+		return nil
+	}
+	return errors.New("the change stream is not open")
 }
 
 // New checks opts and returns a Watcher.
@@ -127,7 +137,9 @@ func (w *Watcher) Run(ctx context.Context) error {
 		return fmt.Errorf("open change stream: %w", err)
 	}
 	w.o.Observer.StreamOpen(true)
+	w.streamOpen.Store(true)
 	defer func() {
+		w.streamOpen.Store(false)
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		if err := w.o.Source.Close(cctx); err != nil {

@@ -1,0 +1,64 @@
+package watcher
+
+import (
+	"time"
+
+	fssync "github.com/projectwatcher/watcher/sync"
+)
+
+// Observers fans every observation out to each of its observers, in order.
+type Observers []Observer
+
+// Heartbeat implements Observer.
+func (obs Observers) Heartbeat() {
+	for _, o := range obs {
+		o.Heartbeat()
+	}
+}
+
+// StreamOpen implements Observer.
+func (obs Observers) StreamOpen(open bool) {
+	for _, o := range obs {
+		o.StreamOpen(open)
+	}
+}
+
+// ChangeReceived implements Observer.
+func (obs Observers) ChangeReceived(op string) {
+	for _, o := range obs {
+		o.ChangeReceived(op)
+	}
+}
+
+// CheckpointSaved implements Observer.
+func (obs Observers) CheckpointSaved(at time.Time) {
+	for _, o := range obs {
+		o.CheckpointSaved(at)
+	}
+}
+
+// EventApplied implements Observer.
+func (obs Observers) EventApplied(kind Kind, projectID string, took time.Duration, clusterTime time.Time, report fssync.Report, err error) {
+	for _, o := range obs {
+		o.EventApplied(kind, projectID, took, clusterTime, report, err)
+	}
+}
+
+// HeartbeatFunc adapts a liveness beat (such as health.Server.Beat) to an
+// Observer that only forwards heartbeats.
+type HeartbeatFunc func()
+
+// Heartbeat implements Observer.
+func (f HeartbeatFunc) Heartbeat() { f() }
+
+// StreamOpen implements Observer.
+func (HeartbeatFunc) StreamOpen(bool) {}
+
+// ChangeReceived implements Observer.
+func (HeartbeatFunc) ChangeReceived(string) {}
+
+// CheckpointSaved implements Observer.
+func (HeartbeatFunc) CheckpointSaved(time.Time) {}
+
+// EventApplied implements Observer.
+func (HeartbeatFunc) EventApplied(Kind, string, time.Duration, time.Time, fssync.Report, error) {}
