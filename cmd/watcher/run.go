@@ -7,9 +7,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/projectwatcher/watcher/config"
 	"github.com/projectwatcher/watcher/logging"
-	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 )
 
@@ -48,11 +46,4 @@ func newRunCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "set safety.dryRun: log what would change, write nothing to Firestore")
 	return cmd
-}
-
-// runDaemon wires and runs the parts until ctx is cancelled. A clean stop
-// returns nil (or ctx's error).
-func runDaemon(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
-	_, _, _ = ctx, cfg, log
-	return errors.New("not wired yet")
 }

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	"github.com/projectwatcher/watcher/config"
+	"github.com/projectwatcher/watcher/health"
+	"github.com/projectwatcher/watcher/metrics"
+	"github.com/projectwatcher/watcher/resume"
+	fssync "github.com/projectwatcher/watcher/sync"
+	"github.com/projectwatcher/watcher/watcher"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+	"google.golang.org/api/option"
+)
+
+// runDaemon wires and runs the parts until ctx is cancelled. A clean stop
+// returns nil.
+func runDaemon(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
+	if cfg.Safety.DryRun {
+		return errors.New("safety.dryRun is not available yet: refusing to run rather than write to Firestore")
+	}
+	mc, err := mongo.Connect(options.Client().ApplyURI(cfg.Mongo.URI))
+	if err != nil {
+		return fmt.Errorf("mongodb client: %w", err)
+	}
+	defer disconnect(mc, log)
+	projects := mc.Database(cfg.Mongo.Database).Collection(cfg.Mongo.Collection)
+
+	fs, err := firestoreClient(ctx, cfg.Firestore)
+	if err != nil {
+		return err
+	}
+	defer fs.Close()
+	applier, err := fssync.New(fs, cfg.Sync, log)
+	if err != nil {
+		return err
+	}
+	store, err := resume.New(mc, cfg.Resume)
+	if err != nil {
+		return err
+	}
+
+	reg := prometheus.NewRegistry()
+	if err := metrics.RegisterRuntime(reg); err != nil {
+		return err
+	}
+	m, err := metrics.New(reg)
+	if err != nil {
+		return err
+	}
+	hs := health.New(cfg.HTTP.Addr, reg, log)
+	if err := hs.Listen(); err != nil {
+		return err
+	}
+
+	fields := make([]string, 0, len(cfg.Sync.Fields))
+	for _, f := range cfg.Sync.Fields {
+		fields = append(fields, f.Source)
+	}
+	w, err := watcher.New(watcher.Options{
+		Source:             watcher.NewSource(projects, cfg.Resume.StartAt, log),
+		Resolver:           watcher.NewResolver(projects),
+		Applier:            applier,
+		Store:              store,
+		Observer:           watcher.Observers{m, watcher.HeartbeatFunc(hs.Beat)},
+		Fields:             fields,
+		Workers:            cfg.Sync.Workers,
+		CheckpointInterval: cfg.Resume.CheckpointInterval,
+		StartAt:            cfg.Resume.StartAt,
+		Logger:             log,
+	})
+	if err != nil {
+		return err
+	}
+	hs.AddCheck("mongo", func(ctx context.Context) error { return mc.Ping(ctx, readpref.Primary()) })
+	hs.AddCheck("changeStream", w.StreamErr)
+	hs.AddCheck("firestore", func(context.Context) error { return applier.LastCallErr() })
+
+	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
+	httpDone := make(chan error, 1)
+	go func() { httpDone <- hs.Serve(httpCtx) }()
+
+	runErr := w.Run(ctx)
+	stopHTTP()
+	return errors.Join(runErr, <-httpDone)
+}
+
+func firestoreClient(ctx context.Context, cfg config.Firestore) (*firestore.Client, error) {
+	var opts []option.ClientOption
+	if cfg.CredentialsFile != "" {
+		opts = append(opts, option.WithAuthCredentialsFile(option.ServiceAccount, cfg.CredentialsFile))
+	}
+	c, err := firestore.NewClientWithDatabase(ctx, cfg.ProjectID, cfg.DatabaseID, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("firestore client: %w", err)
+	}
+	return c, nil
+}
+
+func disconnect(c *mongo.Client, log zerolog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.Disconnect(ctx); err != nil {
+		log.Warn().Str("component", "main").Err(err).Msg("disconnecting from MongoDB")
+	}
+}
