@@ -28,7 +28,10 @@ func startServer(t *testing.T, opts ...Option) *Server {
 // connect returns a driver client of srv, disconnected at test end.
 func connect(t *testing.T, srv *Server) *mongo.Client {
 	t.Helper()
-	opts := options.Client().ApplyURI(srv.URI()).SetServerSelectionTimeout(10 * time.Second)
+	// A short heartbeat: after a dropped connection the driver's monitor
+	// sometimes waits a whole heartbeat before checking again (seen with
+	// driver v2.10, not specific to this server).
+	opts := options.Client().ApplyURI(srv.URI()).SetServerSelectionTimeout(10 * time.Second).SetHeartbeatInterval(500 * time.Millisecond)
 	client, err := mongo.Connect(opts)
 	if err != nil {
 		t.Fatalf("connect: %v", err)

@@ -1,6 +1,10 @@
 package mongotest
 
-import "go.mongodb.org/mongo-driver/v2/bson"
+import (
+	"slices"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
 
 // retryKey identifies a retryable write: session id and transaction number.
 type retryKey struct {
@@ -23,7 +27,7 @@ func (s *Server) retryableLocked(x *cmdCtx, run func() (bson.D, error)) (bson.D,
 	key := retryKey{lsid: idKey(lsid), txn: txn}
 	if r, ok := s.retries[key]; ok {
 		s.log.Debug().Str("cmd", x.name).Int64("txnNumber", txn).Msg("retried write: returning the first reply")
-		return r, nil
+		return slices.Clone(r), nil
 	}
 	r, err := run()
 	if err != nil {
@@ -32,6 +36,6 @@ func (s *Server) retryableLocked(x *cmdCtx, run func() (bson.D, error)) (bson.D,
 	if len(s.retries) >= maxRetryEntries {
 		clear(s.retries)
 	}
-	s.retries[key] = r
+	s.retries[key] = slices.Clone(r) // callers append to replies
 	return r, nil
 }

@@ -165,6 +165,7 @@ func (s *Server) acceptLoop() {
 		s.conns[c] = struct{}{}
 		s.wg.Add(1)
 		s.mu.Unlock()
+		s.log.Debug().Int32("conn", c.id).Str("remote", nc.RemoteAddr().String()).Msg("connection accepted")
 		go s.serve(c)
 	}
 }
