@@ -50,6 +50,14 @@
 // indexes, explain, tailable cursors, disambiguatedPaths and other
 // showExpandedEvents events, and persistence: all data lives in memory.
 //
+// Faults and the driver: after a connection fault (DropConnections,
+// CloseOnCommand) the driver v2.10 marks the server Unknown and its monitor
+// may wait a whole heartbeat (10 s by default) before checking again, as it
+// would with a real server; operations wait for server selection meanwhile.
+// Tests that inject faults should give their client a short heartbeat
+// (options.Client().SetHeartbeatInterval(500*time.Millisecond), or
+// heartbeatFrequencyMS=500 in the URI).
+//
 // Integration tests call ForTest, which uses a real replica set when
 // WATCHER_TEST_MONGO_URI is set, and RequireFaults to skip tests that need
 // fault injection there.
