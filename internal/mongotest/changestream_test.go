@@ -481,3 +481,77 @@ func TestResumeErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestStreamPipelineAndScopes(t *testing.T) {
+	tests := []struct {
+		name     string
+		watch    func(ctx context.Context, c *mongo.Client) (*mongo.ChangeStream, error)
+		wantSeen []string // operationType:coll:fields
+	}{
+		{
+			name: "collection stream with $match and $project",
+			watch: func(ctx context.Context, c *mongo.Client) (*mongo.ChangeStream, error) {
+				return c.Database("app").Collection("a").Watch(ctx, mongo.Pipeline{
+					{{Key: "$match", Value: bson.D{{Key: "operationType", Value: bson.D{{Key: "$in", Value: bson.A{"update", "delete"}}}}}}},
+					{{Key: "$project", Value: bson.D{{Key: "operationType", Value: 1}, {Key: "ns", Value: 1}}}},
+				})
+			},
+			wantSeen: []string{"update:a:3", "delete:a:3"},
+		},
+		{
+			name: "database stream",
+			watch: func(ctx context.Context, c *mongo.Client) (*mongo.ChangeStream, error) {
+				return c.Database("app").Watch(ctx, mongo.Pipeline{})
+			},
+			wantSeen: []string{"insert:a:7", "insert:b:7", "update:a:7", "delete:a:6"},
+		},
+		{
+			name: "cluster stream",
+			watch: func(ctx context.Context, c *mongo.Client) (*mongo.ChangeStream, error) {
+				return c.Watch(ctx, mongo.Pipeline{})
+			},
+			wantSeen: []string{"insert:a:7", "insert:b:7", "insert:a:7", "update:a:7", "delete:a:6"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := startServer(t)
+			client := connect(t, srv)
+			ctx := testCtx(t)
+			cs, err := tc.watch(ctx, client)
+			if err != nil {
+				t.Fatalf("watch: %v", err)
+			}
+			defer func() { _ = cs.Close(ctx) }()
+			a, b := client.Database("app").Collection("a"), client.Database("app").Collection("b")
+			steps := []func() error{
+				func() error { _, err := a.InsertOne(ctx, bson.D{{Key: "_id", Value: 1}}); return err },
+				func() error { _, err := b.InsertOne(ctx, bson.D{{Key: "_id", Value: 1}}); return err },
+				func() error {
+					_, err := client.Database("other").Collection("a").InsertOne(ctx, bson.D{{Key: "_id", Value: 1}})
+					return err
+				},
+				func() error {
+					_, err := a.UpdateOne(ctx, bson.D{{Key: "_id", Value: 1}}, bson.D{{Key: "$set", Value: bson.D{{Key: "x", Value: 1}}}})
+					return err
+				},
+				func() error { _, err := a.DeleteOne(ctx, bson.D{{Key: "_id", Value: 1}}); return err },
+			}
+			for i, step := range steps {
+				if err := step(); err != nil {
+					t.Fatalf("step %d: %v", i, err)
+				}
+			}
+			var seen []string
+			for range tc.wantSeen {
+				nextEvent(t, cs)
+				coll, _ := cs.Current.Lookup("ns", "coll").StringValueOK()
+				elems, _ := cs.Current.Elements()
+				seen = append(seen, fmt.Sprintf("%s:%s:%d", cs.Current.Lookup("operationType").StringValue(), coll, len(elems)))
+			}
+			if fmt.Sprint(seen) != fmt.Sprint(tc.wantSeen) {
+				t.Errorf("seen %v, want %v", seen, tc.wantSeen)
+			}
+		})
+	}
+}
