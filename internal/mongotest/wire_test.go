@@ -3,8 +3,8 @@ package mongotest
 import (
 	"encoding/binary"
 	"fmt"
-	"io"
 	"hash/crc32"
+	"io"
 	"net"
 	"testing"
 	"time"

@@ -23,7 +23,7 @@ func main() {
 	if *verbose {
 		level = zerolog.DebugLevel
 	}
-	log := zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr}).Level(level).With().Timestamp().Str("component", "mongotest-cmd").Logger()
+	log := zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr}).Level(level).With().Timestamp().Logger() // the server adds component=mongotest
 
 	srv, err := mongotest.Start(mongotest.WithAddr(*addr), mongotest.WithHistory(*history), mongotest.WithLogger(log))
 	if err != nil {
