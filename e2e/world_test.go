@@ -1,0 +1,219 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+
+	"cloud.google.com/go/firestore"
+	"github.com/projectwatcher/watcher/internal/firestoretest"
+	"github.com/projectwatcher/watcher/internal/mongotest"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"google.golang.org/api/iterator"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// world is one test's MongoDB database and Firestore project, with the
+// assets it created, so the expected end state can be computed.
+type world struct {
+	t         *testing.T
+	srv       *mongotest.Server // nil against a real replica set
+	mongoURI  string
+	dbName    string
+	projects  *mongo.Collection
+	fs        *firestore.Client
+	fsProject string
+	// assets lists every asset document path created per project id, with
+	// the subcollection documents under it.
+	assets map[string][]*firestore.DocumentRef
+}
+
+func newWorld(t *testing.T, opts ...mongotest.Option) *world {
+	t.Helper()
+	fs, fsProject := firestoretest.Client(t)
+	uri, srv := mongotest.ForTest(t, opts...)
+	client, err := mongo.Connect(options.Client().ApplyURI(uri))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
+	db := mongotest.DBName(t)
+	return &world{
+		t: t, srv: srv, mongoURI: uri, dbName: db,
+		projects: client.Database(db).Collection("projects"),
+		fs:       fs, fsProject: fsProject,
+		assets: map[string][]*firestore.DocumentRef{},
+	}
+}
+
+func (w *world) setup() setup {
+	return setup{mongoURI: w.mongoURI, mongoDB: w.dbName, fsProject: w.fsProject}
+}
+
+// addProject inserts a project into MongoDB and its assets into Firestore:
+// n storyboards (each with a scene subcollection two levels deep when deep
+// is set), n aiAnalyses, and n generatedMedia under a parent document
+// (reached by a collection-group query).
+func (w *world) addProject(ctx context.Context, name, team string, n int, deep bool) string {
+	w.t.Helper()
+	oid := bson.NewObjectID()
+	pid := oid.Hex()
+	if _, err := w.projects.InsertOne(ctx, bson.D{{Key: "_id", Value: oid}, {Key: "name", Value: name},
+		{Key: "owner", Value: bson.D{{Key: "team", Value: team}}}, {Key: "description", Value: "d"}}); err != nil {
+		w.t.Fatal(err)
+	}
+	bw := w.fs.BulkWriter(ctx)
+	var jobs []*firestore.BulkWriterJob
+	add := func(ref *firestore.DocumentRef, data map[string]any) {
+		j, err := bw.Set(ref, data)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		jobs = append(jobs, j)
+		w.assets[pid] = append(w.assets[pid], ref)
+	}
+	for i := 0; i < n; i++ {
+		sb := w.fs.Collection("storyboards").Doc(fmt.Sprintf("%s-sb-%d", pid, i))
+		add(sb, map[string]any{"projectId": pid, "projectName": name, "project": map[string]any{"team": team}, "title": "t"})
+		if deep {
+			scene := sb.Collection("scenes").Doc("s1")
+			add(scene, map[string]any{"order": 1})
+			add(scene.Collection("shots").Doc("x1"), map[string]any{"frame": 1})
+		}
+		add(w.fs.Collection("aiAnalyses").Doc(fmt.Sprintf("%s-ai-%d", pid, i)), map[string]any{"projectId": pid, "projectName": name})
+		add(w.fs.Collection("renders").Doc("r1").Collection("generatedMedia").Doc(fmt.Sprintf("%s-gm-%d", pid, i)),
+			map[string]any{"projectId": pid, "projectName": name})
+	}
+	bw.End()
+	for _, j := range jobs {
+		if _, err := j.Results(); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+	return pid
+}
+
+func (w *world) deleteProject(ctx context.Context, pid string) {
+	w.t.Helper()
+	oid, err := bson.ObjectIDFromHex(pid)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if _, err := w.projects.DeleteOne(ctx, bson.D{{Key: "_id", Value: oid}}); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+func (w *world) updateProject(ctx context.Context, pid string, update bson.D) {
+	w.t.Helper()
+	oid, err := bson.ObjectIDFromHex(pid)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if _, err := w.projects.UpdateOne(ctx, bson.D{{Key: "_id", Value: oid}}, update); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// consistent returns nil when Firestore matches MongoDB: every asset of a
+// live project still exists with copies equal to MongoDB's values, and no
+// asset of a deleted project (nor anything under it) is left.
+func (w *world) consistent(ctx context.Context) error {
+	live := map[string]projectDoc{}
+	cur, err := w.projects.Find(ctx, bson.D{})
+	if err != nil {
+		return err
+	}
+	var docs []projectDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return err
+	}
+	for _, d := range docs {
+		live[d.ID.Hex()] = d
+	}
+	var problems []string
+	for pid, refs := range w.assets {
+		p, alive := live[pid]
+		for _, ref := range refs {
+			path := relPath(ref)
+			snap, err := ref.Get(ctx)
+			if err != nil && status.Code(err) != codes.NotFound {
+				return err
+			}
+			exists := err == nil && snap.Exists()
+			switch {
+			case !alive && exists:
+				problems = append(problems, "left behind: "+path)
+			case alive && !exists:
+				problems = append(problems, "deleted but its project lives: "+path)
+			case alive && exists:
+				problems = append(problems, copyProblems(path, snap.Data(), p)...)
+			}
+		}
+	}
+	sort.Strings(problems)
+	if len(problems) > 0 {
+		if len(problems) > 10 {
+			problems = append(problems[:10], fmt.Sprintf("... and %d more", len(problems)-10))
+		}
+		return fmt.Errorf("%d inconsistencies: %v", len(problems), problems)
+	}
+	return nil
+}
+
+// projectDoc is the part of a MongoDB project the copies come from.
+type projectDoc struct {
+	ID    bson.ObjectID `bson:"_id"`
+	Name  string        `bson:"name"`
+	Owner struct {
+		Team string `bson:"team"`
+	} `bson:"owner"`
+}
+
+func copyProblems(path string, data map[string]any, project projectDoc) []string {
+	var out []string
+	if _, ok := data["projectId"]; !ok {
+		return nil // a subcollection document: carries no copies
+	}
+	if got, want := data["projectName"], project.Name; got != want {
+		out = append(out, fmt.Sprintf("%s: projectName %v, want %v", path, got, want))
+	}
+	if nested, ok := data["project"].(map[string]any); ok {
+		want := project.Owner.Team
+		if got := nested["team"]; got != want {
+			out = append(out, fmt.Sprintf("%s: project.team %v, want %v", path, got, want))
+		}
+	}
+	return out
+}
+
+// countAll counts the documents of a collection group.
+func (w *world) countAll(ctx context.Context, collectionID string) int {
+	w.t.Helper()
+	it := w.fs.CollectionGroup(collectionID).Documents(ctx)
+	defer it.Stop()
+	n := 0
+	for {
+		_, err := it.Next()
+		if err == iterator.Done {
+			return n
+		}
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		n++
+	}
+}
+
+// relPath is a document's path inside its database ("aiAnalyses/x").
+func relPath(ref *firestore.DocumentRef) string {
+	if _, rest, ok := strings.Cut(ref.Path, "/documents/"); ok {
+		return rest
+	}
+	return ref.Path
+}
