@@ -205,7 +205,7 @@ func (s *Server) streamBatchLocked(c *cursor, batchSize int64) (bson.A, error) {
 	if st.invalidated {
 		return batch, nil
 	}
-	if err := s.checkHistoryLocked(st.pos); err != nil {
+	if err := s.checkLiveLocked(st.pos); err != nil {
 		return nil, err // the cursor fell behind the history window
 	}
 	if batchSize == 0 {

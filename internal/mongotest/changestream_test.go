@@ -555,3 +555,26 @@ func TestStreamPipelineAndScopes(t *testing.T) {
 		})
 	}
 }
+
+func TestTrimHistoryKeepsCaughtUpStreamGoing(t *testing.T) {
+	srv := startServer(t)
+	client := connect(t, srv)
+	ctx := testCtx(t)
+	coll := client.Database("app").Collection("c")
+	cs, err := coll.Watch(ctx, mongo.Pipeline{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cs.Close(ctx) }()
+	if _, err := coll.InsertOne(ctx, bson.D{{Key: "_id", Value: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	nextEvent(t, cs)
+	srv.TrimHistory()
+	if _, err := coll.InsertOne(ctx, bson.D{{Key: "_id", Value: 2}}); err != nil {
+		t.Fatal(err)
+	}
+	if ev := nextEvent(t, cs); ev.DocumentKey[0].Value != int32(2) {
+		t.Errorf("documentKey = %v, want _id 2", ev.DocumentKey)
+	}
+}

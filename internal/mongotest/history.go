@@ -31,6 +31,10 @@ type history struct {
 	// before horizon can no longer be resumed from.
 	lost    bool
 	horizon bson.Timestamp
+	// dropped is the cluster time of the newest forgotten event (when
+	// droppedAny): a live cursor before it has missed events.
+	dropped    bson.Timestamp
+	droppedAny bool
 	// notify is closed (and replaced) when an event is recorded.
 	notify chan struct{}
 }
@@ -58,6 +62,7 @@ func (s *Server) recordLocked(ev *changeEvent) {
 	if n := len(h.events) - h.max; n > 0 {
 		h.lost = true
 		h.horizon = h.events[n-1].ts
+		h.dropped, h.droppedAny = h.horizon, true
 		clear(h.events[:n])
 		h.events = h.events[n:]
 	}
@@ -70,6 +75,9 @@ func (s *Server) recordLocked(ev *changeEvent) {
 func (s *Server) TrimHistory() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if n := len(s.hist.events); n > 0 {
+		s.hist.dropped, s.hist.droppedAny = s.hist.events[n-1].ts, true
+	}
 	s.hist.events = nil
 	s.hist.lost = true
 	s.hist.horizon = s.tickLocked()
@@ -137,6 +145,17 @@ func (s *Server) checkHistoryLocked(p position) error {
 	// Items at or before the horizon are gone: resuming needs every item
 	// after p, so p must not be before the horizon's last item.
 	if tsLess(p.ts, h.horizon) || (p.ts == h.horizon && p.kind == 0) {
+		return &cmdError{code: 286, codeName: "ChangeStreamHistoryLost",
+			msg: "Resume of change stream was not possible, as the resume point may no longer be in the oplog."}
+	}
+	return nil
+}
+
+// checkLiveLocked fails with ChangeStreamHistoryLost when an open cursor at
+// p has missed forgotten events (a cursor that had seen everything goes on).
+func (s *Server) checkLiveLocked(p position) error {
+	h := &s.hist
+	if h.droppedAny && p.before(h.dropped, kindEvent) {
 		return &cmdError{code: 286, codeName: "ChangeStreamHistoryLost",
 			msg: "Resume of change stream was not possible, as the resume point may no longer be in the oplog."}
 	}
