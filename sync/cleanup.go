@@ -7,6 +7,7 @@ import (
 
 	"cloud.google.com/go/firestore"
 	"github.com/projectwatcher/watcher/config"
+	"github.com/projectwatcher/watcher/internal/crashpoint"
 )
 
 // DeleteProject deletes (mode delete) or archives (mode archive) every
@@ -57,6 +58,7 @@ func (a *Applier) cleanCollection(ctx context.Context, coll config.Collection, p
 				rep.Matched++
 				writes = append(writes, a.cleanupWrite(s.Ref))
 			}
+			crashpoint.Hit("mid-cleanup")
 			log.Debug().Int("count", len(snaps)).Int("writes", len(writes)).Int("pass", pass).Msg("cleanup page")
 			acted += len(writes)
 			if !archive && coll.Recursive {

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/projectwatcher/watcher/internal/crashpoint"
 	fssync "github.com/projectwatcher/watcher/sync"
 	"github.com/rs/zerolog"
 )
@@ -128,6 +129,7 @@ func (d *Dispatcher) apply(ctx context.Context, j job) {
 	if err != nil {
 		err = fmt.Errorf("apply %s of project %s: %w", ev.Kind, ev.ProjectID, err)
 	}
+	crashpoint.Hit("after-apply-before-checkpoint")
 	if derr := d.done.Done(j.seq, err); derr != nil {
 		d.log.Error().Err(derr).Uint64("seq", j.seq).Msg("completion not accepted by the checkpointer")
 	}
