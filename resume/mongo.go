@@ -29,6 +29,9 @@ type mongoCheckpoint struct {
 	Token       bson.Raw       `bson:"token"`
 	ClusterTime bson.Timestamp `bson:"clusterTime"`
 	SavedAt     time.Time      `bson:"savedAt"`
+	// Epoch is the leader epoch of the last fenced write (FencedStore); 0:
+	// written without leases.
+	Epoch int64 `bson:"epoch,omitempty"`
 }
 
 // NewMongoStore returns a store in cfg.Database.cfg.Collection keyed by cfg.Name.
@@ -52,6 +55,9 @@ func (s *MongoStore) Load(ctx context.Context) (watcher.Checkpoint, bool, error)
 	var doc mongoCheckpoint
 	if err := bson.Unmarshal(raw, &doc); err != nil {
 		return watcher.Checkpoint{}, false, fmt.Errorf("%w: %q in %s: %w", ErrCorrupt, s.name, s.where(), err)
+	}
+	if len(doc.Token) == 0 && doc.Epoch > 0 {
+		return watcher.Checkpoint{}, false, nil // a leader's fence (FencedStore.Claim), no checkpoint yet
 	}
 	if len(doc.Token) == 0 {
 		return watcher.Checkpoint{}, false, fmt.Errorf("%w: %q in %s has no token", ErrCorrupt, s.name, s.where())
@@ -81,6 +87,22 @@ func (s *MongoStore) Save(ctx context.Context, cp watcher.Checkpoint) error {
 		return fmt.Errorf("save checkpoint %q to %s: %w", s.name, s.where(), err)
 	}
 	return nil
+}
+
+// StoredEpoch returns the leader epoch of the checkpoint's last fenced
+// write (0: none, or no checkpoint).
+func (s *MongoStore) StoredEpoch(ctx context.Context) (int64, error) {
+	var doc struct {
+		Epoch int64 `bson:"epoch"`
+	}
+	err := s.coll.FindOne(ctx, bson.D{{Key: "_id", Value: s.name}}).Decode(&doc)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read checkpoint epoch %q from %s: %w", s.name, s.where(), err)
+	}
+	return doc.Epoch, nil
 }
 
 // Reset deletes the checkpoint.
