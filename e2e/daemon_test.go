@@ -27,6 +27,7 @@ type setup struct {
 	mode        string // delete | archive
 	startAt     string
 	extraConfig string // appended YAML (top-level keys not written below)
+	bin         string // the watcher binary to run; empty: the release build
 }
 
 // writeConfig writes the setup as a config file and returns its path and the
@@ -132,7 +133,11 @@ func startDaemon(t *testing.T, s setup, env ...string) *daemon {
 	t.Helper()
 	cfgPath, httpAddr := s.writeConfig(t)
 	d := &daemon{t: t, httpAddr: httpAddr, logs: &syncBuffer{}, done: make(chan struct{})}
-	d.cmd = exec.Command(binary, "run", "-c", cfgPath)
+	bin := s.bin
+	if bin == "" {
+		bin = binary
+	}
+	d.cmd = exec.Command(bin, "run", "-c", cfgPath)
 	d.cmd.Env = append(os.Environ(), env...)
 	d.cmd.Stdout, d.cmd.Stderr = d.logs, d.logs
 	if err := d.cmd.Start(); err != nil {
