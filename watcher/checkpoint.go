@@ -37,6 +37,9 @@ type Checkpointer struct {
 	next    uint64     // sequence number of the next tracked change
 	mark    Checkpoint // the watermark; mark.Token is nil until there is one
 	failErr error      // the first failure
+	// progress is when work last progressed: a tracked change completed,
+	// or changes became pending after none was (for a stall watchdog).
+	progress time.Time
 	failed  chan struct{}
 
 	saveMu sync.Mutex // serializes Save
@@ -88,6 +91,9 @@ func (c *Checkpointer) Restore(cp Checkpoint) {
 // returns its sequence number.
 func (c *Checkpointer) Track(token bson.Raw, clusterTime bson.Timestamp) uint64 {
 	c.mu.Lock()
+	if c.count == 0 {
+		c.progress = c.now()
+	}
 	if c.count == len(c.ring) {
 		c.grow()
 	}
@@ -121,6 +127,7 @@ func (c *Checkpointer) Done(seq uint64, err error) error {
 	if slot.state != stateInFlight {
 		return fmt.Errorf("%w: seq %d completed twice", errUnknownSeq, seq)
 	}
+	c.progress = c.now()
 	if err != nil {
 		slot.state = stateFailed
 		if c.failErr == nil {
@@ -193,6 +200,14 @@ func (c *Checkpointer) InFlight() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.count
+}
+
+// Progress returns how many tracked changes are in flight and when work
+// last progressed (a change completed, or changes became pending).
+func (c *Checkpointer) Progress() (inFlight int, last time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.count, c.progress
 }
 
 // Failed is closed on the first failed change.

@@ -10,6 +10,7 @@ import (
 	"github.com/projectwatcher/watcher/internal/crashpoint"
 	fssync "github.com/projectwatcher/watcher/sync"
 	"github.com/rs/zerolog"
+	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // completer is told when a tracked change is finished (the Checkpointer).
@@ -23,11 +24,31 @@ type completer interface {
 // projects proceed in parallel. Each worker has a bounded queue: Dispatch
 // blocks while it is full, pushing back on the stream reader; nothing is
 // dropped and nothing grows without bound.
+//
+// Failures (see WithRetry, WithDeadLetters): a transient failure is retried
+// after a backoff. The worker does not sleep meanwhile: it parks the
+// project (the failed event and every later event of that project wait, in
+// order) and goes on with the other projects of its queue; when the backoff
+// is over it tries the parked event again. A worker holds at most as many
+// parked events as its queue size; beyond that it stops taking events from
+// its queue until a retry frees room (so memory stays bounded and the
+// stream reader is pushed back). An event that fails permanently or runs out
+// of attempts is written to the dead-letter store and only then completed,
+// so the checkpoint never passes an event that is neither applied nor
+// parked. Without a dead-letter store, or when writing the dead letter
+// fails, the event completes with its error: the watermark stays before it
+// and the watcher stops.
 type Dispatcher struct {
-	applier Applier
-	done    completer
-	obs     Observer
-	log     zerolog.Logger
+	applier  Applier
+	done     completer
+	obs      Observer
+	log      zerolog.Logger
+	retry    RetryPolicy
+	resolver FieldResolver
+	dead     DeadLetterStore
+	failures FailureObserver
+	clock    clock
+	maxHeld  int
 
 	queues    []chan job
 	wg        sync.WaitGroup
@@ -38,14 +59,43 @@ type Dispatcher struct {
 type job struct {
 	seq uint64
 	ev  Event
+	// invalid is set for a change that could not be derived because its
+	// _id cannot name a project; docKey is then its documentKey.
+	invalid error
+	docKey  bson.Raw
 }
 
 // errUnknownKind reports an event the dispatcher does not know how to apply.
 var errUnknownKind = errors.New("unknown event kind")
 
+// DispatchOption configures a Dispatcher.
+type DispatchOption func(*Dispatcher)
+
+// WithRetry retries transient failures (IsTransient) by p.
+func WithRetry(p RetryPolicy) DispatchOption { return func(d *Dispatcher) { d.retry = p } }
+
+// WithResolver reads Event.Lookup paths from MongoDB before each attempt,
+// so a failed lookup is retried like a failed apply.
+func WithResolver(r FieldResolver) DispatchOption { return func(d *Dispatcher) { d.resolver = r } }
+
+// WithDeadLetters parks events that fail for good in s.
+func WithDeadLetters(s DeadLetterStore) DispatchOption { return func(d *Dispatcher) { d.dead = s } }
+
+// WithFailureObserver reports retries and dead letters to f.
+func WithFailureObserver(f FailureObserver) DispatchOption {
+	return func(d *Dispatcher) {
+		if f != nil {
+			d.failures = f
+		}
+	}
+}
+
+// withClock replaces the wall clock (tests).
+func withClock(c clock) DispatchOption { return func(d *Dispatcher) { d.clock = c } }
+
 // NewDispatcher returns a Dispatcher with workers workers, each queueing up
 // to queue events. Completions go to done; obs may be nil.
-func NewDispatcher(applier Applier, done completer, obs Observer, log zerolog.Logger, workers, queue int) *Dispatcher {
+func NewDispatcher(applier Applier, done completer, obs Observer, log zerolog.Logger, workers, queue int, opts ...DispatchOption) *Dispatcher {
 	if workers < 1 {
 		workers = 1
 	}
@@ -55,7 +105,13 @@ func NewDispatcher(applier Applier, done completer, obs Observer, log zerolog.Lo
 	if obs == nil {
 		obs = nopObserver{}
 	}
-	d := &Dispatcher{applier: applier, done: done, obs: obs, log: log, queues: make([]chan job, workers)}
+	d := &Dispatcher{
+		applier: applier, done: done, obs: obs, log: log, queues: make([]chan job, workers),
+		failures: nopFailures{}, clock: realClock{}, maxHeld: queue,
+	}
+	for _, o := range opts {
+		o(d)
+	}
 	for i := range d.queues {
 		d.queues[i] = make(chan job, queue)
 	}
@@ -68,7 +124,8 @@ func (d *Dispatcher) Start(ctx context.Context) {
 	d.startOnce.Do(func() {
 		for _, q := range d.queues {
 			d.wg.Add(1)
-			go d.work(ctx, q)
+			w := &worker{d: d, q: q, parked: map[string]*parkedProject{}}
+			go w.run(ctx)
 		}
 	})
 }
@@ -78,22 +135,39 @@ func (d *Dispatcher) Start(ctx context.Context) {
 // event is then not queued and stays in flight). Dispatch must not be
 // called concurrently with or after Close.
 func (d *Dispatcher) Dispatch(ctx context.Context, seq uint64, ev Event) error {
-	q := d.queues[partition(ev.ProjectID, len(d.queues))]
+	return d.enqueue(ctx, job{seq: seq, ev: ev})
+}
+
+// DispatchInvalid queues a change whose documentKey._id cannot name a
+// project (cause wraps ErrInvalidID): it is dead-lettered with reason
+// invalid-id, without any Firestore call.
+func (d *Dispatcher) DispatchInvalid(ctx context.Context, seq uint64, ch Change, cause error) error {
+	ev := Event{Op: ch.Op, Token: ch.Token, ClusterTime: ch.ClusterTime, WallTime: ch.WallTime}
+	if ch.Op == "delete" {
+		ev.Kind = ProjectDeleted
+	} else if ch.Op == "update" || ch.Op == "replace" {
+		ev.Kind = ProjectUpdated
+	}
+	return d.enqueue(ctx, job{seq: seq, ev: ev, invalid: cause, docKey: ch.DocumentKey})
+}
+
+func (d *Dispatcher) enqueue(ctx context.Context, j job) error {
+	q := d.queues[partition(j.ev.ProjectID, len(d.queues))]
 	select {
-	case q <- job{seq: seq, ev: ev}:
+	case q <- j:
 		return nil
 	default:
 	}
 	select {
-	case q <- job{seq: seq, ev: ev}:
+	case q <- j:
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("dispatch %s %s: %w", ev.Kind, ev.ProjectID, ctx.Err())
+		return fmt.Errorf("dispatch %s %s: %w", j.ev.Kind, j.ev.ProjectID, ctx.Err())
 	}
 }
 
 // Close stops accepting events and waits until the workers have applied
-// every queued event.
+// (or dead-lettered) every queued and parked event.
 func (d *Dispatcher) Close() {
 	d.closeOnce.Do(func() {
 		for _, q := range d.queues {
@@ -103,16 +177,13 @@ func (d *Dispatcher) Close() {
 	d.wg.Wait()
 }
 
-func (d *Dispatcher) work(ctx context.Context, q <-chan job) {
-	defer d.wg.Done()
-	for j := range q {
-		d.apply(ctx, j)
+// attempt is one try of an event: resolve its lookups, then apply it.
+func (d *Dispatcher) attempt(ctx context.Context, ev *Event) (fssync.Report, error) {
+	if len(ev.Lookup) > 0 && d.resolver != nil {
+		if err := d.resolver.Resolve(ctx, ev); err != nil {
+			return fssync.Report{}, fmt.Errorf("resolve fields of project %s: %w", ev.ProjectID, err)
+		}
 	}
-}
-
-func (d *Dispatcher) apply(ctx context.Context, j job) {
-	ev := &j.ev
-	start := time.Now()
 	var (
 		rep fssync.Report
 		err error
@@ -125,16 +196,63 @@ func (d *Dispatcher) apply(ctx context.Context, j job) {
 	default:
 		err = fmt.Errorf("%w %d", errUnknownKind, int(ev.Kind))
 	}
-	took := time.Since(start)
 	if err != nil {
 		err = fmt.Errorf("apply %s of project %s: %w", ev.Kind, ev.ProjectID, err)
 	}
+	return rep, err
+}
+
+// reason tells why a failed event is dead-lettered.
+func reason(err error, transient bool) string {
+	switch {
+	case errors.Is(err, ErrInvalidID), errors.Is(err, fssync.ErrEmptyProjectID):
+		return ReasonInvalidID
+	case errors.Is(err, fssync.ErrSafetyLimit):
+		return ReasonSafetyLimit
+	case transient:
+		return ReasonRetriesExhausted
+	}
+	return ReasonApplyFailed
+}
+
+// complete reports the end of j: to the checkpointer (doneErr: nil when the
+// event is applied or parked in the dead-letter store), the observer and
+// the log (err: the event's own error).
+func (d *Dispatcher) complete(j *job, took time.Duration, rep fssync.Report, doneErr, err error) {
 	crashpoint.Hit("after-apply-before-checkpoint")
-	if derr := d.done.Done(j.seq, err); derr != nil {
+	if derr := d.done.Done(j.seq, doneErr); derr != nil {
 		d.log.Error().Err(derr).Uint64("seq", j.seq).Msg("completion not accepted by the checkpointer")
 	}
-	d.obs.EventApplied(ev.Kind, ev.ProjectID, took, clusterTimeOf(ev), rep, err)
-	d.logApplied(ev, took, rep, err)
+	if err == nil {
+		err = doneErr
+	}
+	d.obs.EventApplied(j.ev.Kind, j.ev.ProjectID, took, clusterTimeOf(&j.ev), rep, err)
+	if doneErr != nil || err == nil {
+		d.logApplied(&j.ev, took, rep, doneErr)
+	}
+}
+
+// writeDeadLetter stores l, retrying transient failures by the retry
+// policy. It gives up on a permanent failure, when attempts run out, or
+// when ctx ends.
+func (d *Dispatcher) writeDeadLetter(ctx context.Context, l DeadLetter) error {
+	for n := 1; ; n++ {
+		err := d.dead.Add(ctx, l)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil || !IsTransient(err) || n >= max(d.retry.Attempts(), 3) {
+			return fmt.Errorf("write dead letter (attempt %d): %w", n, err)
+		}
+		delay := d.retry.Delay(n)
+		d.log.Warn().Err(err).Int("attempt", n).Dur("delay", delay).Str("projectId", l.ProjectID).
+			Msg("writing a dead letter failed; retrying")
+		select {
+		case <-d.clock.After(delay):
+		case <-ctx.Done():
+			return fmt.Errorf("write dead letter: %w (after: %w)", ctx.Err(), err)
+		}
+	}
 }
 
 func (d *Dispatcher) logApplied(ev *Event, took time.Duration, rep fssync.Report, err error) {

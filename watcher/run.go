@@ -53,6 +53,15 @@ type Options struct {
 	DrainTimeout time.Duration
 	StartAt      string // resume.startAt, for the logs (the Source applies it)
 	Logger       zerolog.Logger
+
+	// Retry retries transient failures of an event (zero: one attempt).
+	Retry RetryPolicy
+	// DeadLetters parks events that fail for good (permanent failure, no
+	// attempts left, invalid id, safety limit) so the stream goes on. nil:
+	// such an event stops the watcher.
+	DeadLetters DeadLetterStore
+	// Failures is told about retries and dead letters (nil: nobody).
+	Failures FailureObserver
 }
 
 // Watcher follows the change stream and applies what it derives.
@@ -60,6 +69,18 @@ type Watcher struct {
 	o          Options
 	log        zerolog.Logger
 	streamOpen atomic.Bool
+	ckpt       atomic.Pointer[Checkpointer]
+}
+
+// Progress reports the events in flight and when work last progressed (an
+// event completed, or work became pending after none was): what a stall
+// watchdog needs. Zero values before Run.
+func (w *Watcher) Progress() (inFlight int, last time.Time) {
+	c := w.ckpt.Load()
+	if c == nil {
+		return 0, time.Time{}
+	}
+	return c.Progress()
 }
 
 // StreamErr is nil while the change stream is open (for readiness checks).
@@ -115,6 +136,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 		return fmt.Errorf("load checkpoint: %w", err)
 	}
 	ckpt := NewCheckpointer(w.o.Store, w.o.Observer, w.log)
+	w.ckpt.Store(ckpt)
 	var token bson.Raw
 	if found {
 		ckpt.Restore(cp)
@@ -151,7 +173,8 @@ func (w *Watcher) Run(ctx context.Context) error {
 	// Applies outlive the reader: on shutdown queued events still finish.
 	applyCtx, cancelApply := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelApply()
-	disp := NewDispatcher(w.o.Applier, ckpt, w.o.Observer, w.log, w.o.Workers, w.o.QueueSize)
+	disp := NewDispatcher(w.o.Applier, ckpt, w.o.Observer, w.log, w.o.Workers, w.o.QueueSize,
+		WithRetry(w.o.Retry), WithResolver(w.o.Resolver), WithDeadLetters(w.o.DeadLetters), WithFailureObserver(w.o.Failures))
 	disp.Start(applyCtx)
 
 	loopCtx, stopLoop := context.WithCancel(ctx)
@@ -246,6 +269,15 @@ func (w *Watcher) loop(ctx context.Context, ckpt *Checkpointer, disp *Dispatcher
 		w.o.Observer.ChangeReceived(ch.Op)
 
 		ev, has, err := Derive(ch, w.o.Fields)
+		if err != nil && errors.Is(err, ErrInvalidID) && w.o.DeadLetters != nil {
+			// Dead-lettered (reason invalid-id) by a worker, in order
+			// with the checkpoint; never a Firestore query.
+			seq := ckpt.Track(ch.Token, ch.ClusterTime)
+			if err := disp.DispatchInvalid(ctx, seq, ch, err); err != nil {
+				return nil
+			}
+			continue
+		}
 		if err != nil {
 			return w.deriveFailed(ch, err)
 		}
@@ -254,16 +286,8 @@ func (w *Watcher) loop(ctx context.Context, ckpt *Checkpointer, disp *Dispatcher
 			continue
 		}
 		seq := ckpt.Track(ch.Token, ch.ClusterTime)
-		if len(ev.Lookup) > 0 {
-			if err := w.o.Resolver.Resolve(ctx, &ev); err != nil {
-				if ctx.Err() != nil {
-					return nil // stays in flight: replayed after a restart
-				}
-				w.log.Error().Err(err).Str("projectId", ev.ProjectID).Strs("lookup", ev.Lookup).
-					Msg("cannot read the changed fields from MongoDB; stopping")
-				return fmt.Errorf("resolve fields of project %s: %w", ev.ProjectID, err)
-			}
-		}
+		// Lookups are resolved by the project's worker, right before the
+		// apply: in order with the project's events, and retried with it.
 		if err := disp.Dispatch(ctx, seq, ev); err != nil {
 			return nil // ctx ended while the queue was full; stays in flight
 		}
