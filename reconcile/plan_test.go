@@ -1,0 +1,182 @@
+package reconcile
+
+import (
+	"math"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestPlan(t *testing.T) {
+	targets := []Target{
+		{Source: "name", Path: []string{"projectName"}},
+		{Source: "owner.team", Path: []string{"project", "team"}},
+	}
+	live := Project{Values: map[string]any{"name": "Alpha", "owner.team": "red"}}
+	noTeam := Project{Values: map[string]any{"name": "Beta"}}
+	asked := func(ids ...string) map[string]bool {
+		m := map[string]bool{}
+		for _, id := range ids {
+			m[id] = true
+		}
+		return m
+	}
+	doc := func(path string, pid any, copies map[string]any) Doc {
+		return Doc{Path: path, HasID: true, ProjectID: pid, Copies: copies}
+	}
+	both := Checks{Orphans: true, Drift: true}
+	tests := []struct {
+		name   string
+		docs   []Doc
+		look   Lookup
+		checks Checks
+		want   BatchPlan
+	}{
+		{
+			name: "consistent documents need nothing",
+			docs: []Doc{doc("a/1", "p1", map[string]any{"name": "Alpha", "owner.team": "red"})},
+			look: Lookup{Asked: asked("p1"), Found: map[string]Project{"p1": live}},
+			want: BatchPlan{},
+		},
+		{
+			name: "a project not found makes orphans, counted per document",
+			docs: []Doc{doc("a/1", "gone", nil), doc("a/2", "gone", nil), doc("a/3", "p1", map[string]any{"name": "Alpha", "owner.team": "red"})},
+			look: Lookup{Asked: asked("gone", "p1"), Found: map[string]Project{"p1": live}},
+			want: BatchPlan{Orphans: map[string]int{"gone": 2}},
+		},
+		{
+			name: "an id the lookup did not ask for is never an orphan",
+			docs: []Doc{doc("a/1", "notasked", nil)},
+			look: Lookup{Asked: asked("p1"), Found: map[string]Project{}},
+			want: BatchPlan{Unchecked: 1},
+		},
+		{
+			name: "archived documents of a deleted project are already cleaned",
+			docs: []Doc{{Path: "a/1", HasID: true, ProjectID: "gone", Archived: true}},
+			look: Lookup{Asked: asked("gone"), Found: map[string]Project{}},
+			want: BatchPlan{},
+		},
+		{
+			name: "empty, blank and non-string ids are reported, missing ids counted",
+			docs: []Doc{doc("a/1", "", nil), doc("a/2", "  ", nil), doc("a/3", int64(7), nil), {Path: "a/4"}},
+			look: Lookup{Asked: asked(""), Found: map[string]Project{}},
+			want: BatchPlan{Invalid: []string{"a/1", "a/2", "a/3"}, NoID: 1},
+		},
+		{
+			name: "a changed copy drifts; the repair sets every copy",
+			docs: []Doc{doc("a/1", "p1", map[string]any{"name": "Old", "owner.team": "red"}), doc("a/2", "p1", map[string]any{"name": "Old", "owner.team": "red"})},
+			look: Lookup{Asked: asked("p1"), Found: map[string]Project{"p1": live}},
+			want: BatchPlan{Drift: map[string]*Repair{"p1": {Set: map[string]any{"name": "Alpha", "owner.team": "red"}, Docs: 2}}},
+		},
+		{
+			name: "a missing copy drifts",
+			docs: []Doc{doc("a/1", "p1", map[string]any{"name": "Alpha"})},
+			look: Lookup{Asked: asked("p1"), Found: map[string]Project{"p1": live}},
+			want: BatchPlan{Drift: map[string]*Repair{"p1": {Set: map[string]any{"name": "Alpha", "owner.team": "red"}, Docs: 1}}},
+		},
+		{
+			name: "a copy of a field the project lacks drifts and is unset",
+			docs: []Doc{doc("a/1", "p2", map[string]any{"name": "Beta", "owner.team": "blue"}), doc("a/2", "p2", map[string]any{"name": "Beta"})},
+			look: Lookup{Asked: asked("p2"), Found: map[string]Project{"p2": noTeam}},
+			want: BatchPlan{Drift: map[string]*Repair{"p2": {Set: map[string]any{"name": "Beta"}, Unset: []string{"owner.team"}, Docs: 1}}},
+		},
+		{
+			name: "a field that cannot be copied is not compared",
+			docs: []Doc{doc("a/1", "p3", map[string]any{"name": "Gamma", "owner.team": "whatever"})},
+			look: Lookup{Asked: asked("p3"), Found: map[string]Project{"p3": {Values: map[string]any{"name": "Gamma"}, Skip: map[string]bool{"owner.team": true}}}},
+			want: BatchPlan{},
+		},
+		{
+			name:   "orphans only: drift is not looked for",
+			docs:   []Doc{doc("a/1", "gone", nil), doc("a/2", "p1", map[string]any{"name": "Old"})},
+			look:   Lookup{Asked: asked("gone", "p1"), Found: map[string]Project{"p1": live}},
+			checks: Checks{Orphans: true},
+			want:   BatchPlan{Orphans: map[string]int{"gone": 1}},
+		},
+		{
+			name:   "drift only: orphans are not counted",
+			docs:   []Doc{doc("a/1", "gone", nil), doc("a/2", "p1", map[string]any{"name": "Old", "owner.team": "red"})},
+			look:   Lookup{Asked: asked("gone", "p1"), Found: map[string]Project{"p1": live}},
+			checks: Checks{Drift: true},
+			want:   BatchPlan{Drift: map[string]*Repair{"p1": {Set: map[string]any{"name": "Alpha", "owner.team": "red"}, Docs: 1}}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checks := tt.checks
+			if checks == (Checks{}) {
+				checks = both
+			}
+			got := Plan(targets, tt.docs, tt.look, checks)
+			want := tt.want
+			if want.Orphans == nil {
+				want.Orphans = map[string]int{}
+			}
+			if want.Drift == nil {
+				want.Drift = map[string]*Repair{}
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("Plan =\n%+v\nwant\n%+v", printable(got), printable(want))
+			}
+		})
+	}
+}
+
+func printable(p BatchPlan) map[string]any {
+	drift := map[string]Repair{}
+	for k, v := range p.Drift {
+		drift[k] = *v
+	}
+	return map[string]any{"orphans": p.Orphans, "drift": drift, "invalid": p.Invalid, "noID": p.NoID, "unchecked": p.Unchecked}
+}
+
+func TestSameValue(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC)
+	tests := []struct {
+		name   string
+		stored any
+		want   any
+		same   bool
+	}{
+		{"equal strings", "a", "a", true},
+		{"different strings", "a", "b", false},
+		{"int vs float", int64(1), float64(1), false},
+		{"equal ints", int64(3), int64(3), true},
+		{"NaN equals NaN", math.NaN(), math.NaN(), true},
+		{"nil vs nil", nil, nil, true},
+		{"nil vs string", nil, "", false},
+		{"time in another zone", at.In(time.FixedZone("x", 3600)), at, true},
+		{"different times", at.Add(time.Microsecond), at, false},
+		{"bytes", []byte("ab"), []byte("ab"), true},
+		{"nested maps", map[string]any{"a": []any{int64(1), "x"}}, map[string]any{"a": []any{int64(1), "x"}}, true},
+		{"map with an extra key", map[string]any{"a": int64(1), "b": nil}, map[string]any{"a": int64(1)}, false},
+		{"arrays of different length", []any{int64(1)}, []any{int64(1), int64(2)}, false},
+		{"a type PlainValue never yields", "a", int32(1), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := sameValue(tt.stored, tt.want); got != tt.same {
+				t.Errorf("sameValue(%#v, %#v) = %v, want %v", tt.stored, tt.want, got, tt.same)
+			}
+		})
+	}
+}
+
+func TestIDForms(t *testing.T) {
+	tests := []struct {
+		id    string
+		forms int
+	}{
+		{"0123456789abcdef01234567", 2},
+		{"0123456789ABCDEF01234567", 1}, // the watcher writes ObjectIDs in lowercase
+		{"custom-id", 1},
+		{"0123456789abcdef0123456", 1},
+	}
+	for _, tt := range tests {
+		got := idForms(tt.id)
+		if len(got) != tt.forms || !slices.Contains(got, any(tt.id)) {
+			t.Errorf("idForms(%q) = %v, want %d forms including the string", tt.id, got, tt.forms)
+		}
+	}
+}
