@@ -75,7 +75,7 @@ func TestCrashRandomKillsLoseNothing(t *testing.T) {
 			d.waitReady(30 * time.Second) // else: killed while starting
 		}
 		load.run(ctx, stepsPerRound/2+rng.IntN(stepsPerRound))
-		time.Sleep(time.Duration(rng.IntN(600)) * time.Millisecond)
+		time.Sleep(time.Duration(rng.IntN(200)) * time.Millisecond) // mostly while work is pending
 		d.kill()
 		if i%8 == 7 {
 			t.Logf("%d kills so far; workload: %v", i+1, load)

@@ -49,19 +49,19 @@ func (l *workload) run(ctx context.Context, n int) {
 func (l *workload) step(ctx context.Context) {
 	r := l.rng.IntN(100)
 	switch {
-	case len(l.live) < 3 || r < 15:
+	case len(l.live) < 4 || r < 20:
 		l.create(ctx)
-	case r < 55:
+	case r < 58:
 		l.rename(ctx, l.pick())
-	case r < 70:
+	case r < 72:
 		// Several renames in a row: only the last name may survive.
 		p := l.pick()
 		for range 2 + l.rng.IntN(3) {
 			l.rename(ctx, p)
 		}
-	case r < 80:
+	case r < 82:
 		l.retag(ctx, l.pick())
-	case r < 90:
+	case r < 92:
 		l.delete(ctx, l.pick())
 	default:
 		// A rename immediately followed by the delete: applying them out
