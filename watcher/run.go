@@ -62,6 +62,10 @@ type Options struct {
 	DeadLetters DeadLetterStore
 	// Failures is told about retries and dead letters (nil: nobody).
 	Failures FailureObserver
+	// Abort, when closed, stops the watcher at once: reading stops, the
+	// applies in flight are cancelled and no final checkpoint is saved
+	// (the leader lease was lost). nil: never.
+	Abort <-chan struct{}
 }
 
 // Watcher follows the change stream and applies what it derives.
@@ -195,11 +199,28 @@ func (w *Watcher) Run(ctx context.Context) error {
 		ckpt.SaveEvery(saverCtx, w.o.CheckpointInterval)
 	}()
 
+	runDone := make(chan struct{})
+	defer close(runDone)
+	go func() {
+		select {
+		case <-w.o.Abort:
+			stopLoop()
+			cancelApply()
+			stopSaver()
+		case <-runDone:
+		}
+	}()
+
 	loopErr := w.loop(loopCtx, ckpt, disp, cp, found)
 	stopLoop()
 	drainErr := w.drain(disp, cancelApply, ckpt)
 	stopSaver()
 	<-saverDone
+	if isClosed(w.o.Abort) {
+		w.log.Warn().Int("notApplied", ckpt.InFlight()).
+			Msg("watcher stopped at once (leadership lost); no final checkpoint: the next leader replays what was not saved")
+		return errors.Join(loopErr, drainErr)
+	}
 
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
@@ -344,6 +365,15 @@ func rawString(r bson.Raw) string {
 		return fmt.Sprintf("<invalid BSON %x>", []byte(r))
 	}
 	return r.String()
+}
+
+func isClosed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return c != nil
+	default:
+		return false
+	}
 }
 
 type nopObserver struct{}
