@@ -106,6 +106,9 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 		}
 		fmt.Fprintf(&b, "%s: ok\n", res.Name)
 	}
+	if role := s.role(); role != "" {
+		fmt.Fprintf(&b, "role: %s\n", role)
+	}
 	status := http.StatusOK
 	if ready {
 		b.WriteString("ready\n")

@@ -43,6 +43,8 @@ type Server struct {
 	lnMu    sync.Mutex
 	ln      net.Listener
 	serving bool
+
+	hooks statusHooks // /status and the /readyz role line (status.go)
 }
 
 // Option configures New.
@@ -104,6 +106,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
 	mux.HandleFunc("GET /readyz", s.handleReadyz)
+	mux.HandleFunc("GET /status", s.handleStatus)
 	if s.gatherer != nil {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{
 			ErrorLog:      promLogger{log: s.log},
