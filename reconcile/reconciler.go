@@ -1,0 +1,301 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	"github.com/projectwatcher/watcher/config"
+	fssync "github.com/projectwatcher/watcher/sync"
+	"github.com/rs/zerolog"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"golang.org/x/time/rate"
+)
+
+// ErrRepairsFailed is wrapped by Run's error when some repairs failed (the
+// others were made; the summary counts both).
+var ErrRepairsFailed = errors.New("reconcile: some repairs failed")
+
+// Reconciler finds and repairs orphans and drifted copies. One Reconciler
+// runs one reconciliation at a time.
+type Reconciler struct {
+	cfg     config.Sync
+	scan    *scanner
+	find    *finder
+	applier Applier
+	opts    Options
+	log     zerolog.Logger
+	targets map[string][]Target // collection → its copies
+}
+
+// New returns a Reconciler scanning the collections of cfg in fs, looking
+// projects up in projects, and repairing through applier (nil is allowed
+// with DryRun only).
+func New(fs *firestore.Client, projects *mongo.Collection, cfg config.Sync, applier Applier, log zerolog.Logger, opts Options) (*Reconciler, error) {
+	if fs == nil || projects == nil {
+		return nil, errors.New("reconcile: a Firestore client and the projects collection are required")
+	}
+	if applier == nil && !opts.DryRun {
+		return nil, errors.New("reconcile: an applier is required unless DryRun is set")
+	}
+	if err := opts.defaults(); err != nil {
+		return nil, err
+	}
+	idField := strings.Split(cfg.IDField, ".")
+	if slices.Contains(idField, "") {
+		return nil, fmt.Errorf("reconcile: sync.idField %q is not a field path", cfg.IDField)
+	}
+	log = log.With().Str("component", "reconcile").Logger()
+	r := &Reconciler{
+		cfg: cfg, applier: applier, opts: opts, log: log,
+		targets: targetsByCollection(cfg),
+		scan: &scanner{
+			client: fs, idField: firestore.FieldPath(idField),
+			archive: cfg.Mode == fssync.ModeArchive, pageSize: opts.PageSize,
+		},
+	}
+	if opts.PagesPerSecond > 0 {
+		r.scan.limiter = rate.NewLimiter(rate.Limit(opts.PagesPerSecond), 1)
+	}
+	var sources []string
+	for _, f := range cfg.Fields {
+		if !slices.Contains(sources, f.Source) {
+			sources = append(sources, f.Source)
+		}
+	}
+	r.find = newFinder(projects, sources, log)
+	return r, nil
+}
+
+// targetsByCollection lists the copies configured for each collection.
+func targetsByCollection(cfg config.Sync) map[string][]Target {
+	out := map[string][]Target{}
+	for _, f := range cfg.Fields {
+		path := strings.Split(f.Target, ".")
+		for _, c := range cfg.Collections {
+			if len(f.Collections) == 0 || slices.Contains(f.Collections, c.Name) {
+				out[c.Name] = append(out[c.Name], Target{Source: f.Source, Path: path})
+			}
+		}
+	}
+	return out
+}
+
+// Run reconciles every configured collection, in order, and returns what it
+// found and repaired. A failed lookup stops the run (nothing is repaired on
+// its account); a failed repair is logged and counted and the run goes on,
+// and Run then returns an error wrapping ErrRepairsFailed.
+func (r *Reconciler) Run(ctx context.Context) (Summary, error) {
+	run := &runState{r: r, sum: Summary{DryRun: r.opts.DryRun, Started: time.Now().UTC()}}
+	for _, c := range r.cfg.Collections {
+		run.sum.Collections = append(run.sum.Collections, CollectionSummary{Collection: c.Name})
+	}
+	r.log.Info().Bool("dryRun", r.opts.DryRun).Bool("orphans", r.opts.Checks.Orphans).Bool("drift", r.opts.Checks.Drift).
+		Int("collections", len(r.cfg.Collections)).Msg("reconciliation started")
+	var err error
+	for i, c := range r.cfg.Collections {
+		if err = run.collection(ctx, i, c); err != nil {
+			run.sum.addError(err.Error())
+			break
+		}
+	}
+	run.sum.Duration = time.Since(run.sum.Started)
+	run.sum.total()
+	if err == nil && run.sum.Totals.Failed > 0 {
+		err = fmt.Errorf("%w: %d projects could not be repaired", ErrRepairsFailed, run.sum.Totals.Failed)
+	}
+	t := run.sum.Totals
+	ev := r.log.Info()
+	if err != nil {
+		ev = r.log.Error().Err(err)
+	}
+	ev.Bool("dryRun", r.opts.DryRun).Int("scanned", t.Scanned).Int("orphans", t.Orphans).Int("drifted", t.Drifted).
+		Int("repaired", t.Repaired).Int("invalid", t.Invalid).Int("failedRepairs", t.Failed).
+		Dur("took", run.sum.Duration).Msg("reconciliation finished")
+	return run.sum, err
+}
+
+// runState is one run's progress.
+type runState struct {
+	r   *Reconciler
+	sum Summary
+}
+
+func (run *runState) collSum(name string) *CollectionSummary {
+	for i := range run.sum.Collections {
+		if run.sum.Collections[i].Collection == name {
+			return &run.sum.Collections[i]
+		}
+	}
+	return nil
+}
+
+// collection scans one collection, looking ids up and repairing batch by
+// batch.
+func (run *runState) collection(ctx context.Context, i int, c config.Collection) error {
+	r := run.r
+	targets := r.targets[c.Name]
+	if !r.opts.Checks.Drift {
+		targets = nil
+	}
+	if r.opts.Progress != nil {
+		total, err := r.scan.count(ctx, c)
+		if err != nil {
+			r.log.Warn().Err(err).Str("collection", c.Name).Msg("cannot count the collection; progress without a total")
+			total = -1
+		}
+		r.opts.Progress.Start(c.Name, total)
+	}
+	var (
+		docs []Doc
+		ids  []string
+		seen = map[string]bool{}
+	)
+	flush := func() error {
+		if len(docs) == 0 {
+			return nil
+		}
+		err := run.batch(ctx, c.Name, targets, docs, ids)
+		docs, ids, seen = nil, nil, map[string]bool{}
+		return err
+	}
+	err := r.scan.scan(ctx, c, targets, func(page []Doc) error {
+		run.sum.Collections[i].Scanned += len(page)
+		if r.opts.Progress != nil {
+			r.opts.Progress.Add(len(page))
+		}
+		for _, d := range page {
+			docs = append(docs, d)
+			if pid, ok := ValidID(d.ProjectID); ok && d.HasID && !seen[pid] {
+				seen[pid] = true
+				ids = append(ids, pid)
+			}
+			if len(ids) >= r.opts.BatchSize || len(docs) >= r.opts.BatchSize*pendingDocsPerID {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	cs := run.sum.Collections[i]
+	if r.opts.Progress != nil {
+		r.opts.Progress.Done(cs)
+	}
+	r.log.Info().Str("collection", c.Name).Int("scanned", cs.Scanned).Int("orphans", cs.Orphans).Int("drifted", cs.Drifted).
+		Int("repaired", cs.Repaired).Int("invalid", cs.Invalid).Msg("collection reconciled")
+	return err
+}
+
+// batch looks the ids up, plans, and repairs.
+func (run *runState) batch(ctx context.Context, coll string, targets []Target, docs []Doc, ids []string) error {
+	r := run.r
+	look, err := r.find.find(ctx, ids)
+	if err != nil {
+		// Never an orphan because a lookup failed: stop here.
+		return fmt.Errorf("collection %s: %w", coll, err)
+	}
+	plan := Plan(targets, docs, look, r.opts.Checks)
+	cs := run.collSum(coll)
+	cs.NoID += plan.NoID
+	cs.Invalid += len(plan.Invalid)
+	for _, path := range plan.Invalid {
+		if len(run.sum.InvalidDocs) < maxListed {
+			run.sum.InvalidDocs = append(run.sum.InvalidDocs, path)
+			r.log.Warn().Str("collection", coll).Str("document", path).Str("idField", r.cfg.IDField).
+				Msg("asset document with an empty or non-string project id; not repaired, needs a look")
+		}
+	}
+	for _, pid := range sortedKeys(plan.Orphans) {
+		n := plan.Orphans[pid]
+		cs.Orphans += n
+		log := r.log.With().Str("collection", coll).Str("projectId", pid).Int("documents", n).Logger()
+		if r.opts.DryRun {
+			log.Info().Msg("orphan: the project does not exist (dry run: not cleaned)")
+			continue
+		}
+		log.Info().Str("mode", r.cfg.Mode).Msg("orphan: the project does not exist; cleaning up its assets")
+		rep, err := r.applier.DeleteProject(ctx, pid)
+		run.account(coll, n, rep, cleaned(r.cfg.Mode), func(c *CollectionSummary, extra int) { c.Orphans += extra })
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			log.Error().Err(err).Msg("cleaning up an orphan failed")
+			run.sum.addError(fmt.Sprintf("cleaning up project %s: %v", pid, err))
+			cs.Failed++
+		}
+	}
+	for _, pid := range sortedKeys(plan.Drift) {
+		rp := plan.Drift[pid]
+		cs.Drifted += rp.Docs
+		log := r.log.With().Str("collection", coll).Str("projectId", pid).Int("documents", rp.Docs).Logger()
+		if r.opts.DryRun {
+			log.Info().Strs("unset", rp.Unset).Msg("drift: copies differ from MongoDB (dry run: not repaired)")
+			continue
+		}
+		log.Info().Strs("unset", rp.Unset).Msg("drift: copies differ from MongoDB; rewriting them")
+		rep, err := r.applier.UpdateProject(ctx, pid, rp.Set, rp.Unset)
+		run.account(coll, rp.Docs, rep, func(c fssync.CollectionReport) int { return c.Updated },
+			func(c *CollectionSummary, extra int) { c.Drifted += extra })
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			log.Error().Err(err).Msg("rewriting drifted copies failed")
+			run.sum.addError(fmt.Sprintf("updating project %s: %v", pid, err))
+			cs.Failed++
+		}
+	}
+	return ctx.Err()
+}
+
+// account adds a repair's report to the summaries. A repair covers the
+// project in every collection: documents it changed beyond those found in
+// this batch (later pages, collections not scanned yet, whose scan will no
+// longer see them) are counted as found there too, so the counts of a run
+// that repairs match those of a dry run.
+func (run *runState) account(coll string, foundHere int, rep fssync.Report,
+	changed func(fssync.CollectionReport) int, found func(*CollectionSummary, int)) {
+	for _, cr := range rep.Collections {
+		cs := run.collSum(cr.Collection)
+		if cs == nil {
+			continue
+		}
+		n := changed(cr)
+		cs.Repaired += n
+		extra := n
+		if cr.Collection == coll {
+			extra -= foundHere
+		}
+		if extra > 0 {
+			found(cs, extra)
+		}
+	}
+}
+
+// cleaned counts the asset documents a cleanup handled in a collection:
+// archived ones in archive mode; in delete mode the matched documents that
+// were deleted (Deleted also counts their subcollection documents).
+func cleaned(mode string) func(fssync.CollectionReport) int {
+	if mode == fssync.ModeArchive {
+		return func(c fssync.CollectionReport) int { return c.Archived }
+	}
+	return func(c fssync.CollectionReport) int { return min(c.Matched, c.Deleted) }
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
