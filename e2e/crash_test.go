@@ -41,6 +41,20 @@ func (d *daemon) requireRunning() {
 	}
 }
 
+// untilConsistent waits until Firestore is consistent with MongoDB (see
+// world.consistent), failing at once if the daemon exits meanwhile.
+func (d *daemon) untilConsistent(w *world) {
+	d.t.Helper()
+	eventually(d.t, catchUpTimeout, func(ctx context.Context) error {
+		select {
+		case <-d.done:
+			d.t.Fatalf("the watcher exited with %d before Firestore was consistent", d.exitCode)
+		default:
+		}
+		return w.consistent(ctx)
+	})
+}
+
 // killedBySIGKILL reports whether the process ended by SIGKILL.
 func (d *daemon) killedBySIGKILL() bool {
 	ws, ok := d.cmd.ProcessState.Sys().(syscall.WaitStatus)
@@ -91,7 +105,7 @@ func TestCrashRandomKillsLoseNothing(t *testing.T) {
 
 	d := startDaemon(t, s)
 	d.waitReady(30 * time.Second)
-	eventually(t, catchUpTimeout, w.consistent)
+	d.untilConsistent(w)
 	d.requireRunning()
 	d.stop()
 }
@@ -173,7 +187,7 @@ func TestCrashAtNamedPointsLosesNothing(t *testing.T) {
 
 			d2 := startDaemon(t, s) // same binary, no crash point
 			d2.waitReady(30 * time.Second)
-			eventually(t, catchUpTimeout, w.consistent)
+			d2.untilConsistent(w)
 			d2.requireRunning()
 			d2.stop()
 		})

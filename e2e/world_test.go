@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"cloud.google.com/go/firestore"
 	"github.com/projectwatcher/watcher/internal/firestoretest"
@@ -37,7 +38,9 @@ func newWorld(t *testing.T, opts ...mongotest.Option) *world {
 	t.Helper()
 	fs, fsProject := firestoretest.Client(t)
 	uri, srv := mongotest.ForTest(t, opts...)
-	client, err := mongo.Connect(options.Client().ApplyURI(uri))
+	// A short heartbeat: after an injected connection fault the driver
+	// finds the server again quickly (see internal/mongotest).
+	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetHeartbeatInterval(500 * time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
