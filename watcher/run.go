@@ -74,6 +74,31 @@ type Watcher struct {
 	log        zerolog.Logger
 	streamOpen atomic.Bool
 	ckpt       atomic.Pointer[Checkpointer]
+	disp       atomic.Pointer[Dispatcher]
+}
+
+// Position is the checkpoint watermark: the newest position whose event and
+// every earlier one is applied (ok is false before there is one).
+func (w *Watcher) Position() (Checkpoint, bool) {
+	c := w.ckpt.Load()
+	if c == nil {
+		return Checkpoint{}, false
+	}
+	return c.Watermark()
+}
+
+// QueueDepths returns the number of events queued per worker (nil before
+// Run starts its workers).
+func (w *Watcher) QueueDepths() []int {
+	d := w.disp.Load()
+	if d == nil {
+		return nil
+	}
+	out := make([]int, len(d.queues))
+	for i, q := range d.queues {
+		out[i] = len(q)
+	}
+	return out
 }
 
 // Progress reports the events in flight and when work last progressed (an
@@ -180,6 +205,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 	disp := NewDispatcher(w.o.Applier, ckpt, w.o.Observer, w.log, w.o.Workers, w.o.QueueSize,
 		WithRetry(w.o.Retry), WithResolver(w.o.Resolver), WithDeadLetters(w.o.DeadLetters), WithFailureObserver(w.o.Failures))
 	disp.Start(applyCtx)
+	w.disp.Store(disp)
 
 	loopCtx, stopLoop := context.WithCancel(ctx)
 	defer stopLoop()
