@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -23,6 +24,7 @@ var ErrRepairsFailed = errors.New("reconcile: some repairs failed")
 // Reconciler finds and repairs orphans and drifted copies. One Reconciler
 // runs one reconciliation at a time.
 type Reconciler struct {
+	mu      sync.Mutex // one run at a time
 	cfg     config.Sync
 	scan    *scanner
 	find    *finder
@@ -89,7 +91,10 @@ func targetsByCollection(cfg config.Sync) map[string][]Target {
 // found and repaired. A failed lookup stops the run (nothing is repaired on
 // its account); a failed repair is logged and counted and the run goes on,
 // and Run then returns an error wrapping ErrRepairsFailed.
+// Concurrent calls run one after the other.
 func (r *Reconciler) Run(ctx context.Context) (Summary, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	run := &runState{r: r, sum: Summary{DryRun: r.opts.DryRun, Started: time.Now().UTC()}}
 	for _, c := range r.cfg.Collections {
 		run.sum.Collections = append(run.sum.Collections, CollectionSummary{Collection: c.Name})
@@ -223,7 +228,10 @@ func (run *runState) batch(ctx context.Context, coll string, targets []Target, d
 		}
 		log.Info().Str("mode", r.cfg.Mode).Msg("orphan: the project does not exist; cleaning up its assets")
 		rep, err := r.applier.DeleteProject(ctx, pid)
-		run.account(coll, n, rep, cleaned(r.cfg.Mode), func(c *CollectionSummary, extra int) { c.Orphans += extra })
+		run.account(coll, n, rep, cleaned(r.cfg.Mode), func(c *CollectionSummary, extra, repaired int) {
+			c.Orphans += extra
+			c.RepairedOrphans += repaired
+		})
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -244,7 +252,10 @@ func (run *runState) batch(ctx context.Context, coll string, targets []Target, d
 		log.Info().Strs("unset", rp.Unset).Msg("drift: copies differ from MongoDB; rewriting them")
 		rep, err := r.applier.UpdateProject(ctx, pid, rp.Set, rp.Unset)
 		run.account(coll, rp.Docs, rep, func(c fssync.CollectionReport) int { return c.Updated },
-			func(c *CollectionSummary, extra int) { c.Drifted += extra })
+			func(c *CollectionSummary, extra, repaired int) {
+				c.Drifted += extra
+				c.RepairedDrift += repaired
+			})
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -263,7 +274,7 @@ func (run *runState) batch(ctx context.Context, coll string, targets []Target, d
 // longer see them) are counted as found there too, so the counts of a run
 // that repairs match those of a dry run.
 func (run *runState) account(coll string, foundHere int, rep fssync.Report,
-	changed func(fssync.CollectionReport) int, found func(*CollectionSummary, int)) {
+	changed func(fssync.CollectionReport) int, add func(c *CollectionSummary, extraFound, repaired int)) {
 	for _, cr := range rep.Collections {
 		cs := run.collSum(cr.Collection)
 		if cs == nil {
@@ -275,9 +286,7 @@ func (run *runState) account(coll string, foundHere int, rep fssync.Report,
 		if cr.Collection == coll {
 			extra -= foundHere
 		}
-		if extra > 0 {
-			found(cs, extra)
-		}
+		add(cs, max(extra, 0), n)
 	}
 }
 

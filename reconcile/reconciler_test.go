@@ -76,9 +76,9 @@ func TestRunRepairsOrphansAndDrift(t *testing.T) {
 	f := newFixture(t, fssync.ModeDelete)
 	_, _, want := seedWorld(f)
 	// Repaired counts the documents the repairs changed, wherever found.
-	for name, r := range map[string]int{"storyboards": 3, "aiAnalyses": 2, "generatedMedia": 2} {
+	for name, r := range map[string][2]int{"storyboards": {1, 2}, "aiAnalyses": {1, 1}, "generatedMedia": {1, 1}} {
 		w := want[name]
-		w.Repaired = r
+		w.RepairedOrphans, w.RepairedDrift, w.Repaired = r[0], r[1], r[0]+r[1]
 		want[name] = w
 	}
 	// aiAnalyses/g2 is cleaned with its project's storyboard, before the

@@ -14,9 +14,12 @@ type CollectionSummary struct {
 	Orphans    int    `json:"orphans"`
 	Drifted    int    `json:"drifted"`
 	Repaired   int    `json:"repaired"`
-	Invalid    int    `json:"invalid"`          // empty or non-string project id
-	NoID       int    `json:"withoutProjectId"` // no id field: not an asset
-	Failed     int    `json:"failedRepairs"`    // projects whose repair failed
+	// Repaired split by kind: orphans cleaned, drifted copies rewritten.
+	RepairedOrphans int `json:"repairedOrphans"`
+	RepairedDrift   int `json:"repairedDrift"`
+	Invalid         int `json:"invalid"`          // empty or non-string project id
+	NoID            int `json:"withoutProjectId"` // no id field: not an asset
+	Failed          int `json:"failedRepairs"`    // projects whose repair failed
 }
 
 // Summary is the outcome of one reconciliation.
@@ -47,6 +50,8 @@ func (s *Summary) total() {
 		t.Orphans += c.Orphans
 		t.Drifted += c.Drifted
 		t.Repaired += c.Repaired
+		t.RepairedOrphans += c.RepairedOrphans
+		t.RepairedDrift += c.RepairedDrift
 		t.Invalid += c.Invalid
 		t.NoID += c.NoID
 		t.Failed += c.Failed
