@@ -65,7 +65,7 @@ func runDaemon(ctx context.Context, cfg config.Config, log zerolog.Logger) error
 	for _, f := range cfg.Sync.Fields {
 		fields = append(fields, f.Source)
 	}
-	w, err := watcher.New(watcher.Options{
+	wopts := watcher.Options{
 		Source:             watcher.NewSource(projects, cfg.Resume.StartAt, log),
 		Resolver:           watcher.NewResolver(projects),
 		Applier:            applier,
@@ -76,19 +76,27 @@ func runDaemon(ctx context.Context, cfg config.Config, log zerolog.Logger) error
 		CheckpointInterval: cfg.Resume.CheckpointInterval,
 		StartAt:            cfg.Resume.StartAt,
 		Logger:             log,
-	})
+	}
+	lm, err := metrics.NewLeadership(reg)
+	if err != nil {
+		return err
+	}
+	newSource := func() watcher.ChangeSource { return watcher.NewSource(projects, cfg.Resume.StartAt, log) }
+	in, err := newInstance(cfg, mc, store, wopts, newSource, lm, log)
 	if err != nil {
 		return err
 	}
 	hs.AddCheck("mongo", func(ctx context.Context) error { return mc.Ping(ctx, readpref.Primary()) })
-	hs.AddCheck("changeStream", w.StreamErr)
+	hs.AddCheck("changeStream", in.streamErr)
+	hs.SetRole(in.roleName)
+	hs.SetStatus(statusProvider(cfg, mc, in))
 	hs.AddCheck("firestore", func(context.Context) error { return applier.LastCallErr() })
 
 	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- hs.Serve(httpCtx) }()
 
-	runErr := w.Run(ctx)
+	runErr := in.run(ctx)
 	stopHTTP()
 	return errors.Join(runErr, <-httpDone)
 }

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/projectwatcher/watcher/config"
+	"github.com/projectwatcher/watcher/health"
+	"github.com/projectwatcher/watcher/logging"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+)
+
+// statusDoc is the /status document.
+type statusDoc struct {
+	Role        string         `json:"role"` // leader | standby
+	Epoch       int64          `json:"epoch,omitempty"`
+	Stream      streamStatus   `json:"stream"`
+	LagSeconds  *float64       `json:"lagSeconds"` // now - cluster time of the watermark; null before one
+	QueueDepth  []int          `json:"queueDepthPerWorker"`
+	InFlight    int            `json:"inFlight"`
+	DeadLetters *int64         `json:"deadLetters"` // documents in deadLetter.collection; null when unreadable
+	LastError   string         `json:"lastError,omitempty"`
+	Config      map[string]any `json:"config"`
+}
+
+type streamStatus struct {
+	Open        bool       `json:"open"`
+	Token       string     `json:"token,omitempty"`       // the watermark's resume token (extended JSON)
+	ClusterTime string     `json:"clusterTime,omitempty"` // Timestamp(T, I)
+	At          *time.Time `json:"at,omitempty"`          // the cluster time as a wall time
+}
+
+// statusProvider builds /status from the instance, the dead-letter
+// collection and the config (secrets redacted).
+func statusProvider(cfg config.Config, mc *mongo.Client, in *instance) health.StatusFunc {
+	dl := mc.Database(cfg.DeadLetter.Database).Collection(cfg.DeadLetter.Collection)
+	summary := configSummary(cfg)
+	return func(ctx context.Context) any {
+		role, epoch := in.Role()
+		doc := statusDoc{Role: string(role), Epoch: epoch, Config: summary}
+		var errs []string
+		if w := in.current(); w != nil {
+			doc.Stream.Open = w.StreamErr(ctx) == nil
+			doc.QueueDepth = w.QueueDepths()
+			doc.InFlight, _ = w.Progress()
+			if cp, ok := w.Position(); ok {
+				doc.Stream.Token = cp.Token.String()
+				doc.Stream.ClusterTime = fmt.Sprintf("Timestamp(%d, %d)", cp.ClusterTime.T, cp.ClusterTime.I)
+				if cp.ClusterTime.T != 0 {
+					at := time.Unix(int64(cp.ClusterTime.T), 0).UTC()
+					lag := time.Since(at).Seconds()
+					doc.Stream.At, doc.LagSeconds = &at, &lag
+				}
+			}
+		}
+		if n, err := dl.CountDocuments(ctx, bson.D{}); err == nil {
+			doc.DeadLetters = &n
+		} else {
+			errs = append(errs, "counting dead letters: "+err.Error())
+		}
+		if err := in.lastError(); err != nil {
+			errs = append(errs, err.Error())
+		}
+		if len(errs) > 0 {
+			doc.LastError = errs[len(errs)-1]
+		}
+		return doc
+	}
+}
+
+// configSummary is the config for /status, the MongoDB URI redacted.
+func configSummary(cfg config.Config) map[string]any {
+	cols := make([]string, 0, len(cfg.Sync.Collections))
+	for _, c := range cfg.Sync.Collections {
+		cols = append(cols, c.Name)
+	}
+	return map[string]any{
+		"mongo": map[string]any{"uri": logging.RedactURI(cfg.Mongo.URI), "uriFile": cfg.Mongo.URIFile,
+			"database": cfg.Mongo.Database, "collection": cfg.Mongo.Collection},
+		"firestore": map[string]any{"projectId": cfg.Firestore.ProjectID, "databaseId": cfg.Firestore.DatabaseID,
+			"credentialsFile": cfg.Firestore.CredentialsFile != ""},
+		"resume": map[string]any{"store": cfg.Resume.Store, "name": cfg.Resume.Name, "database": cfg.Resume.Database,
+			"collection": cfg.Resume.Collection, "startAt": cfg.Resume.StartAt,
+			"checkpointInterval": cfg.Resume.CheckpointInterval.String()},
+		"sync":   map[string]any{"mode": cfg.Sync.Mode, "workers": cfg.Sync.Workers, "collections": cols},
+		"safety": map[string]any{"dryRun": cfg.Safety.DryRun, "maxDocsPerEvent": cfg.Safety.MaxDocsPerEvent},
+		"lease":  map[string]any{"enabled": cfg.Lease.Enabled, "ttl": cfg.Lease.TTL.String()},
+		"http":   map[string]any{"addr": cfg.HTTP.Addr},
+	}
+}
