@@ -137,7 +137,9 @@ func (w *world) consistent(ctx context.Context) error {
 		return err
 	}
 	for _, d := range docs {
-		live[d.ID.Hex()] = d
+		if id, ok := projectKey(d.ID); ok {
+			live[id] = d
+		}
 	}
 	var problems []string
 	for pid, refs := range w.assets {
@@ -171,11 +173,24 @@ func (w *world) consistent(ctx context.Context) error {
 
 // projectDoc is the part of a MongoDB project the copies come from.
 type projectDoc struct {
-	ID    bson.ObjectID `bson:"_id"`
+	ID    bson.RawValue `bson:"_id"`
 	Name  string        `bson:"name"`
 	Owner struct {
 		Team string `bson:"team"`
 	} `bson:"owner"`
+}
+
+// projectKey is the projectId of a project _id: an ObjectID's hex or a
+// string; false for ids that cannot name a project (the bad-input tests
+// put such documents in the collection).
+func projectKey(id bson.RawValue) (string, bool) {
+	if oid, ok := id.ObjectIDOK(); ok {
+		return oid.Hex(), true
+	}
+	if s, ok := id.StringValueOK(); ok && s != "" {
+		return s, true
+	}
+	return "", false
 }
 
 func copyProblems(path string, data map[string]any, project projectDoc) []string {
