@@ -66,6 +66,18 @@ type Options struct {
 	// applies in flight are cancelled and no final checkpoint is saved
 	// (the leader lease was lost). nil: never.
 	Abort <-chan struct{}
+
+	// OnHistoryLost (resume.onHistoryLost: reconcile), when set, handles a
+	// stored resume token that is no longer in the history: Run logs the
+	// loss at warn level, reopens the stream from now (RestartSource, or
+	// Source with a nil token) and calls OnHistoryLost in the background
+	// (a full reconciliation). Until it returns nil no checkpoint is
+	// stored, so a stop before the repair finished repairs again on the
+	// next start. nil: a lost history stops Run with ErrHistoryLost.
+	OnHistoryLost func(ctx context.Context) error
+	// RestartSource is the stream opened after a lost history; with a nil
+	// token it must start at now. nil: Source.
+	RestartSource ChangeSource
 }
 
 // Watcher follows the change stream and applies what it derives.
@@ -75,6 +87,21 @@ type Watcher struct {
 	streamOpen atomic.Bool
 	ckpt       atomic.Pointer[Checkpointer]
 	disp       atomic.Pointer[Dispatcher]
+	hold       *holdStore // nil without OnHistoryLost
+}
+
+// holdStore stores no checkpoint while held: during the repair after a
+// lost history, a newer token stored would hide the loss from the next start.
+type holdStore struct {
+	TokenStore
+	held atomic.Bool
+}
+
+func (s *holdStore) Save(ctx context.Context, cp Checkpoint) error {
+	if s.held.Load() {
+		return nil
+	}
+	return s.TokenStore.Save(ctx, cp)
 }
 
 // Position is the checkpoint watermark: the newest position whose event and
@@ -164,7 +191,12 @@ func (w *Watcher) Run(ctx context.Context) error {
 		}
 		return fmt.Errorf("load checkpoint: %w", err)
 	}
-	ckpt := NewCheckpointer(w.o.Store, w.o.Observer, w.log)
+	var store TokenStore = w.o.Store
+	if w.o.OnHistoryLost != nil {
+		w.hold = &holdStore{TokenStore: w.o.Store}
+		store = w.hold
+	}
+	ckpt := NewCheckpointer(store, w.o.Observer, w.log)
 	w.ckpt.Store(ckpt)
 	var token bson.Raw
 	if found {
@@ -182,10 +214,16 @@ func (w *Watcher) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		if IsHistoryLost(err) {
+		switch {
+		case IsHistoryLost(err) && w.o.OnHistoryLost != nil:
+			if err := w.recoverHistory(ctx, err); err != nil {
+				return err
+			}
+		case IsHistoryLost(err):
 			return w.historyLost(err, cp, found)
+		default:
+			return fmt.Errorf("open change stream: %w", err)
 		}
-		return fmt.Errorf("open change stream: %w", err)
 	}
 	w.o.Observer.StreamOpen(true)
 	w.streamOpen.Store(true)
@@ -304,6 +342,12 @@ func (w *Watcher) loop(ctx context.Context, ckpt *Checkpointer, disp *Dispatcher
 			if ctx.Err() != nil {
 				return nil
 			}
+			if IsHistoryLost(err) && w.o.OnHistoryLost != nil {
+				if err := w.recoverHistory(ctx, err); err != nil {
+					return err
+				}
+				continue
+			}
 			if IsHistoryLost(err) {
 				return w.historyLost(err, stored, found)
 			}
@@ -359,6 +403,39 @@ func (w *Watcher) deriveFailed(ch Change, err error) error {
 			Msg("cannot derive an event from a change; stopping instead of dropping it")
 		return fmt.Errorf("derive %s change: %w", ch.Op, err)
 	}
+}
+
+// recoverHistory reopens the stream from now after a lost history and
+// starts OnHistoryLost in the background; checkpoints are held until it
+// succeeds.
+func (w *Watcher) recoverHistory(ctx context.Context, cause error) error {
+	w.log.Warn().Err(cause).
+		Str("lost", "events since the stored checkpoint may have been missed").
+		Msg("change stream history lost; resume.onHistoryLost is reconcile: restarting the stream from now and reconciling everything")
+	w.hold.held.Store(true)
+	if w.o.RestartSource != nil && w.o.RestartSource != w.o.Source {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		_ = w.o.Source.Close(cctx)
+		cancel()
+		w.o.Source = w.o.RestartSource
+	}
+	if err := w.o.Source.Open(ctx, nil); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("reopen the change stream from now after a lost history: %w", err)
+	}
+	go func() {
+		if err := w.o.OnHistoryLost(ctx); err != nil {
+			if ctx.Err() == nil {
+				w.log.Error().Err(err).Msg("the repair after a lost history failed; no checkpoint is stored, so the next start repairs again")
+			}
+			return
+		}
+		w.hold.held.Store(false)
+		w.log.Info().Msg("repair after a lost history finished; checkpoints are stored again")
+	}()
+	return nil
 }
 
 // historyLost logs, for the operator, what happened, what was lost and the
