@@ -57,7 +57,8 @@ type LeaseOptions struct {
 	Owner      string        // unique per process (host, pid, random)
 	TTL        time.Duration // lease.ttl
 	// Poll is how often a standby tries to take the lease (default
-	// min(TTL/3, 1s)).
+	// min(TTL/6, 500ms), so a standby takes an expired lease well within a
+	// second).
 	Poll time.Duration
 	// SkewMargin is the tolerated clock difference between replicas
 	// (default TTL/5).
@@ -102,7 +103,7 @@ func NewLease(opts LeaseOptions) (*Lease, error) {
 		return nil, err
 	}
 	if opts.Poll <= 0 {
-		opts.Poll = min(opts.TTL/3, time.Second)
+		opts.Poll = min(opts.TTL/6, 500*time.Millisecond)
 	}
 	if opts.SkewMargin <= 0 || opts.SkewMargin >= opts.TTL/2 {
 		opts.SkewMargin = opts.TTL / 5
