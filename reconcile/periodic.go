@@ -21,9 +21,10 @@ func (r *Reconciler) RunObserved(ctx context.Context, obs Observer) (Summary, er
 }
 
 // Every runs a reconciliation every interval (the first one interval after
-// the start) until ctx ends. Failed runs are logged by Run and retried at
-// the next tick. It returns when ctx ends.
-func (r *Reconciler) Every(ctx context.Context, interval time.Duration, obs Observer) {
+// the start) until ctx ends, skipping the ticks when active (if non-nil)
+// returns false (a standby replica). Failed runs are logged by Run and
+// retried at the next tick. It returns when ctx ends.
+func (r *Reconciler) Every(ctx context.Context, interval time.Duration, obs Observer, active func() bool) {
 	r.log.Info().Dur("interval", interval).Msg("periodic reconciliation enabled")
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -32,6 +33,10 @@ func (r *Reconciler) Every(ctx context.Context, interval time.Duration, obs Obse
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if active != nil && !active() {
+			r.log.Debug().Msg("not the leader; periodic reconciliation skipped")
+			continue
 		}
 		_, _ = r.RunObserved(ctx, obs)
 	}

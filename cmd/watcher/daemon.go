@@ -81,6 +81,11 @@ func runDaemon(ctx context.Context, cfg config.Config, log zerolog.Logger) error
 	if err != nil {
 		return err
 	}
+	rec, err := newDaemonReconcile(cfg, fs, projects, wopts.Applier, reg, log)
+	if err != nil {
+		return err
+	}
+	rec.install(cfg, &wopts, projects, log)
 	newSource := func() watcher.ChangeSource { return watcher.NewSource(projects, cfg.Resume.StartAt, log) }
 	in, err := newInstance(cfg, mc, store, wopts, newSource, lm, log)
 	if err != nil {
@@ -91,12 +96,15 @@ func runDaemon(ctx context.Context, cfg config.Config, log zerolog.Logger) error
 	hs.SetRole(in.roleName)
 	hs.SetStatus(statusProvider(cfg, mc, in))
 	hs.AddCheck("firestore", func(context.Context) error { return applier.LastCallErr() })
+	hs.AddCheck("reconcile", rec.readiness)
 
 	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- hs.Serve(httpCtx) }()
 
+	rec.start(func() bool { r, _ := in.Role(); return r == watcher.RoleLeader })
 	runErr := in.run(ctx)
+	rec.stop()
 	stopHTTP()
 	return errors.Join(runErr, <-httpDone)
 }
