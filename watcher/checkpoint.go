@@ -40,7 +40,7 @@ type Checkpointer struct {
 	// progress is when work last progressed: a tracked change completed,
 	// or changes became pending after none was (for a stall watchdog).
 	progress time.Time
-	failed  chan struct{}
+	failed   chan struct{}
 
 	saveMu sync.Mutex // serializes Save
 	saved  bson.Raw   // the last token stored (or loaded)
