@@ -218,6 +218,11 @@ func (run *runState) batch(ctx context.Context, coll string, targets []Target, d
 				Msg("asset document with an empty or non-string project id; not repaired, needs a look")
 		}
 	}
+	if !r.opts.DryRun {
+		if err := run.recheckOrphans(ctx, coll, plan.Orphans); err != nil {
+			return err
+		}
+	}
 	for _, pid := range sortedKeys(plan.Orphans) {
 		n := plan.Orphans[pid]
 		cs.Orphans += n
@@ -239,6 +244,11 @@ func (run *runState) batch(ctx context.Context, coll string, targets []Target, d
 			log.Error().Err(err).Msg("cleaning up an orphan failed")
 			run.sum.addError(fmt.Sprintf("cleaning up project %s: %v", pid, err))
 			cs.Failed++
+		}
+	}
+	if !r.opts.DryRun {
+		if err := run.recheckDrift(ctx, coll, targets, plan.Drift); err != nil {
+			return err
 		}
 	}
 	for _, pid := range sortedKeys(plan.Drift) {
@@ -266,6 +276,49 @@ func (run *runState) batch(ctx context.Context, coll string, targets []Target, d
 		}
 	}
 	return ctx.Err()
+}
+
+// recheckOrphans looks the orphans' projects up again right before their
+// cleanup and drops those that exist again (a string _id re-created since
+// the batch's lookup).
+func (run *runState) recheckOrphans(ctx context.Context, coll string, orphans map[string]int) error {
+	if len(orphans) == 0 {
+		return nil
+	}
+	look, err := run.r.find.find(ctx, sortedKeys(orphans))
+	if err != nil {
+		return fmt.Errorf("collection %s: %w", coll, err)
+	}
+	for pid := range look.Found {
+		run.r.log.Info().Str("collection", coll).Str("projectId", pid).Msg("the project exists again; not an orphan")
+		delete(orphans, pid)
+	}
+	return nil
+}
+
+// recheckDrift looks the drifted projects up again right before their
+// repair, so that a project changed since the batch's lookup (by the change
+// stream the daemon follows alongside) is written with its current values;
+// a project deleted since is left to its delete event.
+func (run *runState) recheckDrift(ctx context.Context, coll string, targets []Target, drift map[string]*Repair) error {
+	if len(drift) == 0 {
+		return nil
+	}
+	look, err := run.r.find.find(ctx, sortedKeys(drift))
+	if err != nil {
+		return fmt.Errorf("collection %s: %w", coll, err)
+	}
+	for pid, rp := range drift {
+		fresh, ok := look.Found[pid]
+		if !ok {
+			delete(drift, pid)
+			continue
+		}
+		docs := rp.Docs
+		*rp = *repairFor(fresh, targets)
+		rp.Docs = docs
+	}
+	return nil
 }
 
 // account adds a repair's report to the summaries. A repair covers the

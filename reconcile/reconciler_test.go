@@ -196,3 +196,48 @@ func TestArchiveModeArchivesOrphansOnce(t *testing.T) {
 		t.Errorf("an archived orphan was found again: %+v", again.Totals)
 	}
 }
+
+// hookApplier runs before on every DeleteProject (a change made while the
+// reconciliation runs).
+type hookApplier struct {
+	Applier
+	before func()
+}
+
+func (h hookApplier) DeleteProject(ctx context.Context, pid string) (fssync.Report, error) {
+	h.before()
+	return h.Applier.DeleteProject(ctx, pid)
+}
+
+func TestRepairsUseValuesReadRightBeforeThem(t *testing.T) {
+	f := newFixture(t, fssync.ModeDelete)
+	oid := bson.NewObjectID()
+	pid, gone := oid.Hex(), bson.NewObjectID().Hex()
+	f.insert(bson.D{{Key: "_id", Value: oid}, {Key: "name", Value: "v2"}})
+	f.seed(map[string]map[string]any{
+		"aiAnalyses/a": {"projectId": gone, "projectName": "x"},
+		"aiAnalyses/b": {"projectId": pid, "projectName": "v1"},
+	})
+	renamed := false
+	a := hookApplier{Applier: f.applier, before: func() {
+		// The project is renamed after the batch's lookup, before its repair.
+		if _, err := f.projects.UpdateOne(context.Background(), bson.D{{Key: "_id", Value: oid}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "name", Value: "v3"}}}}); err != nil {
+			t.Error(err)
+		}
+		renamed = true
+	}}
+	r, err := New(f.fs, f.projects, f.cfg, a, f.log, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !renamed {
+		t.Fatal("the orphan was not cleaned")
+	}
+	if got := f.dump()["aiAnalyses/b"]["projectName"]; got != "v3" {
+		t.Errorf("projectName %v, want v3 (the value when the repair ran, not at the batch's lookup)", got)
+	}
+}
