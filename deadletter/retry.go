@@ -1,0 +1,125 @@
+package deadletter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	fssync "github.com/projectwatcher/watcher/sync"
+	"github.com/projectwatcher/watcher/watcher"
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// ErrNotRetryable marks a dead letter that cannot be applied again (it
+// names no valid project): purge it.
+var ErrNotRetryable = errors.New("deadletter: this event cannot be applied again")
+
+// letters is what a Retrier needs of the store (*Store).
+type letters interface {
+	Get(ctx context.Context, id string) (watcher.DeadLetter, error)
+	Remove(ctx context.Context, id string) error
+	RecordFailure(ctx context.Context, id string, cause error, at time.Time) error
+}
+
+// Retrier applies dead letters again and removes them on success.
+type Retrier struct {
+	store    letters
+	applier  watcher.Applier // the daemon's chain (safety limit included)
+	force    watcher.Applier // without the safety limit (--force)
+	resolver watcher.FieldResolver
+	now      func() time.Time
+}
+
+// NewRetrier returns a Retrier. applier is the chain the daemon uses
+// (safety limit included); force is the same without the safety limit;
+// resolver reads fields still to be looked up (nil: such letters fail).
+func NewRetrier(store letters, applier, force watcher.Applier, resolver watcher.FieldResolver) *Retrier {
+	return &Retrier{store: store, applier: applier, force: force, resolver: resolver, now: time.Now}
+}
+
+// Retry applies the dead letter id again; on success it is removed. On
+// failure it stays, with the new error and one more attempt. force skips
+// the safety limit.
+func (r *Retrier) Retry(ctx context.Context, id string, force bool) (fssync.Report, error) {
+	l, err := r.store.Get(ctx, id)
+	if err != nil {
+		return fssync.Report{}, err
+	}
+	rep, err := r.apply(ctx, l, force)
+	if err != nil {
+		if errors.Is(err, ErrNotRetryable) {
+			return rep, err
+		}
+		if rerr := r.store.RecordFailure(ctx, id, err, r.now()); rerr != nil {
+			return rep, errors.Join(err, rerr)
+		}
+		return rep, err
+	}
+	if err := r.store.Remove(ctx, id); err != nil {
+		return rep, fmt.Errorf("applied, but removing the dead letter failed: %w", err)
+	}
+	return rep, nil
+}
+
+func (r *Retrier) apply(ctx context.Context, l watcher.DeadLetter, force bool) (fssync.Report, error) {
+	ev, err := Event(l)
+	if err != nil {
+		return fssync.Report{}, err
+	}
+	if len(ev.Lookup) > 0 {
+		if r.resolver == nil {
+			return fssync.Report{}, fmt.Errorf("%w: fields %v must be read from MongoDB and no resolver is configured", ErrNotRetryable, ev.Lookup)
+		}
+		if err := r.resolver.Resolve(ctx, &ev); err != nil {
+			return fssync.Report{}, fmt.Errorf("read the changed fields: %w", err)
+		}
+	}
+	a := r.applier
+	if force {
+		a = r.force
+	}
+	switch ev.Kind {
+	case watcher.ProjectDeleted:
+		return a.DeleteProject(ctx, ev.ProjectID)
+	default:
+		if len(ev.Set) == 0 && len(ev.Unset) == 0 {
+			return fssync.Report{}, nil // nothing left to copy (the project is gone)
+		}
+		return a.UpdateProject(ctx, ev.ProjectID, ev.Set, ev.Unset)
+	}
+}
+
+// Event rebuilds the watcher event of a dead letter. A letter without a
+// valid project id (reason invalid-id) is ErrNotRetryable.
+func Event(l watcher.DeadLetter) (watcher.Event, error) {
+	if strings.TrimSpace(l.ProjectID) == "" {
+		return watcher.Event{}, fmt.Errorf("%w: it has no valid project id (documentKey %s); purge it", ErrNotRetryable, keyString(l.DocumentKey))
+	}
+	ev := watcher.Event{
+		ProjectID: l.ProjectID, Op: l.Op, Set: l.Set, Unset: l.Unset, Lookup: l.Lookup,
+		Token: l.Token, ClusterTime: l.ClusterTime, WallTime: l.WallTime,
+	}
+	switch l.Kind {
+	case watcher.ProjectDeleted.String():
+		ev.Kind = watcher.ProjectDeleted
+	case watcher.ProjectUpdated.String():
+		ev.Kind = watcher.ProjectUpdated
+	default:
+		return watcher.Event{}, fmt.Errorf("%w: unknown event kind %q", ErrNotRetryable, l.Kind)
+	}
+	if len(l.DocumentKey) > 0 {
+		if v, err := l.DocumentKey.LookupErr("_id"); err == nil {
+			ev.DocumentID = v
+		}
+	}
+	return ev, nil
+}
+
+func keyString(k bson.Raw) string {
+	if len(k) == 0 {
+		return "<none>"
+	}
+	return k.String()
+}

@@ -1,0 +1,224 @@
+package deadletter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/projectwatcher/watcher/internal/mongotest"
+	fssync "github.com/projectwatcher/watcher/sync"
+	"github.com/projectwatcher/watcher/watcher"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+func testStore(t *testing.T) *Store {
+	t.Helper()
+	uri, _ := mongotest.ForTest(t)
+	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetTimeout(10 * time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
+	return New(client.Database(mongotest.DBName(t)).Collection("deadLetters"))
+}
+
+func token(s string) bson.Raw {
+	b, _ := bson.Marshal(bson.D{{Key: "_data", Value: s}})
+	return b
+}
+
+func letter(tok, project string, ct uint32) watcher.DeadLetter {
+	key, _ := bson.Marshal(bson.D{{Key: "_id", Value: project}})
+	at := time.Date(2026, 3, 1, 10, 0, int(ct), 0, time.UTC)
+	return watcher.DeadLetter{
+		Kind: "ProjectUpdated", ProjectID: project, Op: "update", DocumentKey: key,
+		Set:   map[string]any{"name": "New name", "meta.title": "dotted", "tags": []any{"a", int64(2)}, "nested": map[string]any{"k": true}},
+		Unset: []string{"old"}, Token: token(tok), ClusterTime: bson.Timestamp{T: ct, I: 1},
+		Reason: watcher.ReasonApplyFailed, Error: "permission denied", Attempts: 1, FirstFailedAt: at, LastFailedAt: at,
+	}
+}
+
+func TestStoreRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	s := testStore(t)
+	in := letter("T2", "p2", 20)
+	if err := s.Add(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Add(ctx, letter("T1", "p1", 10)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].ProjectID != "p1" || got[1].ProjectID != "p2" {
+		t.Fatalf("List = %+v, want p1 then p2 (cluster time order)", got)
+	}
+	out := got[1]
+	if out.ID != ID(in.Token) {
+		t.Errorf("ID %q, want %q (from the token)", out.ID, ID(in.Token))
+	}
+	in.ID = out.ID
+	if !reflect.DeepEqual(out, in) {
+		for _, f := range []struct {
+			name      string
+			got, want any
+		}{{"set", out.Set, in.Set}, {"first", out.FirstFailedAt, in.FirstFailedAt}, {"wall", out.WallTime, in.WallTime}} {
+			if !reflect.DeepEqual(f.got, f.want) {
+				t.Errorf("round trip of %s: got %#v want %#v", f.name, f.got, f.want)
+			}
+		}
+		t.Errorf("round trip:\n got %#v\nwant %#v", out, in)
+	}
+	if n, err := s.Count(ctx); err != nil || n != 2 {
+		t.Fatalf("Count = %d %v", n, err)
+	}
+}
+
+// Parking the same event twice (a replay) keeps one letter and its first
+// failure time.
+func TestStoreAddIsIdempotent(t *testing.T) {
+	ctx := context.Background()
+	s := testStore(t)
+	first := letter("T1", "p1", 10)
+	again := first
+	again.FirstFailedAt = first.FirstFailedAt.Add(time.Hour)
+	again.LastFailedAt = again.FirstFailedAt
+	again.Error = "second time"
+	for _, l := range []watcher.DeadLetter{first, again} {
+		if err := s.Add(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 {
+		t.Fatalf("%d letters, want 1", len(got))
+	}
+	if !got[0].FirstFailedAt.Equal(first.FirstFailedAt) || !got[0].LastFailedAt.Equal(again.LastFailedAt) || got[0].Error != "second time" {
+		t.Fatalf("letter %+v: want the first failure time kept and the last error updated", got[0])
+	}
+}
+
+func TestStoreGetRemoveRecordFailure(t *testing.T) {
+	ctx := context.Background()
+	s := testStore(t)
+	l := letter("T1", "p1", 10)
+	if err := s.Add(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	id := ID(l.Token)
+	at := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
+	if err := s.RecordFailure(ctx, id, errors.New("still failing"), at); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Attempts != 2 || got.Error != "still failing" || !got.LastFailedAt.Equal(at) {
+		t.Fatalf("after RecordFailure: %+v", got)
+	}
+	if _, err := s.Get(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Get unknown = %v, want ErrNotFound", err)
+	}
+	if err := s.Remove(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Remove unknown = %v, want ErrNotFound", err)
+	}
+	if err := s.Remove(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if err := s.Add(ctx, letter(fmt.Sprint("X", i), "p", uint32(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.RemoveAll(ctx); err != nil || n != 3 {
+		t.Fatalf("RemoveAll = %d %v, want 3", n, err)
+	}
+	if n, _ := s.Count(ctx); n != 0 {
+		t.Fatalf("Count after RemoveAll = %d", n)
+	}
+}
+
+// fakeApplier records calls and returns err.
+type fakeApplier struct {
+	calls []string
+	err   error
+}
+
+func (a *fakeApplier) DeleteProject(_ context.Context, id string) (fssync.Report, error) {
+	a.calls = append(a.calls, "delete:"+id)
+	return fssync.Report{}, a.err
+}
+
+func (a *fakeApplier) UpdateProject(_ context.Context, id string, set map[string]any, unset []string) (fssync.Report, error) {
+	a.calls = append(a.calls, fmt.Sprintf("update:%s:%v:%v", id, set["name"], unset))
+	return fssync.Report{}, a.err
+}
+
+func TestRetrier(t *testing.T) {
+	ctx := context.Background()
+	limit := fmt.Errorf("x: %w", fssync.ErrSafetyLimit)
+	tests := []struct {
+		name        string
+		letter      watcher.DeadLetter
+		force       bool
+		applierErr  error
+		wantErr     error
+		wantKept    bool
+		wantLimited []string
+		wantForced  []string
+	}{
+		{name: "update applied and removed", letter: letter("T1", "p1", 1),
+			wantLimited: []string{"update:p1:New name:[old]"}},
+		{name: "delete applied", letter: func() watcher.DeadLetter {
+			l := letter("T2", "p2", 2)
+			l.Kind, l.Set, l.Unset = "ProjectDeleted", nil, nil
+			return l
+		}(), wantLimited: []string{"delete:p2"}},
+		{name: "still over the limit stays", letter: letter("T3", "p3", 3), applierErr: limit, wantErr: fssync.ErrSafetyLimit,
+			wantKept: true, wantLimited: []string{"update:p3:New name:[old]"}},
+		{name: "--force skips the limit", letter: letter("T4", "p4", 4), force: true, applierErr: limit,
+			wantForced: []string{"update:p4:New name:[old]"}},
+		{name: "invalid id is not retryable", letter: func() watcher.DeadLetter {
+			l := letter("T5", "", 5)
+			l.Reason = watcher.ReasonInvalidID
+			return l
+		}(), wantErr: ErrNotRetryable, wantKept: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := testStore(t)
+			if err := s.Add(ctx, tt.letter); err != nil {
+				t.Fatal(err)
+			}
+			limited := &fakeApplier{err: tt.applierErr}
+			forced := &fakeApplier{}
+			r := NewRetrier(s, limited, forced, nil)
+			id := ID(tt.letter.Token)
+			_, err := r.Retry(ctx, id, tt.force)
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
+				t.Fatalf("Retry = %v, want %v", err, tt.wantErr)
+			}
+			if fmt.Sprint(limited.calls) != fmt.Sprint(tt.wantLimited) || fmt.Sprint(forced.calls) != fmt.Sprint(tt.wantForced) {
+				t.Fatalf("calls: limited %v forced %v; want %v and %v", limited.calls, forced.calls, tt.wantLimited, tt.wantForced)
+			}
+			got, gerr := s.Get(ctx, id)
+			if kept := gerr == nil; kept != tt.wantKept {
+				t.Fatalf("letter kept = %v (%v), want %v", kept, gerr, tt.wantKept)
+			}
+			if tt.wantKept && tt.applierErr != nil && got.Attempts != 2 {
+				t.Fatalf("a failed retry must count an attempt: %+v", got)
+			}
+		})
+	}
+}
