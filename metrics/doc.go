@@ -8,6 +8,7 @@
 //	watcher_events_applied_total{type,outcome}              counter (outcome: ok|error)
 //	watcher_firestore_documents_total{collection,action}    counter (action: deleted|archived|updated)
 //	watcher_apply_duration_seconds{type}                    histogram
+//	watcher_end_to_end_lag_seconds{type}                    histogram (apply time − event wall time)
 //	watcher_stream_up                                       gauge 0|1
 //	watcher_lag_seconds                                     gauge, computed at scrape time
 //	watcher_checkpoint_age_seconds                          gauge, computed at scrape time

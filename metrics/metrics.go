@@ -38,6 +38,7 @@ type Metrics struct {
 	events        *prometheus.CounterVec
 	documents     *prometheus.CounterVec
 	applyDuration *prometheus.HistogramVec
+	endToEnd      *prometheus.HistogramVec
 	streamUp      prometheus.Gauge
 
 	// Unix nanoseconds; 0 means "never observed".
@@ -87,6 +88,7 @@ func New(reg prometheus.Registerer, opts ...Option) (*Metrics, error) {
 		Help:      "Time to apply one derived event to Firestore, by event type.",
 		Buckets:   []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120},
 	}, []string{"type"})
+	m.endToEnd = newEndToEnd()
 	m.streamUp = prometheus.NewGauge(prometheus.GaugeOpts{
 		Namespace: namespace,
 		Name:      "stream_up",
@@ -109,7 +111,7 @@ func New(reg prometheus.Registerer, opts ...Option) (*Metrics, error) {
 	}, func() float64 { return float64(m.lastBeat.Load()) / float64(time.Second) })
 
 	for _, c := range []prometheus.Collector{
-		m.changes, m.events, m.documents, m.applyDuration, m.streamUp,
+		m.changes, m.events, m.documents, m.applyDuration, m.endToEnd, m.streamUp,
 		lag, checkpointAge, lastBeat,
 	} {
 		if err := reg.Register(c); err != nil {
@@ -130,6 +132,7 @@ func (m *Metrics) initSeries() {
 		m.events.WithLabelValues(k.String(), OutcomeOK)
 		m.events.WithLabelValues(k.String(), OutcomeError)
 		m.applyDuration.WithLabelValues(k.String())
+		m.endToEnd.WithLabelValues(k.String())
 	}
 }
 

@@ -53,6 +53,7 @@ func (m *Metrics) EventApplied(kind watcher.Kind, _ string, took time.Duration, 
 	}
 	if err == nil && !clusterTime.IsZero() {
 		storeMax(&m.newestApplied, clusterTime)
+		m.observeEndToEnd(typ, clusterTime)
 	}
 }
 

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	"github.com/projectwatcher/watcher/internal/mongotest"
+	"github.com/rs/zerolog"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// env is what every scenario shares: the emulator, a MongoDB, the built
+// watcher binary and a scratch directory.
+type env struct {
+	log         zerolog.Logger
+	emulator    string // host:port
+	emuVersion  string
+	mongoURI    string
+	mongoServer *mongotest.Server // nil: WATCHER_TEST_MONGO_URI
+	mongo       *mongo.Client
+	binary      string
+	dir         string
+	runID       string
+}
+
+// newEnv checks the emulator, starts (or connects to) MongoDB and builds the
+// watcher. Close releases everything.
+func newEnv(ctx context.Context, log zerolog.Logger) (*env, error) {
+	e := &env{log: log, emulator: os.Getenv("FIRESTORE_EMULATOR_HOST")}
+	if e.emulator == "" {
+		return nil, errors.New("FIRESTORE_EMULATOR_HOST is unset: run `make bench` (it starts the emulator) or start one with `gcloud emulators firestore start --host-port=127.0.0.1:8181`")
+	}
+	var b [3]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, fmt.Errorf("run id: %w", err)
+	}
+	e.runID = hex.EncodeToString(b[:])
+	dir, err := os.MkdirTemp("", "watcher-bench-")
+	if err != nil {
+		return nil, fmt.Errorf("scratch dir: %w", err)
+	}
+	e.dir = dir
+	e.emuVersion = emulatorVersion(ctx)
+
+	e.mongoURI = os.Getenv("WATCHER_TEST_MONGO_URI")
+	if e.mongoURI == "" {
+		srv, err := mongotest.Start(mongotest.WithLogger(log.Level(zerolog.WarnLevel)))
+		if err != nil {
+			e.Close()
+			return nil, fmt.Errorf("in-process MongoDB: %w", err)
+		}
+		e.mongoServer = srv
+		e.mongoURI = srv.URI()
+	}
+	mc, err := mongo.Connect(options.Client().ApplyURI(e.mongoURI))
+	if err != nil {
+		e.Close()
+		return nil, fmt.Errorf("mongodb client: %w", err)
+	}
+	e.mongo = mc
+
+	e.binary = filepath.Join(dir, "watcher")
+	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", e.binary, "./cmd/watcher")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		e.Close()
+		return nil, fmt.Errorf("go build ./cmd/watcher: %w\n%s", err, out)
+	}
+	return e, nil
+}
+
+// Close stops MongoDB (when in-process) and removes the scratch directory.
+func (e *env) Close() {
+	if e.mongo != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = e.mongo.Disconnect(ctx)
+		cancel()
+	}
+	if e.mongoServer != nil {
+		_ = e.mongoServer.Close()
+	}
+	if e.dir != "" {
+		_ = os.RemoveAll(e.dir)
+	}
+}
+
+// names returns a fresh Firestore project id and MongoDB database name for
+// one run of one variant of a scenario.
+func (e *env) names(scenario, variant string, rep int) (fsProject, mongoDB string) {
+	base := fmt.Sprintf("bench-%s-%s-%s-%d", e.runID, strings.ToLower(scenario), variant[:1], rep)
+	return base, strings.ReplaceAll(base, "-", "_")
+}
+
+// firestore connects to the emulator under projectID.
+func (e *env) firestore(ctx context.Context, projectID string) (*firestore.Client, error) {
+	c, err := firestore.NewClient(ctx, projectID)
+	if err != nil {
+		return nil, fmt.Errorf("firestore client for %s: %w", projectID, err)
+	}
+	return c, nil
+}
+
+// dropProject makes the emulator forget a project's documents (keeps its
+// memory flat over a long run). Failures are only logged.
+func (e *env) dropProject(projectID string) {
+	url := "http://" + e.emulator + "/emulator/v1/projects/" + projectID + "/databases/(default)/documents"
+	req, err := http.NewRequest(http.MethodDelete, url, nil)
+	if err != nil {
+		e.log.Warn().Err(err).Str("project", projectID).Msg("dropping emulator project")
+		return
+	}
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		e.log.Warn().Err(err).Str("project", projectID).Msg("dropping emulator project")
+		return
+	}
+	_ = resp.Body.Close()
+}
+
+// emulatorVersion asks gcloud for the installed emulator's version.
+func emulatorVersion(ctx context.Context) string {
+	if v := os.Getenv("FIRESTORE_EMULATOR_VERSION"); v != "" {
+		return v
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "gcloud", "version").Output()
+	if err != nil {
+		return "unknown"
+	}
+	m := regexp.MustCompile(`(?m)^cloud-firestore-emulator\s+(\S+)`).FindSubmatch(out)
+	if m == nil {
+		return "unknown"
+	}
+	return string(m[1])
+}
+
+// machine describes the host for the report.
+func machine() string {
+	return fmt.Sprintf("%d CPUs (%s/%s), %s", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+}

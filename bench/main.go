@@ -1,0 +1,129 @@
+// Command bench measures the watcher against the Firestore emulator: the
+// real watcher binary, a floor (a BulkWriter over the known documents) and a
+// baseline (one event at a time, one write at a time) on the same data.
+// Run it with `make bench`, which starts the emulator when
+// FIRESTORE_EMULATOR_HOST is unset.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+func main() {
+	os.Exit(runMain())
+}
+
+func runMain() int {
+	var (
+		only     = flag.String("scenarios", "S1,S2,S3,S4,S5", "comma-separated scenarios to run")
+		variants = flag.String("variants", "watcher,floor,baseline", "what S1, S2 and S4 measure")
+		cfg      settings
+		out      = flag.String("out", "bench/results", "directory of latest.md and latest.json (empty: none)")
+		verbose  = flag.Bool("v", false, "debug logging")
+	)
+	flag.IntVar(&cfg.repeats, "repeats", 3, "repetitions per scenario (the median is reported)")
+	flag.IntVar(&cfg.s4Assets, "s4-assets", 100000, "assets of S4's giant project")
+	flag.DurationVar(&cfg.s3Duration, "s3-duration", 60*time.Second, "length of S3's steady load")
+	flag.IntVar(&cfg.s3Rate, "s3-rate", 50, "S3's events per second")
+	flag.DurationVar(&cfg.s5Duration, "s5-duration", 60*time.Second, "length of S5's idle period")
+	flag.Parse()
+
+	level := zerolog.InfoLevel
+	if *verbose {
+		level = zerolog.DebugLevel
+	}
+	log := zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: "15:04:05"}).Level(level).
+		With().Timestamp().Str("component", "bench").Logger()
+
+	cfg.variants = map[string]bool{}
+	for _, v := range strings.Split(*variants, ",") {
+		cfg.variants[strings.TrimSpace(v)] = true
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	rep, err := runBench(ctx, log, cfg, strings.Split(*only, ","))
+	if err != nil {
+		log.Error().Err(err).Msg("benchmark failed")
+		return 1
+	}
+	fmt.Print(rep.markdown())
+	if *out != "" {
+		if err := rep.write(*out); err != nil {
+			log.Error().Err(err).Msg("writing results")
+			return 1
+		}
+	}
+	return 0
+}
+
+func runBench(ctx context.Context, log zerolog.Logger, cfg settings, only []string) (report, error) {
+	started := time.Now()
+	e, err := newEnv(ctx, log)
+	if err != nil {
+		return report{}, err
+	}
+	defer e.Close()
+	mongo := "in-process internal/mongotest"
+	if e.mongoServer == nil {
+		mongo = "WATCHER_TEST_MONGO_URI"
+	}
+	r := report{Started: started.UTC(), CPUs: cpus(), Machine: machine(), Emulator: e.emuVersion, Mongo: mongo, Repeats: cfg.repeats}
+	b := &bench{env: e, log: log, cfg: cfg}
+	burstShape := shape{projects: 200, assets: 30, subEvery: 10, subDocs: 2}
+	bursts := map[string]struct {
+		desc string
+		sc   burst
+	}{
+		"S1": {"cleanup burst (200 projects × 30 assets, 10% with 2 subdocuments)", deleteBurst("S1", burstShape)},
+		"S2": {"rename burst (200 projects × 30 assets)", renameBurst("S2", burstShape)},
+		"S4": {fmt.Sprintf("giant project (%d assets)", cfg.s4Assets), deleteBurst("S4", shape{projects: 1, assets: cfg.s4Assets})},
+	}
+	for _, name := range only {
+		name = strings.ToUpper(strings.TrimSpace(name))
+		log.Info().Str("scenario", name).Msg("starting")
+		var runs []run
+		desc := ""
+		switch name {
+		case "S1", "S2", "S4":
+			bs := bursts[name]
+			desc = bs.desc
+			for i := 1; i <= cfg.repeats; i++ {
+				rn, err := b.runBurst(ctx, bs.sc, i)
+				if err != nil {
+					return r, err
+				}
+				runs = append(runs, rn)
+			}
+		case "S3":
+			desc = fmt.Sprintf("latency (%d events/s of deletes and renames for %s)", cfg.s3Rate, cfg.s3Duration)
+			for i := 1; i <= cfg.repeats; i++ {
+				rn, err := b.latency(ctx, i)
+				if err != nil {
+					return r, err
+				}
+				runs = append(runs, rn)
+			}
+		case "S5":
+			desc = fmt.Sprintf("idle for %s", cfg.s5Duration)
+			runs, err = b.idle(ctx, cfg.repeats)
+			if err != nil {
+				return r, err
+			}
+		default:
+			return r, fmt.Errorf("unknown scenario %q (want S1..S5)", name)
+		}
+		r.Scenarios = append(r.Scenarios, summarize(name, desc, runs))
+	}
+	r.DurationSeconds = time.Since(started).Seconds()
+	return r, nil
+}

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	"github.com/rs/zerolog"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+)
+
+// Event kinds as the watcher's metrics label them.
+const (
+	kindDeleted = "ProjectDeleted"
+	kindUpdated = "ProjectUpdated"
+)
+
+// run is the outcome of one repetition of a scenario. Durations are seconds;
+// zero means "not measured".
+type run struct {
+	Watcher    float64 `json:"watcherSeconds,omitempty"`
+	Floor      float64 `json:"floorSeconds,omitempty"`
+	Baseline   float64 `json:"baselineSeconds,omitempty"`
+	PeakRSS    int64   `json:"peakRssBytes,omitempty"`
+	P50        float64 `json:"p50Seconds,omitempty"`
+	P95        float64 `json:"p95Seconds,omitempty"`
+	P99        float64 `json:"p99Seconds,omitempty"`
+	Events     int     `json:"events,omitempty"`
+	CPUSeconds float64 `json:"cpuSeconds,omitempty"`
+	Docs       int     `json:"documents,omitempty"`
+}
+
+// bench runs scenarios in one environment.
+type bench struct {
+	env *env
+	log zerolog.Logger
+	cfg settings
+}
+
+// settings are the command-line knobs.
+type settings struct {
+	repeats    int
+	s4Assets   int
+	s3Duration time.Duration
+	s3Rate     int
+	s5Duration time.Duration
+	variants   map[string]bool // watcher, floor, baseline
+}
+
+// burst is a scenario of S1/S2/S4's kind: seed, one burst of MongoDB
+// changes, time until Firestore agrees; the same data for floor and baseline.
+type burst struct {
+	name     string
+	shape    shape
+	kind     string
+	events   func(*dataset) int
+	mongoOp  func(context.Context, *mongo.Collection, *dataset) error
+	floor    func(context.Context, *firestore.Client, *dataset) error
+	baseline func(context.Context, *firestore.Client, *dataset) error
+	left     func(context.Context, *firestore.Client, *dataset) (int, error)
+}
+
+func renamed(p project) string { return p.name + " (renamed)" }
+
+func deleteBurst(name string, s shape) burst {
+	return burst{
+		name: name, shape: s, kind: kindDeleted,
+		events: func(d *dataset) int { return len(d.projects) },
+		mongoOp: func(ctx context.Context, c *mongo.Collection, _ *dataset) error {
+			_, err := c.DeleteMany(ctx, bson.D{})
+			return err
+		},
+		floor:    floorDelete,
+		baseline: baselineDelete,
+		left: func(ctx context.Context, c *firestore.Client, d *dataset) (int, error) {
+			return d.remaining(ctx, c, nil)
+		},
+	}
+}
+
+func renameBurst(name string, s shape) burst {
+	return burst{
+		name: name, shape: s, kind: kindUpdated,
+		events: func(d *dataset) int { return len(d.projects) },
+		mongoOp: func(ctx context.Context, c *mongo.Collection, d *dataset) error {
+			models := make([]mongo.WriteModel, 0, len(d.projects))
+			for _, p := range d.projects {
+				models = append(models, mongo.NewUpdateOneModel().
+					SetFilter(bson.D{{Key: "_id", Value: p.id}}).
+					SetUpdate(bson.D{{Key: "$set", Value: bson.D{{Key: "name", Value: renamed(p)}}}}))
+			}
+			_, err := c.BulkWrite(ctx, models)
+			return err
+		},
+		floor: func(ctx context.Context, c *firestore.Client, d *dataset) error {
+			return floorRename(ctx, c, d, renamed)
+		},
+		baseline: func(ctx context.Context, c *firestore.Client, d *dataset) error {
+			return baselineRename(ctx, c, d, renamed)
+		},
+		left: func(ctx context.Context, c *firestore.Client, d *dataset) (int, error) {
+			return d.remaining(ctx, c, renamed)
+		},
+	}
+}
+
+// runBurst measures the watcher, the floor and the baseline on fresh copies
+// of the same data.
+func (b *bench) runBurst(ctx context.Context, sc burst, rep int) (run, error) {
+	var r run
+	for _, variant := range []string{"watcher", "floor", "baseline"} {
+		if !b.cfg.variants[variant] {
+			continue
+		}
+		took, rss, docs, err := b.burstVariant(ctx, sc, variant, rep)
+		if err != nil {
+			return r, fmt.Errorf("%s %s: %w", sc.name, variant, err)
+		}
+		r.Docs = docs
+		switch variant {
+		case "watcher":
+			r.Watcher, r.PeakRSS = took.Seconds(), rss
+		case "floor":
+			r.Floor = took.Seconds()
+		case "baseline":
+			r.Baseline = took.Seconds()
+		}
+		b.log.Info().Str("scenario", sc.name).Str("variant", variant).Int("rep", rep).
+			Int("documents", docs).Float64("seconds", took.Seconds()).Int64("peakRssBytes", rss).Msg("measured")
+	}
+	return r, nil
+}
+
+func (b *bench) burstVariant(ctx context.Context, sc burst, variant string, rep int) (took time.Duration, rss int64, docs int, err error) {
+	fsProject, mongoDB := b.env.names(sc.name, variant, rep)
+	client, err := b.env.firestore(ctx, fsProject)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	defer func() {
+		_ = client.Close()
+		b.env.dropProject(fsProject)
+	}()
+	d := newDataset(client, sc.shape)
+	docs = d.docs()
+	seedStart := time.Now()
+	if err := d.seedFirestore(ctx, client); err != nil {
+		return 0, 0, docs, err
+	}
+	b.log.Debug().Str("scenario", sc.name).Str("variant", variant).Int("documents", docs).
+		Dur("took", time.Since(seedStart)).Msg("seeded Firestore")
+
+	switch variant {
+	case "watcher":
+		projects := b.env.mongo.Database(mongoDB).Collection("projects")
+		if err := d.seedMongo(ctx, projects); err != nil {
+			return 0, 0, docs, err
+		}
+		defer func() { _ = b.env.mongo.Database(mongoDB).Drop(context.WithoutCancel(ctx)) }()
+		dm, err := b.env.startDaemon(ctx, fsProject, mongoDB)
+		if err != nil {
+			return 0, 0, docs, err
+		}
+		start := time.Now()
+		if err := sc.mongoOp(ctx, projects, d); err != nil {
+			dm.kill()
+			return 0, 0, docs, fmt.Errorf("mongodb changes: %w", err)
+		}
+		if err := dm.waitApplied(ctx, sc.kind, sc.events(d), 10*time.Minute); err != nil {
+			dm.kill()
+			return 0, 0, docs, err
+		}
+		took = time.Since(start)
+		rss, err = dm.peakRSS()
+		if err := errors.Join(err, dm.stop()); err != nil {
+			return took, rss, docs, err
+		}
+	case "floor":
+		start := time.Now()
+		if err := sc.floor(ctx, client, d); err != nil {
+			return 0, 0, docs, err
+		}
+		took = time.Since(start)
+	case "baseline":
+		start := time.Now()
+		if err := sc.baseline(ctx, client, d); err != nil {
+			return 0, 0, docs, err
+		}
+		took = time.Since(start)
+	}
+	left, err := sc.left(ctx, client, d)
+	if err != nil {
+		return took, rss, docs, err
+	}
+	if left != 0 {
+		return took, rss, docs, fmt.Errorf("%d documents not done after the run", left)
+	}
+	return took, rss, docs, nil
+}
