@@ -6,7 +6,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 TESTFLAGS ?=
 FUZZTIME ?= 5s
 
-.PHONY: all build test test-in-env test-short fuzz vet fmt clean
+.PHONY: all build bench test test-in-env test-short fuzz vet fmt clean
 
 all: build
 
@@ -35,6 +35,14 @@ fuzz:
 			$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$dir; \
 		done; \
 	done
+
+# Measures the real watcher binary against a BulkWriter floor and a
+# one-event-at-a-time baseline on the Firestore emulator (started when
+# FIRESTORE_EMULATOR_HOST is unset); prints the table and writes
+# bench/results/latest.md and latest.json. E.g. BENCHFLAGS='-scenarios S1 -repeats 1'.
+BENCHFLAGS ?=
+bench:
+	./scripts/with-firestore-emulator.sh $(GO) run ./bench $(BENCHFLAGS)
 
 vet:
 	$(GO) vet ./...
