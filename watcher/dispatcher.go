@@ -281,13 +281,16 @@ func (d *Dispatcher) logApplied(ev *Event, took time.Duration, rep fssync.Report
 	}
 }
 
-// clusterTimeOf is the event's cluster time as a time (second precision),
-// falling back to its wall time.
+// clusterTimeOf is the event's time in MongoDB: its wall time (millisecond
+// precision) when the server sent one, else its cluster time (seconds).
 func clusterTimeOf(ev *Event) time.Time {
+	if !ev.WallTime.IsZero() {
+		return ev.WallTime
+	}
 	if ev.ClusterTime.T != 0 {
 		return time.Unix(int64(ev.ClusterTime.T), 0).UTC()
 	}
-	return ev.WallTime
+	return time.Time{}
 }
 
 // partition maps a project id to a worker: FNV-1a, no allocation.
