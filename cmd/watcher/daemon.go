@@ -8,6 +8,7 @@ import (
 
 	"cloud.google.com/go/firestore"
 	"github.com/projectwatcher/watcher/config"
+	"github.com/projectwatcher/watcher/deadletter"
 	"github.com/projectwatcher/watcher/health"
 	"github.com/projectwatcher/watcher/metrics"
 	"github.com/projectwatcher/watcher/resume"
@@ -24,8 +25,11 @@ import (
 // runDaemon wires and runs the parts until ctx is cancelled. A clean stop
 // returns nil.
 func runDaemon(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
-	if cfg.Safety.DryRun {
-		return errors.New("safety.dryRun is not available yet: refusing to run rather than write to Firestore")
+	if cfg.Safety.DryRun && cfg.Lease.Enabled {
+		// A dry run writes nothing, so it needs no lease and must not take
+		// it from the real watcher.
+		log.Warn().Str("component", "main").Msg("safety.dryRun: lease.enabled is ignored; the dry run never takes the lease")
+		cfg.Lease.Enabled = false
 	}
 	mc, err := mongo.Connect(options.Client().ApplyURI(cfg.Mongo.URI))
 	if err != nil {
@@ -43,6 +47,7 @@ func runDaemon(ctx context.Context, cfg config.Config, log zerolog.Logger) error
 	if err != nil {
 		return err
 	}
+	chain := applierChain(applier, cfg.Safety, log)
 	store, err := resume.New(mc, cfg.Resume)
 	if err != nil {
 		return err
@@ -56,6 +61,11 @@ func runDaemon(ctx context.Context, cfg config.Config, log zerolog.Logger) error
 	if err != nil {
 		return err
 	}
+	fm, err := metrics.NewFailures(reg)
+	if err != nil {
+		return err
+	}
+	dead := deadLetters(mc, cfg, log)
 	hs := health.New(cfg.HTTP.Addr, reg, log)
 	if err := hs.Listen(); err != nil {
 		return err
@@ -68,7 +78,7 @@ func runDaemon(ctx context.Context, cfg config.Config, log zerolog.Logger) error
 	wopts := watcher.Options{
 		Source:             watcher.NewSource(projects, cfg.Resume.StartAt, log),
 		Resolver:           watcher.NewResolver(projects),
-		Applier:            applier,
+		Applier:            chain,
 		Store:              store,
 		Observer:           watcher.Observers{m, watcher.HeartbeatFunc(hs.Beat)},
 		Fields:             fields,
@@ -76,6 +86,11 @@ func runDaemon(ctx context.Context, cfg config.Config, log zerolog.Logger) error
 		CheckpointInterval: cfg.Resume.CheckpointInterval,
 		StartAt:            cfg.Resume.StartAt,
 		Logger:             log,
+		Retry: watcher.RetryPolicy{
+			InitialBackoff: cfg.Retry.InitialBackoff, MaxBackoff: cfg.Retry.MaxBackoff, MaxAttempts: cfg.Retry.MaxAttempts,
+		},
+		DeadLetters: dead,
+		Failures:    fm,
 	}
 	lm, err := metrics.NewLeadership(reg)
 	if err != nil {
@@ -91,12 +106,29 @@ func runDaemon(ctx context.Context, cfg config.Config, log zerolog.Logger) error
 	if err != nil {
 		return err
 	}
+	if cfg.Safety.DryRun {
+		// Checkpoints in memory only: start at the real checkpoint, never save.
+		in.opts.Store = watcher.NewMemoryStore(store)
+	}
 	hs.AddCheck("mongo", func(ctx context.Context) error { return mc.Ping(ctx, readpref.Primary()) })
 	hs.AddCheck("changeStream", in.streamErr)
 	hs.SetRole(in.roleName)
 	hs.SetStatus(statusProvider(cfg, mc, in))
 	hs.AddCheck("firestore", func(context.Context) error { return applier.LastCallErr() })
 	hs.AddCheck("reconcile", rec.readiness)
+	wd := health.NewWatchdog(func() (int, time.Time) {
+		if w := in.current(); w != nil {
+			return w.Progress()
+		}
+		return 0, time.Time{}
+	}, cfg.Health.StallTimeout, nil)
+	hs.AddLivenessCheck("progress", wd.Check)
+	hs.AddCheck("progress", wd.Check)
+	countCtx, stopCount := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopCount()
+	go fm.Run(countCtx, deadletter.New(deadLetterCollection(mc, cfg)), time.Minute, func(err error) {
+		log.Warn().Str("component", "main").Err(err).Msg("counting the dead letters failed")
+	})
 
 	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
 	httpDone := make(chan error, 1)
