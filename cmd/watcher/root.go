@@ -40,6 +40,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newRunCmd(g),
 		newHealthcheckCmd(g),
 		newCheckpointCmd(g),
+		newDLQCmd(g),
 		newReconcileCmd(g),
 	)
 	return root
