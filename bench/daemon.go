@@ -28,8 +28,8 @@ type daemon struct {
 }
 
 // configYAML is the benchmark's watcher config: the documented collections
-// and field, sync.workers at its default, no per-event document limit (S4
-// cleans 100,000 documents in one event).
+// and field, sync.workers at its default; safety.maxDocsPerEvent is the
+// default except in S4, which cleans 100,000 documents in one event.
 const configYAML = `mongo:
   uri: %q
   database: %q
@@ -52,7 +52,7 @@ sync:
     - source: "name"
       target: "projectName"
 safety:
-  maxDocsPerEvent: 0
+  maxDocsPerEvent: %d
 http:
   addr: %q
 log:
@@ -61,7 +61,7 @@ log:
 
 // startDaemon writes a config and starts `watcher run`, then waits until
 // /readyz answers 200 (the change stream is open).
-func (e *env) startDaemon(ctx context.Context, fsProject, mongoDB string, extraEnv ...string) (*daemon, error) {
+func (e *env) startDaemon(ctx context.Context, fsProject, mongoDB string, maxDocs int, extraEnv ...string) (*daemon, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -70,7 +70,7 @@ func (e *env) startDaemon(ctx context.Context, fsProject, mongoDB string, extraE
 	if err != nil {
 		return nil, fmt.Errorf("daemon dir: %w", err)
 	}
-	cfg := fmt.Sprintf(configYAML, e.mongoURI, mongoDB, fsProject, filepath.Join(dir, "checkpoint.json"), addr)
+	cfg := fmt.Sprintf(configYAML, e.mongoURI, mongoDB, fsProject, filepath.Join(dir, "checkpoint.json"), maxDocs, addr)
 	cfgPath := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return nil, fmt.Errorf("writing config: %w", err)

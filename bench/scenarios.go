@@ -48,6 +48,7 @@ type settings struct {
 	s3Rate     int
 	s5Duration time.Duration
 	variants   map[string]bool // watcher, floor, baseline
+	watcherEnv []string        // extra environment of the watcher (WATCHER_* overrides)
 }
 
 // burst is a scenario of S1/S2/S4's kind: seed, one burst of MongoDB
@@ -56,6 +57,7 @@ type burst struct {
 	name     string
 	shape    shape
 	kind     string
+	maxDocs  int // safety.maxDocsPerEvent
 	events   func(*dataset) int
 	mongoOp  func(context.Context, *mongo.Collection, *dataset) error
 	floor    func(context.Context, *firestore.Client, *dataset) error
@@ -63,11 +65,14 @@ type burst struct {
 	left     func(context.Context, *firestore.Client, *dataset) (int, error)
 }
 
+// defaultMaxDocs is safety.maxDocsPerEvent's default.
+const defaultMaxDocs = 10000
+
 func renamed(p project) string { return p.name + " (renamed)" }
 
 func deleteBurst(name string, s shape) burst {
 	return burst{
-		name: name, shape: s, kind: kindDeleted,
+		name: name, shape: s, kind: kindDeleted, maxDocs: defaultMaxDocs,
 		events: func(d *dataset) int { return len(d.projects) },
 		mongoOp: func(ctx context.Context, c *mongo.Collection, _ *dataset) error {
 			_, err := c.DeleteMany(ctx, bson.D{})
@@ -83,7 +88,7 @@ func deleteBurst(name string, s shape) burst {
 
 func renameBurst(name string, s shape) burst {
 	return burst{
-		name: name, shape: s, kind: kindUpdated,
+		name: name, shape: s, kind: kindUpdated, maxDocs: defaultMaxDocs,
 		events: func(d *dataset) int { return len(d.projects) },
 		mongoOp: func(ctx context.Context, c *mongo.Collection, d *dataset) error {
 			models := make([]mongo.WriteModel, 0, len(d.projects))
@@ -160,7 +165,7 @@ func (b *bench) burstVariant(ctx context.Context, sc burst, variant string, rep 
 			return 0, 0, docs, err
 		}
 		defer func() { _ = b.env.mongo.Database(mongoDB).Drop(context.WithoutCancel(ctx)) }()
-		dm, err := b.env.startDaemon(ctx, fsProject, mongoDB)
+		dm, err := b.env.startDaemon(ctx, fsProject, mongoDB, sc.maxDocs, b.cfg.watcherEnv...)
 		if err != nil {
 			return 0, 0, docs, err
 		}

@@ -38,7 +38,7 @@ func (b *bench) latency(ctx context.Context, rep int) (run, error) {
 		return run{}, err
 	}
 	defer func() { _ = b.env.mongo.Database(mongoDB).Drop(context.WithoutCancel(ctx)) }()
-	dm, err := b.env.startDaemon(ctx, fsProject, mongoDB)
+	dm, err := b.env.startDaemon(ctx, fsProject, mongoDB, defaultMaxDocs, b.cfg.watcherEnv...)
 	if err != nil {
 		return run{}, err
 	}
@@ -122,7 +122,7 @@ func (b *bench) idleOne(ctx context.Context, rep int) (run, error) {
 		return run{}, fmt.Errorf("S5 seed: %w", err)
 	}
 	defer func() { _ = b.env.mongo.Database(mongoDB).Drop(context.WithoutCancel(ctx)) }()
-	dm, err := b.env.startDaemon(ctx, fsProject, mongoDB)
+	dm, err := b.env.startDaemon(ctx, fsProject, mongoDB, defaultMaxDocs, b.cfg.watcherEnv...)
 	if err != nil {
 		return run{}, err
 	}

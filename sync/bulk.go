@@ -76,3 +76,12 @@ func (a *Applier) commit(ctx context.Context, writes []write) (int, error) {
 	return done, fmt.Errorf("%d of %d writes failed (first %d shown): %w",
 		len(failures), len(writes), min(len(failures), maxReportedFailures), err)
 }
+
+// refsOf lists the documents writes go to.
+func refsOf(writes []write) []*firestore.DocumentRef {
+	refs := make([]*firestore.DocumentRef, len(writes))
+	for i, w := range writes {
+		refs[i] = w.ref
+	}
+	return refs
+}

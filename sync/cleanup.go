@@ -62,12 +62,10 @@ func (a *Applier) cleanCollection(ctx context.Context, coll config.Collection, p
 			log.Debug().Int("count", len(snaps)).Int("writes", len(writes)).Int("pass", pass).Msg("cleanup page")
 			acted += len(writes)
 			if !archive && coll.Recursive {
-				for _, w := range writes {
-					n, err := a.deleteSubcollections(ctx, log, w.ref)
-					rep.Deleted += n
-					if err != nil {
-						return err
-					}
+				n, err := a.deleteSubcollectionsOf(ctx, log, refsOf(writes))
+				rep.Deleted += n
+				if err != nil {
+					return err
 				}
 			}
 			n, err := a.commit(ctx, writes)

@@ -7,6 +7,9 @@ const (
 	maxPageSize        = 500 // a BulkWriter page stays well under Firestore's request limits
 	defaultConcurrency = 4
 	defaultMaxPasses   = 3
+	// subcollectionConcurrency bounds the documents of one page whose
+	// subcollections are listed and deleted at the same time.
+	subcollectionConcurrency = 16
 )
 
 // Option tunes an Applier.
