@@ -82,7 +82,11 @@ func TestMongoFaultsLoseNothingAndKeepOrder(t *testing.T) {
 		{"aggregate NotWritablePrimary (reopening the stream)", func(srv *mongotest.Server) {
 			srv.FailCommand("aggregate", 1, codeNotWritablePrimary)
 		}},
-		{"drop every connection again", func(srv *mongotest.Server) { srv.DropConnections() }},
+		{"connection closed during a getMore", func(srv *mongotest.Server) { srv.CloseOnCommand("getMore", 1) }},
+		{"drop every connection and refuse new ones for 2s", func(srv *mongotest.Server) {
+			srv.RefuseConnections(2 * time.Second)
+			srv.DropConnections()
+		}},
 		{"find NotWritablePrimary (field lookups)", func(srv *mongotest.Server) {
 			srv.FailCommand("find", 1, codeNotWritablePrimary)
 		}},

@@ -351,7 +351,10 @@ func (w *Watcher) loop(ctx context.Context, ckpt *Checkpointer, disp *Dispatcher
 			if IsHistoryLost(err) {
 				return w.historyLost(err, stored, found)
 			}
-			return fmt.Errorf("read change stream: %w", err)
+			if err := w.reopenStream(ctx, err); err != nil {
+				return err
+			}
+			continue
 		}
 		if !ok {
 			ckpt.Idle(w.o.Source.ResumeToken())

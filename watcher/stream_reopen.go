@@ -1,0 +1,57 @@
+package watcher
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+const (
+	// streamReopenAttempts is the least number of reopen attempts after a
+	// transient read error (more when retry.maxAttempts says so).
+	streamReopenAttempts = 5
+	// streamReopenBackoff is the wait before a reopen when no retry policy
+	// is configured.
+	streamReopenBackoff = 250 * time.Millisecond
+)
+
+// reopenStream handles a transient error reading the change stream (the
+// driver's own single resume failed too, e.g. because a dropped connection
+// cleared the pool): it reopens the stream after the last change read, so
+// nothing is skipped and nothing is read twice, waiting between attempts as
+// the retry policy says. It returns nil when the stream is open again (or
+// ctx ended), else the error that stops the watcher.
+func (w *Watcher) reopenStream(ctx context.Context, cause error) error {
+	token := w.o.Source.ResumeToken()
+	if !IsTransient(cause) || len(token) == 0 {
+		return fmt.Errorf("read change stream: %w", cause)
+	}
+	attempts := max(w.o.Retry.Attempts(), streamReopenAttempts)
+	err := cause
+	for attempt := 1; attempt <= attempts; attempt++ {
+		delay := w.o.Retry.Delay(attempt)
+		if delay <= 0 {
+			delay = streamReopenBackoff
+		}
+		w.log.Warn().Err(err).Int("attempt", attempt).Dur("delay", delay).
+			Msg("reading the change stream failed; reopening it after the last change read")
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+		if err = w.o.Source.Open(ctx, token); err == nil {
+			w.log.Info().Int("attempt", attempt).Msg("change stream reopened")
+			return nil
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if !IsTransient(err) {
+			break
+		}
+	}
+	return fmt.Errorf("read change stream (reopening it failed: %w): %w", err, cause)
+}
