@@ -30,6 +30,8 @@ type badCase struct {
 	// applied returns nil once every event of the case is visible in
 	// Firestore; nil func: the case can only be dead-lettered.
 	applied func(ctx context.Context) error
+	// reason, when set, is the reason its dead letters must give.
+	reason string
 	// untouched returns an error when Firestore shows that a query ran with
 	// an id made up from a bad one (nil func: nothing to check).
 	untouched func(ctx context.Context) error
@@ -155,7 +157,7 @@ func TestBadInputEndsAppliedOrDeadLettered(t *testing.T) {
 		}
 		rename(c.id, "bad 2")
 		remove(c.id)
-		cases = append(cases, badCase{name: c.name, id: c.id, events: 2,
+		cases = append(cases, badCase{name: c.name, id: c.id, events: 2, reason: "invalid-id",
 			untouched: func(ctx context.Context) error {
 				for _, check := range checks {
 					if err := check(ctx); err != nil {
@@ -231,7 +233,7 @@ func TestBadInputEndsAppliedOrDeadLettered(t *testing.T) {
 			if c.applied != nil && c.applied(ctx) == nil {
 				continue
 			}
-			if n := countDeadLettersFor(all, c.id); n < c.events && !(c.applied != nil && n > 0) {
+			if n := countDeadLettersFor(all, c.id, c.reason); n < c.events && !(c.applied != nil && n > 0) {
 				open = append(open, fmt.Sprintf("%s: not applied, %d of %d events dead-lettered", c.name, n, c.events))
 			}
 		}
@@ -240,7 +242,16 @@ func TestBadInputEndsAppliedOrDeadLettered(t *testing.T) {
 		}
 		return nil
 	})
+	all, err := letters.all(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range cases {
+		outcome := "dead-lettered"
+		if c.applied != nil && c.applied(ctx) == nil {
+			outcome = "applied"
+		}
+		t.Logf("%s: %s (%d dead letters name it)", c.name, outcome, countDeadLettersFor(all, c.id, c.reason))
 		if c.untouched != nil {
 			if err := c.untouched(ctx); err != nil {
 				t.Errorf("%s: %v", c.name, err)

@@ -29,8 +29,8 @@ func (l deadLetters) all(ctx context.Context) ([]bson.Raw, error) {
 
 // countDeadLettersFor counts the dead letters that name a project _id:
 // somewhere below the top level (documentKey, the event) an "_id" field
-// equal to id, type included.
-func countDeadLettersFor(letters []bson.Raw, id any) int {
+// equal to id, type included; with reason set, only those giving it.
+func countDeadLettersFor(letters []bson.Raw, id any, reason string) int {
 	t, v, err := bson.MarshalValue(id)
 	if err != nil {
 		return 0
@@ -38,6 +38,11 @@ func countDeadLettersFor(letters []bson.Raw, id any) int {
 	want := bson.RawValue{Type: t, Value: v}
 	n := 0
 	for _, l := range letters {
+		if reason != "" {
+			if r, _ := l.Lookup("reason").StringValueOK(); r != reason {
+				continue
+			}
+		}
 		if hasNestedID(l, want, 0) {
 			n++
 		}
