@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -198,32 +197,8 @@ func (d *daemon) peakRSS() (int64, error) {
 	return 0, errors.New("no VmHWM in /proc status")
 }
 
-// cpuSeconds reads user+system CPU time from /proc/<pid>/stat.
-func (d *daemon) cpuSeconds() (float64, error) {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", d.cmd.Process.Pid))
-	if err != nil {
-		return 0, fmt.Errorf("reading /proc stat: %w", err)
-	}
-	// Fields after the command name (in parentheses, which may hold spaces).
-	i := bytes.LastIndexByte(raw, ')')
-	if i < 0 {
-		return 0, errors.New("malformed /proc stat")
-	}
-	fields := strings.Fields(string(raw[i+1:]))
-	// utime and stime are fields 14 and 15 of stat; fields[0] is field 3.
-	if len(fields) < 13 {
-		return 0, errors.New("short /proc stat")
-	}
-	utime, err1 := strconv.ParseFloat(fields[11], 64)
-	stime, err2 := strconv.ParseFloat(fields[12], 64)
-	if err := errors.Join(err1, err2); err != nil {
-		return 0, fmt.Errorf("parsing /proc stat: %w", err)
-	}
-	return (utime + stime) / clockTicks, nil
-}
-
-// clockTicks is USER_HZ, 100 on every Linux platform Go supports.
-const clockTicks = 100
+// cpuSeconds reads the watcher's user+system CPU time.
+func (d *daemon) cpuSeconds() (float64, error) { return cpuSecondsOf(d.cmd.Process.Pid) }
 
 func freeAddr() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -86,6 +86,15 @@ func (d *dataset) docs() int {
 	return n
 }
 
+// assetCount counts the top-level asset documents.
+func (d *dataset) assetCount() int {
+	n := 0
+	for _, p := range d.projects {
+		n += len(p.assets)
+	}
+	return n
+}
+
 // seedFirestore writes every document with a BulkWriter.
 func (d *dataset) seedFirestore(ctx context.Context, client *firestore.Client) error {
 	bw := client.BulkWriter(ctx)

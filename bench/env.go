@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -34,6 +35,7 @@ type env struct {
 	binary      string
 	dir         string
 	runID       string
+	emuPID      int // 0: unknown (emulator CPU not measured)
 }
 
 // newEnv checks the emulator, starts (or connects to) MongoDB and builds the
@@ -54,6 +56,9 @@ func newEnv(ctx context.Context, log zerolog.Logger) (*env, error) {
 	}
 	e.dir = dir
 	e.emuVersion = emulatorVersion(ctx)
+	if _, port, err := net.SplitHostPort(e.emulator); err == nil {
+		e.emuPID = emulatorPID(port)
+	}
 
 	e.mongoURI = os.Getenv("WATCHER_TEST_MONGO_URI")
 	if e.mongoURI == "" {
@@ -151,4 +156,16 @@ func emulatorVersion(ctx context.Context) string {
 // machine describes the host for the report.
 func machine() string {
 	return fmt.Sprintf("%d CPUs (%s/%s), %s", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+}
+
+// emulatorCPU is the emulator's CPU seconds so far (0 when unknown).
+func (e *env) emulatorCPU() float64 {
+	if e.emuPID == 0 {
+		return 0
+	}
+	v, err := cpuSecondsOf(e.emuPID)
+	if err != nil {
+		return 0
+	}
+	return v
 }

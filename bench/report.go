@@ -42,6 +42,13 @@ func summarize(name, desc string, runs []run) scenarioResult {
 		P95:        pick(func(r run) float64 { return r.P95 }),
 		P99:        pick(func(r run) float64 { return r.P99 }),
 		CPUSeconds: pick(func(r run) float64 { return r.CPUSeconds }),
+
+		EmulatorCPUWatcher:  pick(func(r run) float64 { return r.EmulatorCPUWatcher }),
+		EmulatorCPUFloor:    pick(func(r run) float64 { return r.EmulatorCPUFloor }),
+		EmulatorCPUBaseline: pick(func(r run) float64 { return r.EmulatorCPUBaseline }),
+	}
+	for _, r := range runs {
+		m.BaselineEstimated = m.BaselineEstimated || r.BaselineEstimated
 	}
 	if len(runs) > 0 {
 		m.Docs, m.Events = runs[0].Docs, runs[0].Events
@@ -64,11 +71,26 @@ func (r report) markdown() string {
 		switch {
 		case m.P99 != 0:
 			watcher = fmt.Sprintf("p50 %s, p95 %s, p99 %s", millis(m.P50), millis(m.P95), millis(m.P99))
-		case m.CPUSeconds != 0:
+		case m.Watcher == 0 && m.CPUSeconds != 0:
 			watcher = fmt.Sprintf("%.3f CPU s", m.CPUSeconds)
 		}
+		baseline := seconds(m.Baseline)
+		if m.BaselineEstimated && m.Baseline != 0 {
+			baseline = "≈ " + baseline + " (extrapolated)"
+		}
 		fmt.Fprintf(&b, "| %s: %s | %s | %s | %s | %s | %s | %s |\n", s.Name, s.Description, watcher,
-			seconds(m.Floor), seconds(m.Baseline), ratio(m.Watcher, m.Floor), ratio(m.Baseline, m.Watcher), mib(m.PeakRSS))
+			seconds(m.Floor), baseline, ratio(m.Watcher, m.Floor), ratio(m.Baseline, m.Watcher), mib(m.PeakRSS))
+	}
+	b.WriteString("\nWhere the time goes: CPU seconds of the emulator during each variant (the work it asks of the backend) and of the watcher process itself.\n\n")
+	b.WriteString("| scenario | emulator CPU: watcher | emulator CPU: floor | emulator CPU: baseline | watcher process CPU |\n")
+	b.WriteString("|---|---|---|---|---|\n")
+	for _, s := range r.Scenarios {
+		m := s.Median
+		if m.EmulatorCPUWatcher == 0 && m.EmulatorCPUFloor == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", s.Name, cpuSec(m.EmulatorCPUWatcher), cpuSec(m.EmulatorCPUFloor),
+			cpuSec(m.EmulatorCPUBaseline), cpuSec(m.CPUSeconds))
 	}
 	return b.String()
 }
@@ -78,6 +100,13 @@ func seconds(v float64) string {
 		return "—"
 	}
 	return fmt.Sprintf("%.2f s", v)
+}
+
+func cpuSec(v float64) string {
+	if v == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.1f s", v)
 }
 
 func millis(v float64) string { return fmt.Sprintf("%.0f ms", v*1000) }

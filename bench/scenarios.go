@@ -31,6 +31,14 @@ type run struct {
 	Events     int     `json:"events,omitempty"`
 	CPUSeconds float64 `json:"cpuSeconds,omitempty"`
 	Docs       int     `json:"documents,omitempty"`
+	// BaselineEstimated: the baseline ran out of its time budget; Baseline
+	// is extrapolated from its write rate until then.
+	BaselineEstimated bool `json:"baselineEstimated,omitempty"`
+	// CPU seconds the emulator spent on each variant (the work each asks of
+	// the backend) and the watcher's own CPU seconds.
+	EmulatorCPUWatcher  float64 `json:"emulatorCpuSecondsWatcher,omitempty"`
+	EmulatorCPUFloor    float64 `json:"emulatorCpuSecondsFloor,omitempty"`
+	EmulatorCPUBaseline float64 `json:"emulatorCpuSecondsBaseline,omitempty"`
 }
 
 // bench runs scenarios in one environment.
@@ -42,13 +50,15 @@ type bench struct {
 
 // settings are the command-line knobs.
 type settings struct {
-	repeats    int
-	s4Assets   int
-	s3Duration time.Duration
-	s3Rate     int
-	s5Duration time.Duration
-	variants   map[string]bool // watcher, floor, baseline
-	watcherEnv []string        // extra environment of the watcher (WATCHER_* overrides)
+	repeats        int
+	s4Assets       int
+	s3Duration     time.Duration
+	s3Rate         int
+	s5Duration     time.Duration
+	s4Repeats      int
+	baselineBudget time.Duration   // 0: baselines run to the end
+	variants       map[string]bool // watcher, floor, baseline
+	watcherEnv     []string        // extra environment of the watcher (WATCHER_* overrides)
 }
 
 // burst is a scenario of S1/S2/S4's kind: seed, one burst of MongoDB
@@ -57,11 +67,13 @@ type burst struct {
 	name     string
 	shape    shape
 	kind     string
-	maxDocs  int // safety.maxDocsPerEvent
+	maxDocs  int      // safety.maxDocsPerEvent
+	env      []string // extra watcher environment
 	events   func(*dataset) int
 	mongoOp  func(context.Context, *mongo.Collection, *dataset) error
 	floor    func(context.Context, *firestore.Client, *dataset) error
-	baseline func(context.Context, *firestore.Client, *dataset) error
+	baseline func(context.Context, *firestore.Client, *dataset, *budget) error
+	writes   func(*dataset) int // writes the floor and the baseline make
 	left     func(context.Context, *firestore.Client, *dataset) (int, error)
 }
 
@@ -80,6 +92,7 @@ func deleteBurst(name string, s shape) burst {
 		},
 		floor:    floorDelete,
 		baseline: baselineDelete,
+		writes:   (*dataset).docs,
 		left: func(ctx context.Context, c *firestore.Client, d *dataset) (int, error) {
 			return d.remaining(ctx, c, nil)
 		},
@@ -103,9 +116,10 @@ func renameBurst(name string, s shape) burst {
 		floor: func(ctx context.Context, c *firestore.Client, d *dataset) error {
 			return floorRename(ctx, c, d, renamed)
 		},
-		baseline: func(ctx context.Context, c *firestore.Client, d *dataset) error {
-			return baselineRename(ctx, c, d, renamed)
+		baseline: func(ctx context.Context, c *firestore.Client, d *dataset, b *budget) error {
+			return baselineRename(ctx, c, d, renamed, b)
 		},
+		writes: (*dataset).assetCount,
 		left: func(ctx context.Context, c *firestore.Client, d *dataset) (int, error) {
 			return d.remaining(ctx, c, renamed)
 		},
@@ -120,18 +134,19 @@ func (b *bench) runBurst(ctx context.Context, sc burst, rep int) (run, error) {
 		if !b.cfg.variants[variant] {
 			continue
 		}
-		took, rss, docs, err := b.burstVariant(ctx, sc, variant, rep)
+		v, err := b.burstVariant(ctx, sc, variant, rep)
 		if err != nil {
 			return r, fmt.Errorf("%s %s: %w", sc.name, variant, err)
 		}
+		took, rss, docs := v.took, v.rss, v.docs
 		r.Docs = docs
 		switch variant {
 		case "watcher":
-			r.Watcher, r.PeakRSS = took.Seconds(), rss
+			r.Watcher, r.PeakRSS, r.CPUSeconds, r.EmulatorCPUWatcher = took.Seconds(), rss, v.cpu, v.emuCPU
 		case "floor":
-			r.Floor = took.Seconds()
+			r.Floor, r.EmulatorCPUFloor = took.Seconds(), v.emuCPU
 		case "baseline":
-			r.Baseline = took.Seconds()
+			r.Baseline, r.BaselineEstimated, r.EmulatorCPUBaseline = took.Seconds(), v.estimated, v.emuCPU
 		}
 		b.log.Info().Str("scenario", sc.name).Str("variant", variant).Int("rep", rep).
 			Int("documents", docs).Float64("seconds", took.Seconds()).Int64("peakRssBytes", rss).Msg("measured")
@@ -139,69 +154,98 @@ func (b *bench) runBurst(ctx context.Context, sc burst, rep int) (run, error) {
 	return r, nil
 }
 
-func (b *bench) burstVariant(ctx context.Context, sc burst, variant string, rep int) (took time.Duration, rss int64, docs int, err error) {
+// measured is one variant's measurement.
+type measured struct {
+	took      time.Duration
+	rss       int64
+	docs      int
+	cpu       float64 // the watcher's CPU seconds
+	emuCPU    float64 // the emulator's CPU seconds
+	estimated bool
+}
+
+func (b *bench) burstVariant(ctx context.Context, sc burst, variant string, rep int) (measured, error) {
+	var m measured
 	fsProject, mongoDB := b.env.names(sc.name, variant, rep)
 	client, err := b.env.firestore(ctx, fsProject)
 	if err != nil {
-		return 0, 0, 0, err
+		return m, err
 	}
 	defer func() {
 		_ = client.Close()
 		b.env.dropProject(fsProject)
 	}()
 	d := newDataset(client, sc.shape)
-	docs = d.docs()
+	m.docs = d.docs()
 	seedStart := time.Now()
 	if err := d.seedFirestore(ctx, client); err != nil {
-		return 0, 0, docs, err
+		return m, err
 	}
-	b.log.Debug().Str("scenario", sc.name).Str("variant", variant).Int("documents", docs).
+	b.log.Debug().Str("scenario", sc.name).Str("variant", variant).Int("documents", m.docs).
 		Dur("took", time.Since(seedStart)).Msg("seeded Firestore")
 
+	emu0 := b.env.emulatorCPU()
 	switch variant {
 	case "watcher":
 		projects := b.env.mongo.Database(mongoDB).Collection("projects")
 		if err := d.seedMongo(ctx, projects); err != nil {
-			return 0, 0, docs, err
+			return m, err
 		}
 		defer func() { _ = b.env.mongo.Database(mongoDB).Drop(context.WithoutCancel(ctx)) }()
-		dm, err := b.env.startDaemon(ctx, fsProject, mongoDB, sc.maxDocs, b.cfg.watcherEnv...)
+		dm, err := b.env.startDaemon(ctx, fsProject, mongoDB, sc.maxDocs, append(append([]string{}, sc.env...), b.cfg.watcherEnv...)...)
 		if err != nil {
-			return 0, 0, docs, err
+			return m, err
 		}
+		cpu0, _ := dm.cpuSeconds()
+		emu0 = b.env.emulatorCPU()
 		start := time.Now()
 		if err := sc.mongoOp(ctx, projects, d); err != nil {
 			dm.kill()
-			return 0, 0, docs, fmt.Errorf("mongodb changes: %w", err)
+			return m, fmt.Errorf("mongodb changes: %w", err)
 		}
 		if err := dm.waitApplied(ctx, sc.kind, sc.events(d), 10*time.Minute); err != nil {
 			dm.kill()
-			return 0, 0, docs, err
+			return m, err
 		}
-		took = time.Since(start)
-		rss, err = dm.peakRSS()
+		m.took = time.Since(start)
+		cpu1, _ := dm.cpuSeconds()
+		m.cpu = cpu1 - cpu0
+		m.rss, err = dm.peakRSS()
 		if err := errors.Join(err, dm.stop()); err != nil {
-			return took, rss, docs, err
+			return m, err
 		}
 	case "floor":
 		start := time.Now()
 		if err := sc.floor(ctx, client, d); err != nil {
-			return 0, 0, docs, err
+			return m, err
 		}
-		took = time.Since(start)
+		m.took = time.Since(start)
 	case "baseline":
-		start := time.Now()
-		if err := sc.baseline(ctx, client, d); err != nil {
-			return 0, 0, docs, err
+		bud := &budget{}
+		if b.cfg.baselineBudget > 0 {
+			bud.deadline = time.Now().Add(b.cfg.baselineBudget)
 		}
-		took = time.Since(start)
+		start := time.Now()
+		err := sc.baseline(ctx, client, d, bud)
+		m.took = time.Since(start)
+		if errors.Is(err, errBudget) && bud.writes > 0 {
+			// Extrapolate from the rate so far; the data is left half done.
+			m.took = time.Duration(float64(m.took) * float64(sc.writes(d)) / float64(bud.writes))
+			m.estimated = true
+			m.emuCPU = b.env.emulatorCPU() - emu0
+			return m, nil
+		}
+		if err != nil {
+			return m, err
+		}
 	}
+	m.emuCPU = b.env.emulatorCPU() - emu0
 	left, err := sc.left(ctx, client, d)
 	if err != nil {
-		return took, rss, docs, err
+		return m, err
 	}
 	if left != 0 {
-		return took, rss, docs, fmt.Errorf("%d documents not done after the run", left)
+		return m, fmt.Errorf("%d documents not done after the run", left)
 	}
-	return took, rss, docs, nil
+	return m, nil
 }

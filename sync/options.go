@@ -3,7 +3,7 @@ package sync
 import "fmt"
 
 const (
-	defaultPageSize    = 300
+	defaultPageSize    = 500
 	maxPageSize        = 500 // a BulkWriter page stays well under Firestore's request limits
 	defaultConcurrency = 4
 	defaultMaxPasses   = 3
@@ -39,7 +39,7 @@ func (o options) validate() error {
 }
 
 // WithPageSize sets how many documents one query page (and one bulk write)
-// holds. Default 300.
+// holds. Default 500.
 func WithPageSize(n int) Option { return func(o *options) { o.pageSize = n } }
 
 // WithCollectionConcurrency bounds how many collections of one event are

@@ -2,11 +2,17 @@ package sync
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"cloud.google.com/go/firestore"
 	"github.com/projectwatcher/watcher/config"
+	"google.golang.org/api/iterator"
 )
+
+// pagesPerQuery is how many pages one query streams before the next query
+// continues after its last document.
+const pagesPerQuery = 20
 
 // projectQuery selects the documents of one project in a configured
 // collection (every collection with that id when the collection is a group).
@@ -20,51 +26,65 @@ func (a *Applier) projectQuery(coll config.Collection, projectID string) firesto
 	return q.Where(a.cfg.IDField, "==", projectID)
 }
 
-// forEachPage runs q ordered by document id in pages of the configured size,
-// each page starting after the last document of the previous one, and calls
-// fn with every non-empty page. The cursor is a position in the id order, so
-// documents that fn deletes or changes do not shift later pages; that is why
-// the next page is queried while fn still writes the current one.
+// forEachPage runs q ordered by document id and calls fn with the results
+// in pages of the configured size. One query streams pagesPerQuery pages;
+// the next query starts after the last document of the previous one. The
+// cursor is a position in the id order, so documents that fn deletes or
+// changes do not shift later results. While fn writes a page, the stream
+// keeps receiving the next one; and fewer, longer queries matter on
+// backends that scan for every query (the emulator does).
 func (a *Applier) forEachPage(ctx context.Context, q firestore.Query, fn func([]*firestore.DocumentSnapshot) error) error {
-	q = q.OrderBy(firestore.DocumentID, firestore.Asc).Limit(a.opts.pageSize)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel() // stops a prefetch nobody will read
-	snaps, err := q.Documents(ctx).GetAll()
+	window := a.opts.pageSize * pagesPerQuery
+	q = q.OrderBy(firestore.DocumentID, firestore.Asc).Limit(window)
+	var last *firestore.DocumentSnapshot
 	for {
-		a.record(ctx, err)
+		query := q
+		if last != nil {
+			query = q.StartAfter(last)
+		}
+		n, lastSeen, err := a.streamPages(ctx, query, fn)
 		if err != nil {
-			return fmt.Errorf("querying a page: %w", err)
-		}
-		if len(snaps) == 0 {
-			return nil
-		}
-		var next <-chan pageResult
-		if len(snaps) == a.opts.pageSize {
-			next = a.prefetch(ctx, q.StartAfter(snaps[len(snaps)-1]))
-		}
-		if err := fn(snaps); err != nil {
 			return err
 		}
-		if next == nil {
+		if n < window {
 			return nil
 		}
-		r := <-next
-		snaps, err = r.snaps, r.err
+		last = lastSeen
 	}
 }
 
-// pageResult is a page queried ahead of time.
-type pageResult struct {
-	snaps []*firestore.DocumentSnapshot
-	err   error
-}
-
-// prefetch runs page in the background; the channel delivers its result.
-func (a *Applier) prefetch(ctx context.Context, page firestore.Query) <-chan pageResult {
-	ch := make(chan pageResult, 1)
-	go func() {
-		snaps, err := page.Documents(ctx).GetAll()
-		ch <- pageResult{snaps: snaps, err: err}
-	}()
-	return ch
+// streamPages runs one query and hands its results to fn a page at a time.
+// It returns how many documents the query returned and the last of them.
+func (a *Applier) streamPages(ctx context.Context, q firestore.Query, fn func([]*firestore.DocumentSnapshot) error) (int, *firestore.DocumentSnapshot, error) {
+	it := q.Documents(ctx)
+	defer it.Stop()
+	page := make([]*firestore.DocumentSnapshot, 0, a.opts.pageSize)
+	n := 0
+	var last *firestore.DocumentSnapshot
+	for {
+		s, err := it.Next()
+		if errors.Is(err, iterator.Done) {
+			break
+		}
+		if err != nil {
+			a.record(ctx, err)
+			return n, last, fmt.Errorf("querying a page: %w", err)
+		}
+		n++
+		last = s
+		page = append(page, s)
+		if len(page) == a.opts.pageSize {
+			if err := fn(page); err != nil {
+				return n, last, err
+			}
+			page = make([]*firestore.DocumentSnapshot, 0, a.opts.pageSize)
+		}
+	}
+	a.record(ctx, nil)
+	if len(page) > 0 {
+		if err := fn(page); err != nil {
+			return n, last, err
+		}
+	}
+	return n, last, nil
 }
