@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/projectwatcher/watcher/config"
+	"github.com/projectwatcher/watcher/daemon"
 	"github.com/projectwatcher/watcher/deadletter"
 	"github.com/projectwatcher/watcher/logging"
 	fssync "github.com/projectwatcher/watcher/sync"
@@ -77,7 +78,7 @@ func newDLQRetryCmd(g *globals) *cobra.Command {
 				return configError(err)
 			}
 			return withDeadLetters(cmd.Context(), cfg, func(ctx context.Context, s *deadletter.Store, mc *mongo.Client) error {
-				fs, err := firestoreClient(ctx, cfg.Firestore)
+				fs, err := daemon.FirestoreClient(ctx, cfg.Firestore)
 				if err != nil {
 					return err
 				}
@@ -87,7 +88,7 @@ func newDLQRetryCmd(g *globals) *cobra.Command {
 					return configError(err)
 				}
 				projects := mc.Database(cfg.Mongo.Database).Collection(cfg.Mongo.Collection)
-				r := deadletter.NewRetrier(s, applierChain(applier, cfg.Safety, log), applier, watcher.NewResolver(projects))
+				r := deadletter.NewRetrier(s, daemon.ApplierChain(applier, cfg.Safety, log), applier, watcher.NewResolver(projects))
 				ids := args
 				if all {
 					letters, err := s.List(ctx)
@@ -194,7 +195,7 @@ func withDeadLetters(ctx context.Context, cfg config.Config, fn func(context.Con
 		return failure(fmt.Errorf("connect to MongoDB: %w", err))
 	}
 	defer func() { _ = mc.Disconnect(context.WithoutCancel(ctx)) }()
-	if err := fn(ctx, deadletter.New(deadLetterCollection(mc, cfg)), mc); err != nil {
+	if err := fn(ctx, deadletter.New(daemon.DeadLetterCollection(mc, cfg)), mc); err != nil {
 		var ee *exitError
 		if errors.As(err, &ee) {
 			return err

@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/projectwatcher/watcher/config"
+	"github.com/projectwatcher/watcher/daemon"
 	"github.com/projectwatcher/watcher/logging"
 	"github.com/projectwatcher/watcher/reconcile"
 	fssync "github.com/projectwatcher/watcher/sync"
@@ -95,9 +96,9 @@ func runReconcile(ctx context.Context, cfg config.Config, f reconcileFlags, prog
 	if err != nil {
 		return reconcile.Summary{}, fmt.Errorf("mongodb client: %w", err)
 	}
-	defer disconnect(mc, log)
+	defer daemon.Disconnect(mc, log)
 	projects := mc.Database(cfg.Mongo.Database).Collection(cfg.Mongo.Collection)
-	fs, err := firestoreClient(ctx, cfg.Firestore)
+	fs, err := daemon.FirestoreClient(ctx, cfg.Firestore)
 	if err != nil {
 		return reconcile.Summary{}, err
 	}

@@ -7,6 +7,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/projectwatcher/watcher/daemon"
 	"github.com/projectwatcher/watcher/logging"
 	"github.com/spf13/cobra"
 )
@@ -35,7 +36,7 @@ func newRunCmd(g *globals) *cobra.Command {
 
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			err = runDaemon(ctx, cfg, log)
+			err = daemon.Run(ctx, cfg, log)
 			if err != nil && !(errors.Is(err, context.Canceled) && ctx.Err() != nil) {
 				mainLog.Error().Err(err).Msg("watcher failed")
 				return failure(err)

@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import (
 	"context"
@@ -22,9 +22,9 @@ import (
 	"google.golang.org/api/option"
 )
 
-// runDaemon wires and runs the parts until ctx is cancelled. A clean stop
+// Run wires and runs the parts until ctx is cancelled. A clean stop
 // returns nil.
-func runDaemon(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
+func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	if cfg.Safety.DryRun && cfg.Lease.Enabled {
 		// A dry run writes nothing, so it needs no lease and must not take
 		// it from the real watcher.
@@ -35,10 +35,10 @@ func runDaemon(ctx context.Context, cfg config.Config, log zerolog.Logger) error
 	if err != nil {
 		return fmt.Errorf("mongodb client: %w", err)
 	}
-	defer disconnect(mc, log)
+	defer Disconnect(mc, log)
 	projects := mc.Database(cfg.Mongo.Database).Collection(cfg.Mongo.Collection)
 
-	fs, err := firestoreClient(ctx, cfg.Firestore)
+	fs, err := FirestoreClient(ctx, cfg.Firestore)
 	if err != nil {
 		return err
 	}
@@ -47,7 +47,7 @@ func runDaemon(ctx context.Context, cfg config.Config, log zerolog.Logger) error
 	if err != nil {
 		return err
 	}
-	chain := applierChain(applier, cfg.Safety, log)
+	chain := ApplierChain(applier, cfg.Safety, log)
 	store, err := resume.New(mc, cfg.Resume)
 	if err != nil {
 		return err
@@ -126,7 +126,7 @@ func runDaemon(ctx context.Context, cfg config.Config, log zerolog.Logger) error
 	hs.AddCheck("progress", wd.Check)
 	countCtx, stopCount := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopCount()
-	go fm.Run(countCtx, deadletter.New(deadLetterCollection(mc, cfg)), time.Minute, func(err error) {
+	go fm.Run(countCtx, deadletter.New(DeadLetterCollection(mc, cfg)), time.Minute, func(err error) {
 		log.Warn().Str("component", "main").Err(err).Msg("counting the dead letters failed")
 	})
 
@@ -141,7 +141,7 @@ func runDaemon(ctx context.Context, cfg config.Config, log zerolog.Logger) error
 	return errors.Join(runErr, <-httpDone)
 }
 
-func firestoreClient(ctx context.Context, cfg config.Firestore) (*firestore.Client, error) {
+func FirestoreClient(ctx context.Context, cfg config.Firestore) (*firestore.Client, error) {
 	var opts []option.ClientOption
 	if cfg.CredentialsFile != "" {
 		opts = append(opts, option.WithAuthCredentialsFile(option.ServiceAccount, cfg.CredentialsFile))
@@ -153,7 +153,7 @@ func firestoreClient(ctx context.Context, cfg config.Firestore) (*firestore.Clie
 	return c, nil
 }
 
-func disconnect(c *mongo.Client, log zerolog.Logger) {
+func Disconnect(c *mongo.Client, log zerolog.Logger) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := c.Disconnect(ctx); err != nil {

@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import (
 	"context"
@@ -11,10 +11,10 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
 
-// applierChain is the applier the events go through: the safety limit
+// ApplierChain is the applier the events go through: the safety limit
 // (safety.maxDocsPerEvent) around the Firestore applier, or around the dry
 // run (safety.dryRun), so a dry run also reports what the limit would stop.
-func applierChain(a *fssync.Applier, safety config.Safety, log zerolog.Logger) *fssync.Limited {
+func ApplierChain(a *fssync.Applier, safety config.Safety, log zerolog.Logger) *fssync.Limited {
 	var inner fssync.ProjectApplier = a
 	if safety.DryRun {
 		inner = fssync.NewDryRun(a, log)
@@ -22,7 +22,7 @@ func applierChain(a *fssync.Applier, safety config.Safety, log zerolog.Logger) *
 	return fssync.NewLimited(inner, safety.MaxDocsPerEvent)
 }
 
-func deadLetterCollection(mc *mongo.Client, cfg config.Config) *mongo.Collection {
+func DeadLetterCollection(mc *mongo.Client, cfg config.Config) *mongo.Collection {
 	return mc.Database(cfg.DeadLetter.Database).Collection(cfg.DeadLetter.Collection)
 }
 
@@ -32,7 +32,7 @@ func deadLetters(mc *mongo.Client, cfg config.Config, log zerolog.Logger) watche
 	if cfg.Safety.DryRun {
 		return loggedDeadLetters{log: log.With().Str("component", "dryrun").Logger()}
 	}
-	return deadletter.New(deadLetterCollection(mc, cfg))
+	return deadletter.New(DeadLetterCollection(mc, cfg))
 }
 
 type loggedDeadLetters struct{ log zerolog.Logger }
