@@ -37,7 +37,7 @@ func runMain() int {
 	flag.IntVar(&cfg.s3Rate, "s3-rate", 50, "S3's events per second")
 	flag.DurationVar(&cfg.s5Duration, "s5-duration", 60*time.Second, "length of S5's idle period")
 	flag.IntVar(&cfg.s4Repeats, "s4-repeats", 1, "repetitions of S4 (seeding 100,000 documents three times per repetition is slow on the emulator)")
-	flag.DurationVar(&cfg.baselineBudget, "baseline-budget", 60*time.Second, "time budget of one baseline run; beyond it the time is extrapolated from its write rate (0: no budget)")
+	flag.DurationVar(&cfg.baselineBudget, "baseline-budget", 30*time.Second, "time budget of one baseline run; beyond it the time is extrapolated from its write rate (0: no budget)")
 	flag.Parse()
 
 	level := zerolog.InfoLevel

@@ -16,6 +16,9 @@ import (
 // the event's MongoDB wall time).
 const lagHistogram = "watcher_end_to_end_lag_seconds"
 
+// renameTargets is how many projects S3 renames, over and over.
+const renameTargets = 50
+
 // latency is S3: a steady rate of mixed deletes and renames of small
 // projects; percentiles of the end-to-end lag from the watcher's metrics.
 func (b *bench) latency(ctx context.Context, rep int) (run, error) {
@@ -29,7 +32,11 @@ func (b *bench) latency(ctx context.Context, rep int) (run, error) {
 		_ = client.Close()
 		b.env.dropProject(fsProject)
 	}()
-	d := newDataset(client, shape{projects: events, assets: 3})
+	// Deletes take distinct projects; renames cycle over renameTargets
+	// more. As few projects as the load needs: the emulator scans a whole
+	// collection for every query, so its cost grows with the data.
+	deletes := (events + 1) / 2
+	d := newDataset(client, shape{projects: deletes + renameTargets, assets: 3})
 	if err := d.seedFirestore(ctx, client); err != nil {
 		return run{}, err
 	}
@@ -52,18 +59,17 @@ func (b *bench) latency(ctx context.Context, rep int) (run, error) {
 
 	tick := time.NewTicker(time.Second / time.Duration(b.cfg.s3Rate))
 	defer tick.Stop()
-	deletes, renames := 0, 0
+	renames := events - deletes
 	for i := 0; i < events; i++ {
 		<-tick.C
-		p := d.projects[i]
 		var err error
 		if i%2 == 0 {
+			p := d.projects[i/2]
 			_, err = projects.DeleteOne(ctx, bson.D{{Key: "_id", Value: p.id}})
-			deletes++
 		} else {
+			p := d.projects[deletes+(i/2)%renameTargets]
 			_, err = projects.UpdateOne(ctx, bson.D{{Key: "_id", Value: p.id}},
-				bson.D{{Key: "$set", Value: bson.D{{Key: "name", Value: renamed(p)}}}})
-			renames++
+				bson.D{{Key: "$set", Value: bson.D{{Key: "name", Value: fmt.Sprintf("%s (rename %d)", p.name, i)}}}})
 		}
 		if err != nil {
 			return run{}, fmt.Errorf("S3 change %d: %w", i, err)
