@@ -41,6 +41,12 @@ func exported(t *testing.T) map[string]bool {
 	if _, err := metrics.NewLeadership(reg); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := metrics.NewFailures(reg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := metrics.NewReconcile(reg); err != nil {
+		t.Fatal(err)
+	}
 	names := map[string]bool{}
 	for _, c := range reg.cs {
 		ch := make(chan *prometheus.Desc, 64)
