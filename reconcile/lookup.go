@@ -88,7 +88,7 @@ func (f *finder) project(pid string, doc bson.Raw) Project {
 	p := Project{Values: make(map[string]any, len(f.sources))}
 	root := bson.RawValue{Type: bson.TypeEmbeddedDocument, Value: doc}
 	for _, s := range f.sources {
-		v, ok := valueAt(root, s)
+		v, ok := watcher.ValueAt(root, s)
 		if !ok {
 			continue
 		}

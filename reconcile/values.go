@@ -3,48 +3,10 @@ package reconcile
 import (
 	"bytes"
 	"math"
-	"strconv"
-	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
-
-// valueAt walks a dotted path through documents and arrays (array elements
-// by index), with the rules the watcher uses to read changed fields.
-func valueAt(v bson.RawValue, path string) (bson.RawValue, bool) {
-	for _, head := range strings.Split(path, ".") {
-		switch v.Type {
-		case bson.TypeEmbeddedDocument:
-			doc, ok := v.DocumentOK()
-			if !ok {
-				return bson.RawValue{}, false
-			}
-			next, err := doc.LookupErr(head)
-			if err != nil {
-				return bson.RawValue{}, false
-			}
-			v = next
-		case bson.TypeArray:
-			arr, ok := v.ArrayOK()
-			if !ok {
-				return bson.RawValue{}, false
-			}
-			n, err := strconv.ParseUint(head, 10, 31)
-			if err != nil || (len(head) > 1 && head[0] == '0') {
-				return bson.RawValue{}, false
-			}
-			next, err := arr.IndexErr(uint(n))
-			if err != nil {
-				return bson.RawValue{}, false
-			}
-			v = next
-		default:
-			return bson.RawValue{}, false
-		}
-	}
-	return v, true
-}
 
 // sameValue reports whether a value read from Firestore equals a MongoDB
 // value after watcher.PlainValue. PlainValue already yields the form the

@@ -110,7 +110,7 @@ func deriveReplace(ch Change, fields []string) (Event, bool, error) {
 	ev := newEvent(ch, ProjectUpdated, id, raw)
 	doc := bson.RawValue{Type: bson.TypeEmbeddedDocument, Value: ch.FullDocument}
 	for _, f := range fields {
-		v, found := descend(doc, f)
+		v, found := ValueAt(doc, f)
 		if !found {
 			ev.Unset = appendOnce(ev.Unset, f)
 			continue
@@ -198,7 +198,7 @@ func deriveUpdate(ch Change, fields []string) (Event, bool, error) {
 				case same:
 					mark(i, set, el.Value())
 				case ancestor:
-					if v, ok := descend(el.Value(), rest); ok {
+					if v, ok := ValueAt(el.Value(), rest); ok {
 						mark(i, set, v)
 					} else {
 						mark(i, unset, bson.RawValue{})
@@ -302,11 +302,11 @@ func relate(key string, comps []string, src string) (relation, string) {
 	return unrelated, "" // comps is empty: matches nothing
 }
 
-// descend reads the value at a dotted path below v: through embedded
+// ValueAt reads the value at a dotted path below v: through embedded
 // documents by field name and through arrays by numeric index only (a
 // field name applied to an array is treated as absent: there is no single
 // value to copy).
-func descend(v bson.RawValue, path string) (bson.RawValue, bool) {
+func ValueAt(v bson.RawValue, path string) (bson.RawValue, bool) {
 	rest := path
 	for {
 		head, tail, more := strings.Cut(rest, ".")

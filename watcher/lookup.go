@@ -66,7 +66,7 @@ func (r *Resolver) Resolve(ctx context.Context, ev *Event) error {
 	}
 	root := bson.RawValue{Type: bson.TypeEmbeddedDocument, Value: doc}
 	for _, p := range ev.Lookup {
-		v, found := descend(root, p)
+		v, found := ValueAt(root, p)
 		if !found {
 			ev.Unset = appendOnce(ev.Unset, p)
 			continue
