@@ -204,7 +204,7 @@ func TestPipelineShape(t *testing.T) {
 func testProjects(t *testing.T) (*mongo.Collection, *mongotest.Server) {
 	t.Helper()
 	uri, srv := mongotest.ForTest(t)
-	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetServerSelectionTimeout(5 * time.Second))
+	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetServerSelectionTimeout(30 * time.Second).SetHeartbeatInterval(500 * time.Millisecond))
 	if err != nil {
 		t.Fatalf("connect %s: %v", uri, err)
 	}
