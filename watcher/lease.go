@@ -283,8 +283,8 @@ func (t *Term) Lose(reason error) {
 		t.mu.Lock()
 		t.lostErr = fmt.Errorf("%w: %w", ErrLeaseLost, reason)
 		t.mu.Unlock()
+		t.stop() // before close: whoever wakes on Lost sees the context done
 		close(t.lost)
-		t.stop()
 		t.l.log.Error().Err(reason).Int64("epoch", t.epoch).Msg("lost the leader lease; stopping at once")
 	})
 }
