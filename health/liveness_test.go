@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/projectwatcher/watcher/internal/clocktest"
 	"github.com/rs/zerolog"
 )
 
@@ -29,7 +30,7 @@ func TestHealthz(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clk := &clock{t: t0}
+			clk := clocktest.New(t0)
 			s := New("127.0.0.1:0", nil, zerolog.Nop(), WithClock(clk.Now), WithLivenessWindow(window))
 			for _, b := range tt.beats {
 				clk.Set(b)
@@ -89,7 +90,7 @@ func TestHealthzLivenessChecks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clk := &clock{t: t0}
+			clk := clocktest.New(t0)
 			s := New(":0", nil, zerolog.Nop(), WithClock(clk.Now), WithLivenessWindow(30*time.Second))
 			s.Beat()
 			for name, fn := range tt.checks {

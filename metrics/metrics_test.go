@@ -10,34 +10,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/projectwatcher/watcher/internal/clocktest"
 	fssync "github.com/projectwatcher/watcher/sync"
 	"github.com/projectwatcher/watcher/watcher"
 )
 
-// clock is a settable time source, safe for concurrent use.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-func newTestMetrics(t *testing.T) (*Metrics, *prometheus.Registry, *clock) {
+func newTestMetrics(t *testing.T) (*Metrics, *prometheus.Registry, *clocktest.Clock) {
 	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
-	clk := &clock{t: t0}
+	clk := clocktest.New(t0)
 	m, err := New(reg, WithClock(clk.Now))
 	if err != nil {
 		t.Fatalf("New: %v", err)

@@ -7,29 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/projectwatcher/watcher/internal/clocktest"
 	"github.com/projectwatcher/watcher/internal/mongotest"
 	"github.com/rs/zerolog"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
-
-// fakeClock is a settable wall clock for the times written into the lease.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 func newTestLease(t *testing.T, coll *mongo.Collection, owner string, ttl time.Duration, now func() time.Time) *Lease {
 	t.Helper()
@@ -99,7 +82,7 @@ func TestLeaseTakeRenewRelease(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := testContext(t)
 			coll, _ := leaseColl(t)
-			clk := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+			clk := clocktest.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 			leases := map[string]*Lease{
 				"a": newTestLease(t, coll, "a", ttl, clk.Now),
 				"b": newTestLease(t, coll, "b", ttl, clk.Now),
