@@ -15,7 +15,7 @@ import (
 // (safety.maxDocsPerEvent) around the Firestore applier, or around the dry
 // run (safety.dryRun), so a dry run also reports what the limit would stop.
 func ApplierChain(a *fssync.Applier, safety config.Safety, log zerolog.Logger) *fssync.Limited {
-	var inner fssync.ProjectApplier = a
+	var inner fssync.BoundedApplier = a
 	if safety.DryRun {
 		inner = fssync.NewDryRun(a, log)
 	}

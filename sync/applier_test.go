@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"google.golang.org/api/option"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 )
 
 // countingListener accepts connections, counts them and drops them.
@@ -58,17 +60,47 @@ func clientAt(t *testing.T, addr string) *firestore.Client {
 	return client
 }
 
-// rpcCounter counts the gRPC calls a client makes.
-type rpcCounter struct{ calls atomic.Int64 }
+// rpcCounter counts the gRPC calls a client makes, in all and by method.
+type rpcCounter struct {
+	calls atomic.Int64
+	mu    sync.Mutex
+	by    map[string]int // "RunQuery", "BatchWrite", ...
+}
+
+func (c *rpcCounter) count(method string) {
+	c.calls.Add(1)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.by == nil {
+		c.by = map[string]int{}
+	}
+	c.by[method[strings.LastIndex(method, "/")+1:]]++
+}
+
+// reset forgets every call so far and returns the calls by method.
+func (c *rpcCounter) reset() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	by := c.by
+	c.by = nil
+	c.calls.Store(0)
+	return by
+}
+
+// asOwner adds the emulator's admin credentials (what the client sends
+// itself when it dials the emulator), which batch writes need.
+func asOwner(ctx context.Context) context.Context {
+	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer owner")
+}
 
 func (c *rpcCounter) unary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-	c.calls.Add(1)
-	return invoker(ctx, method, req, reply, cc, opts...)
+	c.count(method)
+	return invoker(asOwner(ctx), method, req, reply, cc, opts...)
 }
 
 func (c *rpcCounter) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
-	c.calls.Add(1)
-	return streamer(ctx, desc, cc, method, opts...)
+	c.count(method)
+	return streamer(asOwner(ctx), desc, cc, method, opts...)
 }
 
 // countingClient returns an emulator client whose every call is counted.

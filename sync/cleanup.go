@@ -8,6 +8,7 @@ import (
 	"cloud.google.com/go/firestore"
 	"github.com/projectwatcher/watcher/config"
 	"github.com/projectwatcher/watcher/internal/crashpoint"
+	"github.com/rs/zerolog"
 )
 
 // DeleteProject deletes (mode delete) or archives (mode archive) every
@@ -17,11 +18,27 @@ import (
 // as they are) and leaves documents already archived untouched, so a replay
 // changes nothing. Repeating a cleanup is harmless.
 func (a *Applier) DeleteProject(ctx context.Context, projectID string) (Report, error) {
+	return a.DeleteProjectWithin(ctx, projectID, 0)
+}
+
+// DeleteProjectWithin is DeleteProject for a project of at most max
+// documents (max <= 0: no limit). A project with more gets no write at all
+// and an error wrapping ErrSafetyLimit. The limit costs no extra query: the
+// documents are read first, then the same results are written (see
+// readWithin).
+func (a *Applier) DeleteProjectWithin(ctx context.Context, projectID string, max int) (Report, error) {
 	if strings.TrimSpace(projectID) == "" {
 		return Report{}, ErrEmptyProjectID
 	}
-	rep, err := a.eachCollection(ctx, a.cfg.Collections, func(ctx context.Context, c config.Collection) (CollectionReport, error) {
-		return a.cleanCollection(ctx, c, projectID)
+	rep, err := a.withinLimit(ctx, a.cfg.Collections, projectID, max, bounded{
+		stream: func(ctx context.Context, c config.Collection) (CollectionReport, error) {
+			return a.cleanCollection(ctx, c, projectID, 1)
+		},
+		query:   a.cleanupQuery,
+		toWrite: a.cleanupWriteOf,
+		apply: func(ctx context.Context, c config.Collection, r read) (CollectionReport, error) {
+			return a.applyCleanup(ctx, c, projectID, r)
+		},
 	})
 	if err != nil {
 		return rep, fmt.Errorf("sync: cleaning up project %s: %w", projectID, err)
@@ -29,63 +46,112 @@ func (a *Applier) DeleteProject(ctx context.Context, projectID string) (Report, 
 	return rep, nil
 }
 
-// cleanCollection pages through the project's documents of one collection
-// and deletes or archives them, page by page. Paging continues after the
-// last document of the previous page, so deleted documents never shift it;
-// a further pass from the start then catches documents written while the
-// cleanup ran, until a pass finds nothing to do.
-func (a *Applier) cleanCollection(ctx context.Context, coll config.Collection, projectID string) (CollectionReport, error) {
-	archive := a.cfg.Mode == ModeArchive
+// cleanupQuery selects what a cleanup needs of the project's documents in
+// coll: their ids, and in archive mode whether they are archived already.
+func (a *Applier) cleanupQuery(coll config.Collection, projectID string) firestore.Query {
 	q := a.projectQuery(coll, projectID)
-	if archive {
-		q = q.Select(ArchivedField)
-	} else {
-		q = q.Select() // ids only
+	if a.cfg.Mode == ModeArchive {
+		return q.Select(ArchivedField)
 	}
+	return q.Select() // ids only
+}
+
+// cleanupWriteOf is the write a cleanup makes to s; none for a document
+// archived already.
+func (a *Applier) cleanupWriteOf(_ config.Collection, s *firestore.DocumentSnapshot) (write, bool) {
+	if a.cfg.Mode == ModeArchive && isArchived(s) {
+		return write{}, false
+	}
+	return a.cleanupWrite(s.Ref), true
+}
+
+// applyCleanup writes what readWithin found in coll, a page at a time.
+// When the read took more than one query (a long cleanup), further passes
+// then catch documents written behind its cursor meanwhile.
+func (a *Applier) applyCleanup(ctx context.Context, coll config.Collection, projectID string, r read) (CollectionReport, error) {
+	rep := CollectionReport{Collection: coll.Name, Matched: r.matched}
+	log := a.cleanupLog(coll, projectID)
+	for start := 0; start < len(r.writes); start += a.opts.pageSize {
+		page := r.writes[start:min(start+a.opts.pageSize, len(r.writes))]
+		if err := a.cleanPage(ctx, log, coll, page, &rep); err != nil {
+			return rep, err
+		}
+	}
+	if !r.multi || len(r.writes) == 0 {
+		return rep, nil
+	}
+	more, err := a.cleanCollection(ctx, coll, projectID, 2)
+	rep.Matched += more.Matched
+	rep.Deleted += more.Deleted
+	rep.Archived += more.Archived
+	return rep, err
+}
+
+// cleanCollection pages through the project's documents of one collection
+// and deletes or archives them, page by page, from pass first on. Paging
+// continues after the last document of the previous page, so deleted
+// documents never shift it. When a pass took more than one query (its
+// cursor moved while documents could be written behind it), a further pass
+// from the start catches those, until a pass finds nothing to do. A pass
+// that fit one query is not repeated: a second query would only see what
+// was written in the milliseconds since, and documents written after any
+// pass are left to reconciliation anyway.
+func (a *Applier) cleanCollection(ctx context.Context, coll config.Collection, projectID string, first int) (CollectionReport, error) {
+	q := a.cleanupQuery(coll, projectID)
 	rep := CollectionReport{Collection: coll.Name}
-	log := a.log.With().Str("projectId", projectID).Str("collection", coll.Name).Str("mode", a.cfg.Mode).Logger()
-	for pass := 1; ; pass++ {
+	log := a.cleanupLog(coll, projectID)
+	for pass := first; ; pass++ {
 		acted := 0
-		err := a.forEachPage(ctx, q, func(snaps []*firestore.DocumentSnapshot) error {
+		multi, err := a.forEachPage(ctx, q, func(snaps []*firestore.DocumentSnapshot) error {
 			writes := make([]write, 0, len(snaps))
 			for _, s := range snaps {
-				if archive && isArchived(s) {
-					if pass == 1 {
-						rep.Matched++
-					}
-					continue
+				w, ok := a.cleanupWriteOf(coll, s)
+				if ok || pass == 1 {
+					rep.Matched++ // archived documents count once
 				}
-				rep.Matched++
-				writes = append(writes, a.cleanupWrite(s.Ref))
+				if ok {
+					writes = append(writes, w)
+				}
 			}
-			crashpoint.Hit("mid-cleanup")
-			log.Debug().Int("count", len(snaps)).Int("writes", len(writes)).Int("pass", pass).Msg("cleanup page")
 			acted += len(writes)
-			if !archive && coll.Recursive {
-				n, err := a.deleteSubcollectionsOf(ctx, log, refsOf(writes))
-				rep.Deleted += n
-				if err != nil {
-					return err
-				}
-			}
-			n, err := a.commit(ctx, writes)
-			if archive {
-				rep.Archived += n
-			} else {
-				rep.Deleted += n
-			}
-			return err
+			return a.cleanPage(ctx, log, coll, writes, &rep)
 		})
 		if err != nil {
 			return rep, err
 		}
-		if acted == 0 {
+		if acted == 0 || !multi {
 			return rep, nil
 		}
-		if pass == a.opts.maxPasses {
+		if pass >= a.opts.maxPasses {
 			return rep, fmt.Errorf("documents of the project still appear after %d passes (written concurrently?)", pass)
 		}
 	}
+}
+
+// cleanPage deletes or archives one page of documents (deleting their
+// subcollections first when coll is recursive) and counts it in rep.
+func (a *Applier) cleanPage(ctx context.Context, log zerolog.Logger, coll config.Collection, writes []write, rep *CollectionReport) error {
+	crashpoint.Hit("mid-cleanup")
+	log.Debug().Int("writes", len(writes)).Msg("cleanup page")
+	archive := a.cfg.Mode == ModeArchive
+	if !archive && coll.Recursive {
+		n, err := a.deleteSubcollectionsOf(ctx, log, refsOf(writes))
+		rep.Deleted += n
+		if err != nil {
+			return err
+		}
+	}
+	n, err := a.commit(ctx, writes)
+	if archive {
+		rep.Archived += n
+	} else {
+		rep.Deleted += n
+	}
+	return err
+}
+
+func (a *Applier) cleanupLog(coll config.Collection, projectID string) zerolog.Logger {
+	return a.log.With().Str("projectId", projectID).Str("collection", coll.Name).Str("mode", a.cfg.Mode).Logger()
 }
 
 func (a *Applier) cleanupWrite(ref *firestore.DocumentRef) write {

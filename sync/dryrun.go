@@ -84,6 +84,24 @@ func (d *DryRun) UpdateProject(ctx context.Context, projectID string, set map[st
 	return rep, nil
 }
 
+// DeleteProjectWithin is DeleteProject with the safety limit checked by a
+// count, so a dry run also reports what the limit would stop.
+func (d *DryRun) DeleteProjectWithin(ctx context.Context, projectID string, max int) (Report, error) {
+	if rep, err := overLimit(ctx, d.a, projectID, max); err != nil {
+		return rep, err
+	}
+	return d.DeleteProject(ctx, projectID)
+}
+
+// UpdateProjectWithin is UpdateProject with the safety limit checked by a
+// count.
+func (d *DryRun) UpdateProjectWithin(ctx context.Context, projectID string, set map[string]any, unset []string, max int) (Report, error) {
+	if rep, err := overLimit(ctx, d.a, projectID, max); err != nil {
+		return rep, err
+	}
+	return d.UpdateProject(ctx, projectID, set, unset)
+}
+
 // CountProject implements ProjectApplier (a read).
 func (d *DryRun) CountProject(ctx context.Context, projectID string) (Report, error) {
 	return d.a.CountProject(ctx, projectID)

@@ -32,22 +32,23 @@ func (a *Applier) projectQuery(coll config.Collection, projectID string) firesto
 // cursor is a position in the id order, so documents that fn deletes or
 // changes do not shift later results. While fn writes a page, the stream
 // keeps receiving the next one; and fewer, longer queries matter on
-// backends that scan for every query (the emulator does).
-func (a *Applier) forEachPage(ctx context.Context, q firestore.Query, fn func([]*firestore.DocumentSnapshot) error) error {
+// backends that scan for every query (the emulator does). It reports
+// whether the results took more than one query.
+func (a *Applier) forEachPage(ctx context.Context, q firestore.Query, fn func([]*firestore.DocumentSnapshot) error) (multi bool, err error) {
 	window := a.opts.pageSize * pagesPerQuery
 	q = q.OrderBy(firestore.DocumentID, firestore.Asc).Limit(window)
 	var last *firestore.DocumentSnapshot
-	for {
+	for queries := 1; ; queries++ {
 		query := q
 		if last != nil {
 			query = q.StartAfter(last)
 		}
 		n, lastSeen, err := a.streamPages(ctx, query, fn)
 		if err != nil {
-			return err
+			return queries > 1, err
 		}
 		if n < window {
-			return nil
+			return queries > 1, nil
 		}
 		last = lastSeen
 	}

@@ -24,6 +24,14 @@ type change struct {
 // ignored. Documents already holding the new values are not written, so a
 // replay writes nothing.
 func (a *Applier) UpdateProject(ctx context.Context, projectID string, set map[string]any, unset []string) (Report, error) {
+	return a.UpdateProjectWithin(ctx, projectID, set, unset, 0)
+}
+
+// UpdateProjectWithin is UpdateProject for a project of at most max
+// documents in the collections the changed fields are copied to (max <= 0:
+// no limit). A project with more gets no write at all and an error wrapping
+// ErrSafetyLimit; the limit costs no extra query (see readWithin).
+func (a *Applier) UpdateProjectWithin(ctx context.Context, projectID string, set map[string]any, unset []string, max int) (Report, error) {
 	if strings.TrimSpace(projectID) == "" {
 		return Report{}, ErrEmptyProjectID
 	}
@@ -37,8 +45,28 @@ func (a *Applier) UpdateProject(ctx context.Context, projectID string, set map[s
 			colls = append(colls, c)
 		}
 	}
-	rep, err := a.eachCollection(ctx, colls, func(ctx context.Context, c config.Collection) (CollectionReport, error) {
-		return a.propagate(ctx, c, projectID, plan[c.Name])
+	rep, err := a.withinLimit(ctx, colls, projectID, max, bounded{
+		stream: func(ctx context.Context, c config.Collection) (CollectionReport, error) {
+			return a.propagate(ctx, c, projectID, plan[c.Name])
+		},
+		query: func(c config.Collection, projectID string) firestore.Query {
+			return a.propagateQuery(c, projectID, plan[c.Name])
+		},
+		toWrite: func(c config.Collection, s *firestore.DocumentSnapshot) (write, bool) {
+			updates := pendingUpdates(s, plan[c.Name])
+			return write{ref: s.Ref, updates: updates}, len(updates) > 0
+		},
+		apply: func(ctx context.Context, c config.Collection, r read) (CollectionReport, error) {
+			rep := CollectionReport{Collection: c.Name, Matched: r.matched}
+			for start := 0; start < len(r.writes); start += a.opts.pageSize {
+				n, err := a.commit(ctx, r.writes[start:min(start+a.opts.pageSize, len(r.writes))])
+				rep.Updated += n
+				if err != nil {
+					return rep, err
+				}
+			}
+			return rep, nil
+		},
 	})
 	if err != nil {
 		return rep, fmt.Errorf("sync: updating project %s: %w", projectID, err)
@@ -76,14 +104,10 @@ func (a *Applier) planChanges(set map[string]any, unset []string) (map[string][]
 
 // propagate applies changes to the project's documents of one collection.
 func (a *Applier) propagate(ctx context.Context, coll config.Collection, projectID string, changes []change) (CollectionReport, error) {
-	paths := make([]firestore.FieldPath, len(changes))
-	for i, c := range changes {
-		paths[i] = c.path
-	}
-	q := a.projectQuery(coll, projectID).SelectPaths(paths...)
+	q := a.propagateQuery(coll, projectID, changes)
 	rep := CollectionReport{Collection: coll.Name}
 	log := a.log.With().Str("projectId", projectID).Str("collection", coll.Name).Logger()
-	err := a.forEachPage(ctx, q, func(snaps []*firestore.DocumentSnapshot) error {
+	_, err := a.forEachPage(ctx, q, func(snaps []*firestore.DocumentSnapshot) error {
 		rep.Matched += len(snaps)
 		writes := make([]write, 0, len(snaps))
 		for _, s := range snaps {
@@ -97,6 +121,15 @@ func (a *Applier) propagate(ctx context.Context, coll config.Collection, project
 		return err
 	})
 	return rep, err
+}
+
+// propagateQuery selects the changed fields of the project's documents.
+func (a *Applier) propagateQuery(coll config.Collection, projectID string, changes []change) firestore.Query {
+	paths := make([]firestore.FieldPath, len(changes))
+	for i, c := range changes {
+		paths[i] = c.path
+	}
+	return a.projectQuery(coll, projectID).SelectPaths(paths...)
 }
 
 // pendingUpdates returns the updates s still needs: fields whose stored

@@ -18,45 +18,52 @@ type ProjectApplier interface {
 	CountProject(ctx context.Context, projectID string) (Report, error)
 }
 
-// Limited is a decorator that enforces safety.maxDocsPerEvent: before a
-// cleanup or a propagation, it counts the project's documents in every
-// configured collection (CountProject) and, when there are more than the
-// limit, writes nothing and returns an error wrapping ErrSafetyLimit (the
-// watcher dead-letters the event; "watcher dlq retry ID --force" applies it
+// BoundedApplier applies an event only to a project of at most max
+// documents (max <= 0: no limit); over it, it writes nothing and returns an
+// error wrapping ErrSafetyLimit. *Applier enforces the limit with the reads
+// the event makes anyway; DryRun counts.
+type BoundedApplier interface {
+	ProjectApplier
+	DeleteProjectWithin(ctx context.Context, projectID string, max int) (Report, error)
+	UpdateProjectWithin(ctx context.Context, projectID string, set map[string]any, unset []string, max int) (Report, error)
+}
+
+var (
+	_ BoundedApplier = (*Applier)(nil)
+	_ BoundedApplier = (*DryRun)(nil)
+)
+
+// Limited is the decorator of safety.maxDocsPerEvent: every event goes
+// through the wrapped applier with that limit; one that would touch more
+// of the project's documents writes nothing and fails with ErrSafetyLimit
+// (the watcher dead-letters it; "watcher dlq retry ID --force" applies it
 // through the undecorated applier).
 //
-// The count covers every configured collection, also for an update that
-// copies a field into only some of them: the limit is about how many of a
-// project's documents one event may reach, and counting more only makes it
-// stricter. Documents written between the count and the writes are not
-// counted: the limit guards against mass changes, it is not a transaction.
+// The limit counts the project's documents in the collections the event
+// reaches (for an update, those its changed fields are copied to).
+// Documents written while the event is applied are not counted: the limit
+// guards against mass changes, it is not a transaction.
 type Limited struct {
-	next ProjectApplier
+	next BoundedApplier
 	max  int
 }
 
 var _ ProjectApplier = (*Limited)(nil)
 
 // NewLimited wraps next with a limit of max documents per event; max <= 0
-// means no limit (next is then called without counting).
-func NewLimited(next ProjectApplier, max int) *Limited {
+// means no limit.
+func NewLimited(next BoundedApplier, max int) *Limited {
 	return &Limited{next: next, max: max}
 }
 
 // DeleteProject implements ProjectApplier.
 func (l *Limited) DeleteProject(ctx context.Context, projectID string) (Report, error) {
-	if rep, err := l.check(ctx, projectID); err != nil {
-		return rep, err
-	}
-	return l.next.DeleteProject(ctx, projectID)
+	return l.next.DeleteProjectWithin(ctx, projectID, l.max)
 }
 
 // UpdateProject implements ProjectApplier.
 func (l *Limited) UpdateProject(ctx context.Context, projectID string, set map[string]any, unset []string) (Report, error) {
-	if rep, err := l.check(ctx, projectID); err != nil {
-		return rep, err
-	}
-	return l.next.UpdateProject(ctx, projectID, set, unset)
+	return l.next.UpdateProjectWithin(ctx, projectID, set, unset, l.max)
 }
 
 // CountProject implements ProjectApplier.
@@ -64,19 +71,25 @@ func (l *Limited) CountProject(ctx context.Context, projectID string) (Report, e
 	return l.next.CountProject(ctx, projectID)
 }
 
-// check returns the count report and an ErrSafetyLimit error when the
-// project has too many documents.
-func (l *Limited) check(ctx context.Context, projectID string) (Report, error) {
-	if l.max <= 0 {
+// counter counts a project's documents (CountProject).
+type counter interface {
+	CountProject(ctx context.Context, projectID string) (Report, error)
+}
+
+// overLimit counts the project's documents with c and returns the count
+// report and an ErrSafetyLimit error when there are more than max (max <= 0:
+// no limit, no count).
+func overLimit(ctx context.Context, c counter, projectID string, max int) (Report, error) {
+	if max <= 0 {
 		return Report{}, nil
 	}
-	rep, err := l.next.CountProject(ctx, projectID)
+	rep, err := c.CountProject(ctx, projectID)
 	if err != nil {
 		return Report{}, fmt.Errorf("safety limit: %w", err)
 	}
-	if n := rep.Total(); n > l.max {
+	if n := rep.Total(); n > max {
 		return rep, fmt.Errorf("%w: project %s has %d documents (limit %d); nothing was written",
-			ErrSafetyLimit, projectID, n, l.max)
+			ErrSafetyLimit, projectID, n, max)
 	}
 	return Report{}, nil
 }

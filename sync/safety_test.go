@@ -59,7 +59,7 @@ func TestLimitedStopsBeforeWriting(t *testing.T) {
 				t.Fatalf("err = %v, want safety limit: %v", err, tt.wantErr)
 			}
 			if tt.wantErr {
-				if !strings.Contains(err.Error(), "4 documents") {
+				if !strings.Contains(err.Error(), "more than 3 documents") {
 					t.Errorf("error %q does not say how many documents", err)
 				}
 				assertDocs(t, client, all) // nothing written
@@ -70,30 +70,19 @@ func TestLimitedStopsBeforeWriting(t *testing.T) {
 	}
 }
 
-// countOnly fails CountProject; the other calls must not happen.
-type countOnly struct {
-	err   error
-	calls int
-}
+// failingCounter fails CountProject.
+type failingCounter struct{ err error }
 
-func (c *countOnly) DeleteProject(context.Context, string) (Report, error) {
-	c.calls++
-	return Report{}, nil
-}
+func (c failingCounter) CountProject(context.Context, string) (Report, error) { return Report{}, c.err }
 
-func (c *countOnly) UpdateProject(context.Context, string, map[string]any, []string) (Report, error) {
-	c.calls++
-	return Report{}, nil
-}
-
-func (c *countOnly) CountProject(context.Context, string) (Report, error) { return Report{}, c.err }
-
-func TestLimitedCountFailureWritesNothing(t *testing.T) {
+func TestOverLimitCountFailure(t *testing.T) {
 	boom := errors.New("unavailable")
-	c := &countOnly{err: boom}
-	_, err := NewLimited(c, 10).DeleteProject(context.Background(), "p1")
-	if !errors.Is(err, boom) || errors.Is(err, ErrSafetyLimit) || c.calls != 0 {
-		t.Fatalf("err %v, calls %d: want the count error and no write", err, c.calls)
+	_, err := overLimit(context.Background(), failingCounter{err: boom}, "p1", 10)
+	if !errors.Is(err, boom) || errors.Is(err, ErrSafetyLimit) {
+		t.Fatalf("err %v: want the count error, not a safety-limit error", err)
+	}
+	if _, err := overLimit(context.Background(), failingCounter{err: boom}, "p1", 0); err != nil {
+		t.Fatalf("no limit: %v, want no count at all", err)
 	}
 }
 
