@@ -109,6 +109,9 @@ type Health struct {
 // HTTP is the probes and metrics listener.
 type HTTP struct {
 	Addr string `mapstructure:"addr"`
+	// Pprof also serves Go's profiles under /debug/pprof/ on Addr (for
+	// profiling a running watcher; off by default, as it exposes internals).
+	Pprof bool `mapstructure:"pprof"`
 }
 
 // Log configures the logger.

@@ -66,7 +66,7 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		return err
 	}
 	dead := deadLetters(mc, cfg, log)
-	hs := health.New(cfg.HTTP.Addr, reg, log)
+	hs := health.New(cfg.HTTP.Addr, reg, log, health.WithPprof(cfg.HTTP.Pprof))
 	if err := hs.Listen(); err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,10 +46,17 @@ type Server struct {
 	serving bool
 
 	hooks statusHooks // /status and the /readyz role line (status.go)
+	pprof bool        // serve /debug/pprof/
 }
 
 // Option configures New.
 type Option func(*Server)
+
+// WithPprof also serves Go's runtime profiles under /debug/pprof/
+// (config http.pprof).
+func WithPprof(on bool) Option {
+	return func(s *Server) { s.pprof = on }
+}
 
 // WithLivenessWindow sets how long after the last Beat /healthz stays 200.
 func WithLivenessWindow(d time.Duration) Option {
@@ -112,6 +120,13 @@ func (s *Server) Handler() http.Handler {
 			ErrorLog:      promLogger{log: s.log},
 			ErrorHandling: promhttp.ContinueOnError,
 		}))
+	}
+	if s.pprof {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	}
 	return mux
 }
