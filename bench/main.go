@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -47,6 +48,9 @@ func runMain() int {
 	log := zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: "15:04:05"}).Level(level).
 		With().Timestamp().Str("component", "bench").Logger()
 
+	if *out != "" {
+		cfg.profileDir = filepath.Join(*out, "profiles")
+	}
 	if *wenv != "" {
 		cfg.watcherEnv = strings.Split(*wenv, ";")
 	}
@@ -84,7 +88,7 @@ func runBench(ctx context.Context, log zerolog.Logger, cfg settings, only []stri
 		mongo = "WATCHER_TEST_MONGO_URI"
 	}
 	r := report{Started: started.UTC(), CPUs: cpus(), Machine: machine(), Emulator: e.emuVersion, Mongo: mongo, Repeats: cfg.repeats}
-	b := &bench{env: e, log: log, cfg: cfg}
+	b := &bench{env: e, log: log, cfg: cfg, profiles: map[string]string{}}
 	burstShape := shape{projects: 200, assets: 30, subEvery: 10, subDocs: 2}
 	bursts := map[string]struct {
 		desc string
@@ -154,6 +158,7 @@ func runBench(ctx context.Context, log zerolog.Logger, cfg settings, only []stri
 		r.Scenarios = append(r.Scenarios, summarize(name, desc, runs))
 	}
 	r.DurationSeconds = time.Since(started).Seconds()
+	r.Profiles = b.profiles
 	return r, nil
 }
 

@@ -29,6 +29,9 @@ type report struct {
 	Mongo           string           `json:"mongo"`
 	Repeats         int              `json:"repeats"`
 	Scenarios       []scenarioResult `json:"scenarios"`
+	// Profiles: per scenario, the top of a CPU profile of the watcher
+	// during its first run (profiles/<scenario>-watcher.cpu.pprof).
+	Profiles map[string]string `json:"watcherCpuProfileTop,omitempty"`
 }
 
 func summarize(name, desc string, runs []run) scenarioResult {
@@ -91,6 +94,14 @@ func (r report) markdown() string {
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", s.Name, cpuSec(m.EmulatorCPUWatcher), cpuSec(m.EmulatorCPUFloor),
 			cpuSec(m.EmulatorCPUBaseline), cpuSec(m.CPUSeconds))
+	}
+	for _, s := range r.Scenarios {
+		top, ok := r.Profiles[s.Name]
+		if !ok {
+			continue
+		}
+		fmt.Fprintf(&b, "\nCPU profile of the watcher, first %d s of %s's first run (`go tool pprof -top`; file: profiles/%s-watcher.cpu.pprof):\n\n```\n%s\n```\n",
+			profileSeconds, s.Name, s.Name, top)
 	}
 	return b.String()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -46,6 +47,9 @@ type bench struct {
 	env *env
 	log zerolog.Logger
 	cfg settings
+	// profiles holds, per scenario, the top of a CPU profile of its first
+	// watcher run (see cpuProfile).
+	profiles map[string]string
 }
 
 // settings are the command-line knobs.
@@ -59,6 +63,7 @@ type settings struct {
 	baselineBudget time.Duration   // 0: baselines run to the end
 	variants       map[string]bool // watcher, floor, baseline
 	watcherEnv     []string        // extra environment of the watcher (WATCHER_* overrides)
+	profileDir     string          // where CPU profiles go (empty: none taken)
 }
 
 // burst is a scenario of S1/S2/S4's kind: seed, one burst of MongoDB
@@ -198,6 +203,10 @@ func (b *bench) burstVariant(ctx context.Context, sc burst, variant string, rep 
 		}
 		cpu0, _ := dm.cpuSeconds()
 		emu0 = b.env.emulatorCPU()
+		var profiled func() (string, error)
+		if rep == 1 && b.cfg.profileDir != "" {
+			profiled = dm.cpuProfile(ctx, b.env.binary, filepath.Join(b.cfg.profileDir, sc.name+"-watcher.cpu.pprof"), profileSeconds)
+		}
 		start := time.Now()
 		if err := sc.mongoOp(ctx, projects, d); err != nil {
 			dm.kill()
@@ -208,6 +217,14 @@ func (b *bench) burstVariant(ctx context.Context, sc burst, variant string, rep 
 			return m, err
 		}
 		m.took = time.Since(start)
+		if profiled != nil {
+			top, err := profiled()
+			if err != nil {
+				dm.kill()
+				return m, err
+			}
+			b.profiles[sc.name] = top
+		}
 		cpu1, _ := dm.cpuSeconds()
 		m.cpu = cpu1 - cpu0
 		m.rss, err = dm.peakRSS()
