@@ -180,7 +180,7 @@ func (d *daemon) waitApplied(ctx context.Context, kind string, n int, timeout ti
 			return fmt.Errorf("watcher exited (%v):\n%s", d.err, d.out.String())
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(10 * time.Millisecond):
+		case <-time.After(50 * time.Millisecond): // a scrape costs the watcher CPU: not too often
 		}
 	}
 }

@@ -65,20 +65,22 @@ func (a *Applier) cleanupWriteOf(_ config.Collection, s *firestore.DocumentSnaps
 	return a.cleanupWrite(s.Ref), true
 }
 
-// applyCleanup writes what readWithin found in coll, a page at a time.
-// When the read took more than one query (a long cleanup), further passes
-// then catch documents written behind its cursor meanwhile.
+// applyCleanup writes what readWithin found in coll, a page at a time
+// (pagesInFlight at once). When the read took more than one query (a long
+// cleanup), further passes then catch documents written behind its cursor
+// meanwhile.
 func (a *Applier) applyCleanup(ctx context.Context, coll config.Collection, projectID string, r read) (CollectionReport, error) {
-	rep := CollectionReport{Collection: coll.Name, Matched: r.matched}
 	log := a.cleanupLog(coll, projectID)
-	for start := 0; start < len(r.writes); start += a.opts.pageSize {
+	pages := newInflight()
+	var err error
+	for start := 0; start < len(r.writes) && err == nil; start += a.opts.pageSize {
 		page := r.writes[start:min(start+a.opts.pageSize, len(r.writes))]
-		if err := a.cleanPage(ctx, log, coll, page, &rep); err != nil {
-			return rep, err
-		}
+		err = pages.start(func() (CollectionReport, error) { return a.cleanPage(ctx, log, coll, page) })
 	}
-	if !r.multi || len(r.writes) == 0 {
-		return rep, nil
+	rep, err := pages.wait(err)
+	rep.Collection, rep.Matched = coll.Name, r.matched
+	if err != nil || !r.multi || len(r.writes) == 0 {
+		return rep, err
 	}
 	more, err := a.cleanCollection(ctx, coll, projectID, 2)
 	rep.Matched += more.Matched
@@ -88,20 +90,21 @@ func (a *Applier) applyCleanup(ctx context.Context, coll config.Collection, proj
 }
 
 // cleanCollection pages through the project's documents of one collection
-// and deletes or archives them, page by page, from pass first on. Paging
-// continues after the last document of the previous page, so deleted
-// documents never shift it. When a pass took more than one query (its
-// cursor moved while documents could be written behind it), a further pass
-// from the start catches those, until a pass finds nothing to do. A pass
-// that fit one query is not repeated: a second query would only see what
-// was written in the milliseconds since, and documents written after any
-// pass are left to reconciliation anyway.
+// and deletes or archives them, page by page (pagesInFlight at once), from
+// pass first on. Paging continues after the last document of the previous
+// page, so deleted documents never shift it. When a pass took more than one
+// query (its cursor moved while documents could be written behind it), a
+// further pass from the start catches those, until a pass finds nothing to
+// do. A pass that fit one query is not repeated: a second query would only
+// see what was written in the milliseconds since, and documents written
+// after any pass are left to reconciliation anyway.
 func (a *Applier) cleanCollection(ctx context.Context, coll config.Collection, projectID string, first int) (CollectionReport, error) {
 	q := a.cleanupQuery(coll, projectID)
 	rep := CollectionReport{Collection: coll.Name}
 	log := a.cleanupLog(coll, projectID)
 	for pass := first; ; pass++ {
 		acted := 0
+		pages := newInflight()
 		multi, err := a.forEachPage(ctx, q, func(snaps []*firestore.DocumentSnapshot) error {
 			writes := make([]write, 0, len(snaps))
 			for _, s := range snaps {
@@ -114,8 +117,11 @@ func (a *Applier) cleanCollection(ctx context.Context, coll config.Collection, p
 				}
 			}
 			acted += len(writes)
-			return a.cleanPage(ctx, log, coll, writes, &rep)
+			return pages.start(func() (CollectionReport, error) { return a.cleanPage(ctx, log, coll, writes) })
 		})
+		done, err := pages.wait(err)
+		rep.Deleted += done.Deleted
+		rep.Archived += done.Archived
 		if err != nil {
 			return rep, err
 		}
@@ -129,16 +135,19 @@ func (a *Applier) cleanCollection(ctx context.Context, coll config.Collection, p
 }
 
 // cleanPage deletes or archives one page of documents (deleting their
-// subcollections first when coll is recursive) and counts it in rep.
-func (a *Applier) cleanPage(ctx context.Context, log zerolog.Logger, coll config.Collection, writes []write, rep *CollectionReport) error {
-	crashpoint.Hit("mid-cleanup")
+// subcollections first when coll is recursive) and reports what it did.
+func (a *Applier) cleanPage(ctx context.Context, log zerolog.Logger, coll config.Collection, writes []write) (CollectionReport, error) {
+	var rep CollectionReport
+	if len(writes) == 0 {
+		return rep, nil
+	}
 	log.Debug().Int("writes", len(writes)).Msg("cleanup page")
 	archive := a.cfg.Mode == ModeArchive
 	if !archive && coll.Recursive {
 		n, err := a.deleteSubcollectionsOf(ctx, log, refsOf(writes))
 		rep.Deleted += n
 		if err != nil {
-			return err
+			return rep, err
 		}
 	}
 	n, err := a.commit(ctx, writes)
@@ -147,7 +156,11 @@ func (a *Applier) cleanPage(ctx context.Context, log zerolog.Logger, coll config
 	} else {
 		rep.Deleted += n
 	}
-	return err
+	if err == nil {
+		// A page is written; at most pagesInFlight-1 others have started.
+		crashpoint.Hit("mid-cleanup")
+	}
+	return rep, err
 }
 
 func (a *Applier) cleanupLog(coll config.Collection, projectID string) zerolog.Logger {

@@ -57,15 +57,14 @@ func (a *Applier) UpdateProjectWithin(ctx context.Context, projectID string, set
 			return write{ref: s.Ref, updates: updates}, len(updates) > 0
 		},
 		apply: func(ctx context.Context, c config.Collection, r read) (CollectionReport, error) {
-			rep := CollectionReport{Collection: c.Name, Matched: r.matched}
-			for start := 0; start < len(r.writes); start += a.opts.pageSize {
-				n, err := a.commit(ctx, r.writes[start:min(start+a.opts.pageSize, len(r.writes))])
-				rep.Updated += n
-				if err != nil {
-					return rep, err
-				}
+			pages := newInflight()
+			var err error
+			for start := 0; start < len(r.writes) && err == nil; start += a.opts.pageSize {
+				err = pages.start(a.updatePage(ctx, r.writes[start:min(start+a.opts.pageSize, len(r.writes))]))
 			}
-			return rep, nil
+			rep, err := pages.wait(err)
+			rep.Collection, rep.Matched = c.Name, r.matched
+			return rep, err
 		},
 	})
 	if err != nil {
@@ -107,6 +106,7 @@ func (a *Applier) propagate(ctx context.Context, coll config.Collection, project
 	q := a.propagateQuery(coll, projectID, changes)
 	rep := CollectionReport{Collection: coll.Name}
 	log := a.log.With().Str("projectId", projectID).Str("collection", coll.Name).Logger()
+	pages := newInflight()
 	_, err := a.forEachPage(ctx, q, func(snaps []*firestore.DocumentSnapshot) error {
 		rep.Matched += len(snaps)
 		writes := make([]write, 0, len(snaps))
@@ -116,11 +116,19 @@ func (a *Applier) propagate(ctx context.Context, coll config.Collection, project
 			}
 		}
 		log.Debug().Int("count", len(snaps)).Int("writes", len(writes)).Msg("update page")
-		n, err := a.commit(ctx, writes)
-		rep.Updated += n
-		return err
+		return pages.start(a.updatePage(ctx, writes))
 	})
+	done, err := pages.wait(err)
+	rep.Updated = done.Updated
 	return rep, err
+}
+
+// updatePage is the write of one page of updates, for inflight.start.
+func (a *Applier) updatePage(ctx context.Context, writes []write) func() (CollectionReport, error) {
+	return func() (CollectionReport, error) {
+		n, err := a.commit(ctx, writes)
+		return CollectionReport{Updated: n}, err
+	}
 }
 
 // propagateQuery selects the changed fields of the project's documents.

@@ -1,0 +1,74 @@
+package sync
+
+import (
+	"errors"
+	"sync"
+)
+
+// pagesInFlight bounds how many pages of one collection are written at the
+// same time while the query keeps reading: waiting for each page's writes
+// before sending the next makes the round trip, not the backend's write
+// rate, the limit of a large cleanup.
+const pagesInFlight = 4
+
+// inflight runs the writes of a collection's pages concurrently, at most
+// pagesInFlight at a time, and adds up their reports. After the first
+// failure it starts nothing more.
+type inflight struct {
+	sem  chan struct{}
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	rep  CollectionReport // Deleted, Archived, Updated of the pages done
+	errs []error
+}
+
+func newInflight() *inflight {
+	return &inflight{sem: make(chan struct{}, pagesInFlight)}
+}
+
+// errPageFailed stops a query's reading once a page write has failed;
+// wait returns the failure itself.
+var errPageFailed = errors.New("a page write failed")
+
+// start runs write in the background once fewer than pagesInFlight pages
+// are in flight. It returns errPageFailed (and starts nothing) when a page
+// has failed already, so the caller stops reading.
+func (f *inflight) start(write func() (CollectionReport, error)) error {
+	f.sem <- struct{}{}
+	if f.failed() {
+		<-f.sem
+		return errPageFailed
+	}
+	f.wg.Go(func() {
+		defer func() { <-f.sem }()
+		r, err := write()
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.rep.Deleted += r.Deleted
+		f.rep.Archived += r.Archived
+		f.rep.Updated += r.Updated
+		if err != nil {
+			f.errs = append(f.errs, err)
+		}
+	})
+	return nil
+}
+
+func (f *inflight) failed() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.errs) > 0
+}
+
+// wait waits for every page started and returns their summed report and
+// errors, joined with readErr (the error that ended the reading, if any;
+// errPageFailed is left out, as the page's own error is there).
+func (f *inflight) wait(readErr error) (CollectionReport, error) {
+	f.wg.Wait()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if errors.Is(readErr, errPageFailed) {
+		readErr = nil
+	}
+	return f.rep, errors.Join(append([]error{readErr}, f.errs...)...)
+}
