@@ -38,6 +38,7 @@ func runMain() int {
 	flag.IntVar(&cfg.s3Rate, "s3-rate", 50, "S3's events per second")
 	flag.DurationVar(&cfg.s5Duration, "s5-duration", 60*time.Second, "length of S5's idle period")
 	flag.IntVar(&cfg.s4Repeats, "s4-repeats", 1, "repetitions of S4 (seeding 100,000 documents three times per repetition is slow on the emulator)")
+	flag.BoolVar(&cfg.probe, "probe", true, "first measure what single calls cost the backend at two collection sizes")
 	flag.DurationVar(&cfg.baselineBudget, "baseline-budget", 30*time.Second, "time budget of one baseline run; beyond it the time is extrapolated from its write rate (0: no budget)")
 	flag.Parse()
 
@@ -97,6 +98,11 @@ func runBench(ctx context.Context, log zerolog.Logger, cfg settings, only []stri
 		"S1": {"cleanup burst (200 projects × 30 assets, 10% with 2 subdocuments)", deleteBurst("S1", burstShape)},
 		"S2": {"rename burst (200 projects × 30 assets)", renameBurst("S2", burstShape)},
 		"S4": {fmt.Sprintf("giant project (%d assets, recursive off)", cfg.s4Assets), giant(cfg.s4Assets)},
+	}
+	if cfg.probe {
+		if r.Probe, err = b.probe(ctx); err != nil {
+			return r, err
+		}
 	}
 	want := map[string]bool{}
 	for i, name := range only {

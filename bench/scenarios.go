@@ -64,6 +64,7 @@ type settings struct {
 	variants       map[string]bool // watcher, floor, baseline
 	watcherEnv     []string        // extra environment of the watcher (WATCHER_* overrides)
 	profileDir     string          // where CPU profiles go (empty: none taken)
+	probe          bool            // measure single calls first (probe.go)
 }
 
 // burst is a scenario of S1/S2/S4's kind: seed, one burst of MongoDB
