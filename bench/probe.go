@@ -27,7 +27,8 @@ type probeResult struct {
 
 // probe measures what the calls the watcher makes cost the backend as a
 // collection grows: on real Firestore a query costs what it returns, on
-// the emulator what the collection holds. The table explains S1–S4.
+// the emulator what the collection holds. The table explains S1–S4. It
+// runs after the scenarios, on a warm emulator.
 func (b *bench) probe(ctx context.Context) ([]probeResult, error) {
 	var out []probeResult
 	for _, n := range probeSizes {
