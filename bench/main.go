@@ -99,6 +99,9 @@ func runBench(ctx context.Context, log zerolog.Logger, cfg settings, only []stri
 		"S2": {"rename burst (200 projects × 30 assets)", renameBurst("S2", burstShape)},
 		"S4": {fmt.Sprintf("giant project (%d assets, recursive off)", cfg.s4Assets), giant(cfg.s4Assets)},
 	}
+	if err := b.warmUp(ctx); err != nil {
+		return r, err
+	}
 	want := map[string]bool{}
 	for i, name := range only {
 		only[i] = strings.ToUpper(strings.TrimSpace(name))

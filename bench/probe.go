@@ -50,6 +50,29 @@ func (b *bench) probe(ctx context.Context) ([]probeResult, error) {
 	return out, nil
 }
 
+// warmUp runs the probe's calls on a small collection a few times, unmeasured:
+// the emulator's JIT makes its first minute slow, which would otherwise fall
+// on the first run of S1.
+func (b *bench) warmUp(ctx context.Context) error {
+	project := fmt.Sprintf("bench-%s-warmup", b.env.runID)
+	client, err := b.env.firestore(ctx, project)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		_ = client.Close()
+		b.env.dropProject(project)
+	}()
+	start := time.Now()
+	for range 3 {
+		if _, err := probeAt(ctx, client, probeSizes[0]); err != nil {
+			return fmt.Errorf("warming up the emulator: %w", err)
+		}
+	}
+	b.log.Info().Dur("took", time.Since(start)).Msg("emulator warmed up")
+	return nil
+}
+
 func probeAt(ctx context.Context, c *firestore.Client, n int) (probeResult, error) {
 	coll := c.Collection("probe")
 	projects := n / 10
