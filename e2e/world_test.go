@@ -66,10 +66,11 @@ func (w *world) addProject(ctx context.Context, name, team string, n int, deep b
 	w.t.Helper()
 	oid := bson.NewObjectID()
 	pid := oid.Hex()
-	if _, err := w.projects.InsertOne(ctx, bson.D{{Key: "_id", Value: oid}, {Key: "name", Value: name},
-		{Key: "owner", Value: bson.D{{Key: "team", Value: team}}}, {Key: "description", Value: "d"}}); err != nil {
-		w.t.Fatal(err)
-	}
+	w.write(func() error {
+		_, err := w.projects.InsertOne(ctx, bson.D{{Key: "_id", Value: oid}, {Key: "name", Value: name},
+			{Key: "owner", Value: bson.D{{Key: "team", Value: team}}}, {Key: "description", Value: "d"}})
+		return err
+	})
 	bw := w.fs.BulkWriter(ctx)
 	var jobs []*firestore.BulkWriterJob
 	add := func(ref *firestore.DocumentRef, data map[string]any) {
@@ -107,9 +108,10 @@ func (w *world) deleteProject(ctx context.Context, pid string) {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	if _, err := w.projects.DeleteOne(ctx, bson.D{{Key: "_id", Value: oid}}); err != nil {
-		w.t.Fatal(err)
-	}
+	w.write(func() error {
+		_, err := w.projects.DeleteOne(ctx, bson.D{{Key: "_id", Value: oid}})
+		return err
+	})
 }
 
 func (w *world) updateProject(ctx context.Context, pid string, update bson.D) {
@@ -118,9 +120,28 @@ func (w *world) updateProject(ctx context.Context, pid string, update bson.D) {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	if _, err := w.projects.UpdateOne(ctx, bson.D{{Key: "_id", Value: oid}}, update); err != nil {
-		w.t.Fatal(err)
+	w.write(func() error {
+		_, err := w.projects.UpdateOne(ctx, bson.D{{Key: "_id", Value: oid}}, update)
+		return err
+	})
+}
+
+// write runs one of the test's own MongoDB writes, retrying as an
+// application would: right after a fault is injected (every connection
+// dropped, say) the driver's single retry can meet a pool that is still
+// paused. The writes are idempotent (an insert whose first attempt went
+// through fails its retry with a duplicate key, which counts as done).
+func (w *world) write(op func() error) {
+	w.t.Helper()
+	var err error
+	for attempt := 1; attempt <= 10; attempt++ {
+		if err = op(); err == nil || attempt > 1 && mongo.IsDuplicateKeyError(err) {
+			return
+		}
+		w.t.Logf("test write failed (attempt %d, retrying): %v", attempt, err)
+		time.Sleep(300 * time.Millisecond)
 	}
+	w.t.Fatal(err)
 }
 
 // consistent returns nil when Firestore matches MongoDB: every asset of a
