@@ -17,7 +17,7 @@ import (
 func mongoClient(t *testing.T) (*mongo.Client, string) {
 	t.Helper()
 	uri, _ := mongotest.ForTest(t)
-	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetTimeout(10 * time.Second))
+	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetTimeout(30 * time.Second).SetHeartbeatInterval(500 * time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -550,7 +550,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestRunAgainstMongo(t *testing.T) {
 	uri, srv := mongotest.ForTest(t)
 	ctx := context.Background()
-	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetTimeout(10 * time.Second))
+	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetTimeout(30 * time.Second).SetHeartbeatInterval(500 * time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
