@@ -138,6 +138,9 @@ func runBench(ctx context.Context, log zerolog.Logger, cfg settings, only []stri
 					ch <- idleResult{runs, err}
 				}()
 			}
+			if err := b.latencyWarmUp(ctx); err != nil {
+				return r, err
+			}
 			for i := 1; i <= cfg.repeats; i++ {
 				rn, err := b.latency(ctx, i)
 				if err != nil {
