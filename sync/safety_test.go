@@ -126,3 +126,23 @@ func TestDryRunWritesNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestDryRunReportsTheLimit: a dry run behind the limit reports what the
+// limit would stop (counting), and writes nothing either way.
+func TestDryRunReportsTheLimit(t *testing.T) {
+	a, client, _ := newApplier(t, threeCollections(ModeDelete))
+	ctx := testContext(t)
+	all := seedProject(t, a, "p1", 3) // 4 documents of p1
+	d := NewDryRun(a, zerolog.Nop())
+	if _, err := NewLimited(d, 3).DeleteProject(ctx, "p1"); !errors.Is(err, ErrSafetyLimit) || !strings.Contains(err.Error(), "4 documents (limit 3)") {
+		t.Fatalf("dry run over the limit: %v, want a safety-limit error counting 4 documents", err)
+	}
+	if _, err := NewLimited(d, 3).UpdateProject(ctx, "p1", map[string]any{"name": "new"}, nil); !errors.Is(err, ErrSafetyLimit) {
+		t.Fatalf("dry-run update over the limit: %v", err)
+	}
+	rep, err := NewLimited(d, 4).DeleteProject(ctx, "p1")
+	if err != nil || rep.Total() != 4 {
+		t.Fatalf("dry run within the limit: %v, report %+v", err, rep)
+	}
+	assertDocs(t, client, all)
+}
