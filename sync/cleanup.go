@@ -71,14 +71,9 @@ func (a *Applier) cleanupWriteOf(_ config.Collection, s *firestore.DocumentSnaps
 // meanwhile.
 func (a *Applier) applyCleanup(ctx context.Context, coll config.Collection, projectID string, r read) (CollectionReport, error) {
 	log := a.cleanupLog(coll, projectID)
-	pages := newInflight()
-	var err error
-	for start := 0; start < len(r.writes) && err == nil; start += a.opts.pageSize {
-		page := r.writes[start:min(start+a.opts.pageSize, len(r.writes))]
-		err = pages.start(func() (CollectionReport, error) { return a.cleanPage(ctx, log, coll, page) })
-	}
-	rep, err := pages.wait(err)
-	rep.Collection, rep.Matched = coll.Name, r.matched
+	rep, err := a.writePages(coll, r, func(page []write) (CollectionReport, error) {
+		return a.cleanPage(ctx, log, coll, page)
+	})
 	if err != nil || !r.multi || len(r.writes) == 0 {
 		return rep, err
 	}

@@ -3,6 +3,8 @@ package sync
 import (
 	"errors"
 	"sync"
+
+	"github.com/projectwatcher/watcher/config"
 )
 
 // pagesInFlight bounds how many pages of one collection are written at the
@@ -71,4 +73,19 @@ func (f *inflight) wait(readErr error) (CollectionReport, error) {
 		readErr = nil
 	}
 	return f.rep, errors.Join(append([]error{readErr}, f.errs...)...)
+}
+
+// writePages writes what readWithin found in coll a page at a time through
+// page, pagesInFlight pages at once, and reports them with the documents
+// the read matched.
+func (a *Applier) writePages(coll config.Collection, r read, page func([]write) (CollectionReport, error)) (CollectionReport, error) {
+	pages := newInflight()
+	var err error
+	for start := 0; start < len(r.writes) && err == nil; start += a.opts.pageSize {
+		writes := r.writes[start:min(start+a.opts.pageSize, len(r.writes))]
+		err = pages.start(func() (CollectionReport, error) { return page(writes) })
+	}
+	rep, err := pages.wait(err)
+	rep.Collection, rep.Matched = coll.Name, r.matched
+	return rep, err
 }

@@ -57,14 +57,7 @@ func (a *Applier) UpdateProjectWithin(ctx context.Context, projectID string, set
 			return write{ref: s.Ref, updates: updates}, len(updates) > 0
 		},
 		apply: func(ctx context.Context, c config.Collection, r read) (CollectionReport, error) {
-			pages := newInflight()
-			var err error
-			for start := 0; start < len(r.writes) && err == nil; start += a.opts.pageSize {
-				err = pages.start(a.updatePage(ctx, r.writes[start:min(start+a.opts.pageSize, len(r.writes))]))
-			}
-			rep, err := pages.wait(err)
-			rep.Collection, rep.Matched = c.Name, r.matched
-			return rep, err
+			return a.writePages(c, r, func(page []write) (CollectionReport, error) { return a.updatePage(ctx, page) })
 		},
 	})
 	if err != nil {
@@ -116,19 +109,17 @@ func (a *Applier) propagate(ctx context.Context, coll config.Collection, project
 			}
 		}
 		log.Debug().Int("count", len(snaps)).Int("writes", len(writes)).Msg("update page")
-		return pages.start(a.updatePage(ctx, writes))
+		return pages.start(func() (CollectionReport, error) { return a.updatePage(ctx, writes) })
 	})
 	done, err := pages.wait(err)
 	rep.Updated = done.Updated
 	return rep, err
 }
 
-// updatePage is the write of one page of updates, for inflight.start.
-func (a *Applier) updatePage(ctx context.Context, writes []write) func() (CollectionReport, error) {
-	return func() (CollectionReport, error) {
-		n, err := a.commit(ctx, writes)
-		return CollectionReport{Updated: n}, err
-	}
+// updatePage writes one page of updates.
+func (a *Applier) updatePage(ctx context.Context, writes []write) (CollectionReport, error) {
+	n, err := a.commit(ctx, writes)
+	return CollectionReport{Updated: n}, err
 }
 
 // propagateQuery selects the changed fields of the project's documents.
