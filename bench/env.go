@@ -118,6 +118,20 @@ func (e *env) firestore(ctx context.Context, projectID string) (*firestore.Clien
 	return c, nil
 }
 
+// scratch runs fn with a client of a Firestore project of its own, whose
+// data is dropped afterwards.
+func (e *env) scratch(ctx context.Context, project string, fn func(*firestore.Client) error) error {
+	client, err := e.firestore(ctx, project)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		_ = client.Close()
+		e.dropProject(project)
+	}()
+	return fn(client)
+}
+
 // dropProject makes the emulator forget a project's documents (keeps its
 // memory flat over a long run). Failures are only logged.
 func (e *env) dropProject(projectID string) {

@@ -32,14 +32,11 @@ type probeResult struct {
 func (b *bench) probe(ctx context.Context) ([]probeResult, error) {
 	var out []probeResult
 	for _, n := range probeSizes {
-		project := fmt.Sprintf("bench-%s-probe-%d", b.env.runID, n)
-		client, err := b.env.firestore(ctx, project)
-		if err != nil {
-			return nil, err
-		}
-		r, err := probeAt(ctx, client, n)
-		_ = client.Close()
-		b.env.dropProject(project)
+		var r probeResult
+		err := b.env.scratch(ctx, fmt.Sprintf("bench-%s-probe-%d", b.env.runID, n), func(c *firestore.Client) (err error) {
+			r, err = probeAt(ctx, c, n)
+			return err
+		})
 		if err != nil {
 			return nil, fmt.Errorf("probe at %d documents: %w", n, err)
 		}
@@ -54,20 +51,17 @@ func (b *bench) probe(ctx context.Context) ([]probeResult, error) {
 // the emulator's JIT makes its first minute slow, which would otherwise fall
 // on the first run of S1.
 func (b *bench) warmUp(ctx context.Context) error {
-	project := fmt.Sprintf("bench-%s-warmup", b.env.runID)
-	client, err := b.env.firestore(ctx, project)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		_ = client.Close()
-		b.env.dropProject(project)
-	}()
 	start := time.Now()
-	for range 3 {
-		if _, err := probeAt(ctx, client, probeSizes[0]); err != nil {
-			return fmt.Errorf("warming up the emulator: %w", err)
+	err := b.env.scratch(ctx, fmt.Sprintf("bench-%s-warmup", b.env.runID), func(c *firestore.Client) error {
+		for range 3 {
+			if _, err := probeAt(ctx, c, probeSizes[0]); err != nil {
+				return err
+			}
 		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("warming up the emulator: %w", err)
 	}
 	b.log.Info().Dur("took", time.Since(start)).Msg("emulator warmed up")
 	return nil
