@@ -13,13 +13,12 @@ import (
 	"github.com/projectwatcher/watcher/watcher"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 func testStore(t *testing.T) *Store {
 	t.Helper()
 	uri, _ := mongotest.ForTest(t)
-	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetTimeout(30 * time.Second).SetHeartbeatInterval(500 * time.Millisecond))
+	client, err := mongo.Connect(mongotest.ClientOptions(uri).SetTimeout(30 * time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/projectwatcher/watcher/internal/mongotest"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"google.golang.org/api/iterator"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -40,7 +39,7 @@ func newWorld(t *testing.T, opts ...mongotest.Option) *world {
 	uri, srv := mongotest.ForTest(t, opts...)
 	// A short heartbeat: after an injected connection fault the driver
 	// finds the server again quickly (see internal/mongotest).
-	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetHeartbeatInterval(500 * time.Millisecond))
+	client, err := mongo.Connect(mongotest.ClientOptions(uri))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,13 +11,12 @@ import (
 	"github.com/projectwatcher/watcher/watcher"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 func mongoClient(t *testing.T) (*mongo.Client, string) {
 	t.Helper()
 	uri, _ := mongotest.ForTest(t)
-	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetTimeout(30 * time.Second).SetHeartbeatInterval(500 * time.Millisecond))
+	client, err := mongo.Connect(mongotest.ClientOptions(uri).SetTimeout(30 * time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}

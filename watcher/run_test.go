@@ -14,7 +14,6 @@ import (
 	"github.com/rs/zerolog"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // srcStep is one answer of scriptSource.Next.
@@ -550,7 +549,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestRunAgainstMongo(t *testing.T) {
 	uri, srv := mongotest.ForTest(t)
 	ctx := context.Background()
-	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetTimeout(30 * time.Second).SetHeartbeatInterval(500 * time.Millisecond))
+	client, err := mongo.Connect(mongotest.ClientOptions(uri).SetTimeout(30 * time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/rs/zerolog"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 func TestDecodeChange(t *testing.T) {
@@ -204,7 +203,7 @@ func TestPipelineShape(t *testing.T) {
 func testProjects(t *testing.T) (*mongo.Collection, *mongotest.Server) {
 	t.Helper()
 	uri, srv := mongotest.ForTest(t)
-	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetServerSelectionTimeout(30 * time.Second).SetHeartbeatInterval(500 * time.Millisecond))
+	client, err := mongo.Connect(mongotest.ClientOptions(uri))
 	if err != nil {
 		t.Fatalf("connect %s: %v", uri, err)
 	}

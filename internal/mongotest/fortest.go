@@ -6,6 +6,9 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // EnvURI names the environment variable that points integration tests at a
@@ -22,6 +25,16 @@ func ForTest(t testing.TB, opts ...Option) (uri string, srv *Server) {
 	}
 	srv = New(t, opts...)
 	return srv.URI(), srv
+}
+
+// ClientOptions are the driver options of a test's client for uri: it
+// rechecks a server every 500 ms instead of the default 10 s, so a failed
+// check (a fault injected, or a first check lost under CI load) does not
+// leave the server Unknown for 10 s, and allows 30 s to select one.
+func ClientOptions(uri string) *options.ClientOptions {
+	return options.Client().ApplyURI(uri).
+		SetHeartbeatInterval(500 * time.Millisecond).
+		SetServerSelectionTimeout(30 * time.Second)
 }
 
 // RequireFaults skips the test, saying why, when srv is nil (a real server:
