@@ -5,6 +5,7 @@ import (
 
 	"github.com/projectwatcher/watcher/config"
 	"github.com/projectwatcher/watcher/deadletter"
+	"github.com/projectwatcher/watcher/event"
 	fssync "github.com/projectwatcher/watcher/sync"
 	"github.com/projectwatcher/watcher/watcher"
 	"github.com/rs/zerolog"
@@ -37,7 +38,7 @@ func deadLetters(mc *mongo.Client, cfg config.Config, log zerolog.Logger) watche
 
 type loggedDeadLetters struct{ log zerolog.Logger }
 
-func (l loggedDeadLetters) Add(_ context.Context, d watcher.DeadLetter) error {
+func (l loggedDeadLetters) Add(_ context.Context, d event.DeadLetter) error {
 	l.log.Warn().Bool("dryRun", true).Str("projectId", d.ProjectID).Str("kind", d.Kind).Str("reason", d.Reason).
 		Str("error", d.Error).Msg("dry run: would dead-letter the event; nothing written")
 	return nil

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/projectwatcher/watcher/config"
+	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/metrics"
 	"github.com/projectwatcher/watcher/resume"
-	fssync "github.com/projectwatcher/watcher/sync"
 	"github.com/projectwatcher/watcher/watcher"
 	"github.com/rs/zerolog"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -180,7 +180,7 @@ func (errorRecorder) Heartbeat()                {}
 func (errorRecorder) StreamOpen(bool)           {}
 func (errorRecorder) ChangeReceived(string)     {}
 func (errorRecorder) CheckpointSaved(time.Time) {}
-func (r errorRecorder) EventApplied(kind watcher.Kind, projectID string, _ time.Duration, _ time.Time, _ fssync.Report, err error) {
+func (r errorRecorder) EventApplied(kind event.Kind, projectID string, _ time.Duration, _ time.Time, _ event.Report, err error) {
 	if err != nil {
 		r.in.recordError(fmt.Errorf("%s %s: %w", kind, projectID, err))
 	}

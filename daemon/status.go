@@ -2,10 +2,10 @@ package daemon
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/projectwatcher/watcher/config"
+	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/health"
 	"github.com/projectwatcher/watcher/logging"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -47,7 +47,7 @@ func statusProvider(cfg config.Config, mc *mongo.Client, in *instance) health.St
 			doc.InFlight, _ = w.Progress()
 			if cp, ok := w.Position(); ok {
 				doc.Stream.Token = cp.Token.String()
-				doc.Stream.ClusterTime = fmt.Sprintf("Timestamp(%d, %d)", cp.ClusterTime.T, cp.ClusterTime.I)
+				doc.Stream.ClusterTime = event.TimestampString(cp.ClusterTime)
 				if cp.ClusterTime.T != 0 {
 					at := time.Unix(int64(cp.ClusterTime.T), 0).UTC()
 					lag := time.Since(at).Seconds()

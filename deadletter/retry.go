@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	fssync "github.com/projectwatcher/watcher/sync"
+	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/watcher"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
@@ -18,7 +18,7 @@ var ErrNotRetryable = errors.New("deadletter: this event cannot be applied again
 
 // letters is what a Retrier needs of the store (*Store).
 type letters interface {
-	Get(ctx context.Context, id string) (watcher.DeadLetter, error)
+	Get(ctx context.Context, id string) (event.DeadLetter, error)
 	Remove(ctx context.Context, id string) error
 	RecordFailure(ctx context.Context, id string, cause error, at time.Time) error
 }
@@ -42,10 +42,10 @@ func NewRetrier(store letters, applier, force watcher.Applier, resolver watcher.
 // Retry applies the dead letter id again; on success it is removed. On
 // failure it stays, with the new error and one more attempt. force skips
 // the safety limit.
-func (r *Retrier) Retry(ctx context.Context, id string, force bool) (fssync.Report, error) {
+func (r *Retrier) Retry(ctx context.Context, id string, force bool) (event.Report, error) {
 	l, err := r.store.Get(ctx, id)
 	if err != nil {
-		return fssync.Report{}, err
+		return event.Report{}, err
 	}
 	rep, err := r.apply(ctx, l, force)
 	if err != nil {
@@ -63,17 +63,17 @@ func (r *Retrier) Retry(ctx context.Context, id string, force bool) (fssync.Repo
 	return rep, nil
 }
 
-func (r *Retrier) apply(ctx context.Context, l watcher.DeadLetter, force bool) (fssync.Report, error) {
+func (r *Retrier) apply(ctx context.Context, l event.DeadLetter, force bool) (event.Report, error) {
 	ev, err := Event(l)
 	if err != nil {
-		return fssync.Report{}, err
+		return event.Report{}, err
 	}
 	if len(ev.Lookup) > 0 {
 		if r.resolver == nil {
-			return fssync.Report{}, fmt.Errorf("%w: fields %v must be read from MongoDB and no resolver is configured", ErrNotRetryable, ev.Lookup)
+			return event.Report{}, fmt.Errorf("%w: fields %v must be read from MongoDB and no resolver is configured", ErrNotRetryable, ev.Lookup)
 		}
 		if err := r.resolver.Resolve(ctx, &ev); err != nil {
-			return fssync.Report{}, fmt.Errorf("read the changed fields: %w", err)
+			return event.Report{}, fmt.Errorf("read the changed fields: %w", err)
 		}
 	}
 	a := r.applier
@@ -81,11 +81,11 @@ func (r *Retrier) apply(ctx context.Context, l watcher.DeadLetter, force bool) (
 		a = r.force
 	}
 	switch ev.Kind {
-	case watcher.ProjectDeleted:
+	case event.ProjectDeleted:
 		return a.DeleteProject(ctx, ev.ProjectID)
 	default:
 		if len(ev.Set) == 0 && len(ev.Unset) == 0 {
-			return fssync.Report{}, nil // nothing left to copy (the project is gone)
+			return event.Report{}, nil // nothing left to copy (the project is gone)
 		}
 		return a.UpdateProject(ctx, ev.ProjectID, ev.Set, ev.Unset)
 	}
@@ -93,21 +93,21 @@ func (r *Retrier) apply(ctx context.Context, l watcher.DeadLetter, force bool) (
 
 // Event rebuilds the watcher event of a dead letter. A letter without a
 // valid project id (reason invalid-id) is ErrNotRetryable.
-func Event(l watcher.DeadLetter) (watcher.Event, error) {
+func Event(l event.DeadLetter) (event.Event, error) {
 	if strings.TrimSpace(l.ProjectID) == "" {
-		return watcher.Event{}, fmt.Errorf("%w: it has no valid project id (documentKey %s); purge it", ErrNotRetryable, keyString(l.DocumentKey))
+		return event.Event{}, fmt.Errorf("%w: it has no valid project id (documentKey %s); purge it", ErrNotRetryable, keyString(l.DocumentKey))
 	}
-	ev := watcher.Event{
+	ev := event.Event{
 		ProjectID: l.ProjectID, Op: l.Op, Set: l.Set, Unset: l.Unset, Lookup: l.Lookup,
 		Token: l.Token, ClusterTime: l.ClusterTime, WallTime: l.WallTime,
 	}
 	switch l.Kind {
-	case watcher.ProjectDeleted.String():
-		ev.Kind = watcher.ProjectDeleted
-	case watcher.ProjectUpdated.String():
-		ev.Kind = watcher.ProjectUpdated
+	case event.ProjectDeleted.String():
+		ev.Kind = event.ProjectDeleted
+	case event.ProjectUpdated.String():
+		ev.Kind = event.ProjectUpdated
 	default:
-		return watcher.Event{}, fmt.Errorf("%w: unknown event kind %q", ErrNotRetryable, l.Kind)
+		return event.Event{}, fmt.Errorf("%w: unknown event kind %q", ErrNotRetryable, l.Kind)
 	}
 	if len(l.DocumentKey) > 0 {
 		if v, err := l.DocumentKey.LookupErr("_id"); err == nil {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/watcher"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -71,7 +72,7 @@ func ID(token bson.Raw) string {
 // Add stores l (idempotent per event: the id comes from its token; a
 // second Add of the same event updates the failure and keeps the first
 // failure time).
-func (s *Store) Add(ctx context.Context, l watcher.DeadLetter) error {
+func (s *Store) Add(ctx context.Context, l event.DeadLetter) error {
 	if l.ID == "" {
 		l.ID = ID(l.Token)
 	}
@@ -109,13 +110,13 @@ func mustElements(doc bson.Raw) []bson.RawElement {
 }
 
 // List returns every dead letter, oldest event first.
-func (s *Store) List(ctx context.Context) ([]watcher.DeadLetter, error) {
+func (s *Store) List(ctx context.Context) ([]event.DeadLetter, error) {
 	cur, err := s.coll.Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "clusterTime", Value: 1}, {Key: "_id", Value: 1}}))
 	if err != nil {
 		return nil, fmt.Errorf("deadletter: list: %w", err)
 	}
 	defer cur.Close(ctx)
-	var out []watcher.DeadLetter
+	var out []event.DeadLetter
 	for cur.Next(ctx) {
 		l, err := decode(cur.Current)
 		if err != nil {
@@ -130,13 +131,13 @@ func (s *Store) List(ctx context.Context) ([]watcher.DeadLetter, error) {
 }
 
 // Get returns the dead letter id (ErrNotFound when there is none).
-func (s *Store) Get(ctx context.Context, id string) (watcher.DeadLetter, error) {
+func (s *Store) Get(ctx context.Context, id string) (event.DeadLetter, error) {
 	raw, err := s.coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Raw()
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		return watcher.DeadLetter{}, fmt.Errorf("%w: %s", ErrNotFound, id)
+		return event.DeadLetter{}, fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
 	if err != nil {
-		return watcher.DeadLetter{}, fmt.Errorf("deadletter: get %s: %w", id, err)
+		return event.DeadLetter{}, fmt.Errorf("deadletter: get %s: %w", id, err)
 	}
 	return decode(raw)
 }
@@ -184,7 +185,7 @@ func (s *Store) RecordFailure(ctx context.Context, id string, cause error, at ti
 	return nil
 }
 
-func toRecord(l watcher.DeadLetter) (record, error) {
+func toRecord(l event.DeadLetter) (record, error) {
 	r := record{
 		ID: l.ID, Kind: l.Kind, ProjectID: l.ProjectID, Op: l.Op, DocumentKey: l.DocumentKey,
 		Unset: l.Unset, Lookup: l.Lookup, Token: l.Token, ClusterTime: l.ClusterTime, WallTime: l.WallTime,
@@ -206,12 +207,12 @@ func toRecord(l watcher.DeadLetter) (record, error) {
 	return r, nil
 }
 
-func decode(raw bson.Raw) (watcher.DeadLetter, error) {
+func decode(raw bson.Raw) (event.DeadLetter, error) {
 	var r record
 	if err := bson.Unmarshal(raw, &r); err != nil {
-		return watcher.DeadLetter{}, fmt.Errorf("deadletter: decode: %w", err)
+		return event.DeadLetter{}, fmt.Errorf("deadletter: decode: %w", err)
 	}
-	l := watcher.DeadLetter{
+	l := event.DeadLetter{
 		ID: r.ID, Kind: r.Kind, ProjectID: r.ProjectID, Op: r.Op, DocumentKey: r.DocumentKey,
 		Unset: r.Unset, Lookup: r.Lookup, Token: r.Token, ClusterTime: r.ClusterTime, WallTime: r.WallTime,
 		Reason: r.Reason, Error: r.Error, Attempts: r.Attempts, FirstFailedAt: r.FirstFailedAt, LastFailedAt: r.LastFailedAt,

@@ -8,9 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/internal/mongotest"
-	fssync "github.com/projectwatcher/watcher/sync"
-	"github.com/projectwatcher/watcher/watcher"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
@@ -31,14 +30,14 @@ func token(s string) bson.Raw {
 	return b
 }
 
-func letter(tok, project string, ct uint32) watcher.DeadLetter {
+func letter(tok, project string, ct uint32) event.DeadLetter {
 	key, _ := bson.Marshal(bson.D{{Key: "_id", Value: project}})
 	at := time.Date(2026, 3, 1, 10, 0, int(ct), 0, time.UTC)
-	return watcher.DeadLetter{
+	return event.DeadLetter{
 		Kind: "ProjectUpdated", ProjectID: project, Op: "update", DocumentKey: key,
 		Set:   map[string]any{"name": "New name", "meta.title": "dotted", "tags": []any{"a", int64(2)}, "nested": map[string]any{"k": true}},
 		Unset: []string{"old"}, Token: token(tok), ClusterTime: bson.Timestamp{T: ct, I: 1},
-		Reason: watcher.ReasonApplyFailed, Error: "permission denied", Attempts: 1, FirstFailedAt: at, LastFailedAt: at,
+		Reason: event.ReasonApplyFailed, Error: "permission denied", Attempts: 1, FirstFailedAt: at, LastFailedAt: at,
 	}
 }
 
@@ -90,7 +89,7 @@ func TestStoreAddIsIdempotent(t *testing.T) {
 	again.FirstFailedAt = first.FirstFailedAt.Add(time.Hour)
 	again.LastFailedAt = again.FirstFailedAt
 	again.Error = "second time"
-	for _, l := range []watcher.DeadLetter{first, again} {
+	for _, l := range []event.DeadLetter{first, again} {
 		if err := s.Add(ctx, l); err != nil {
 			t.Fatal(err)
 		}
@@ -154,22 +153,22 @@ type fakeApplier struct {
 	err   error
 }
 
-func (a *fakeApplier) DeleteProject(_ context.Context, id string) (fssync.Report, error) {
+func (a *fakeApplier) DeleteProject(_ context.Context, id string) (event.Report, error) {
 	a.calls = append(a.calls, "delete:"+id)
-	return fssync.Report{}, a.err
+	return event.Report{}, a.err
 }
 
-func (a *fakeApplier) UpdateProject(_ context.Context, id string, set map[string]any, unset []string) (fssync.Report, error) {
+func (a *fakeApplier) UpdateProject(_ context.Context, id string, set map[string]any, unset []string) (event.Report, error) {
 	a.calls = append(a.calls, fmt.Sprintf("update:%s:%v:%v", id, set["name"], unset))
-	return fssync.Report{}, a.err
+	return event.Report{}, a.err
 }
 
 func TestRetrier(t *testing.T) {
 	ctx := context.Background()
-	limit := fmt.Errorf("x: %w", fssync.ErrSafetyLimit)
+	limit := fmt.Errorf("x: %w", event.ErrSafetyLimit)
 	tests := []struct {
 		name        string
-		letter      watcher.DeadLetter
+		letter      event.DeadLetter
 		force       bool
 		applierErr  error
 		wantErr     error
@@ -179,18 +178,18 @@ func TestRetrier(t *testing.T) {
 	}{
 		{name: "update applied and removed", letter: letter("T1", "p1", 1),
 			wantLimited: []string{"update:p1:New name:[old]"}},
-		{name: "delete applied", letter: func() watcher.DeadLetter {
+		{name: "delete applied", letter: func() event.DeadLetter {
 			l := letter("T2", "p2", 2)
 			l.Kind, l.Set, l.Unset = "ProjectDeleted", nil, nil
 			return l
 		}(), wantLimited: []string{"delete:p2"}},
-		{name: "still over the limit stays", letter: letter("T3", "p3", 3), applierErr: limit, wantErr: fssync.ErrSafetyLimit,
+		{name: "still over the limit stays", letter: letter("T3", "p3", 3), applierErr: limit, wantErr: event.ErrSafetyLimit,
 			wantKept: true, wantLimited: []string{"update:p3:New name:[old]"}},
 		{name: "--force skips the limit", letter: letter("T4", "p4", 4), force: true, applierErr: limit,
 			wantForced: []string{"update:p4:New name:[old]"}},
-		{name: "invalid id is not retryable", letter: func() watcher.DeadLetter {
+		{name: "invalid id is not retryable", letter: func() event.DeadLetter {
 			l := letter("T5", "", 5)
-			l.Reason = watcher.ReasonInvalidID
+			l.Reason = event.ReasonInvalidID
 			return l
 		}(), wantErr: ErrNotRetryable, wantKept: true},
 	}

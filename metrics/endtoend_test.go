@@ -7,8 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	fssync "github.com/projectwatcher/watcher/sync"
-	"github.com/projectwatcher/watcher/watcher"
+	"github.com/projectwatcher/watcher/event"
 )
 
 func TestEndToEndLag(t *testing.T) {
@@ -28,7 +27,7 @@ func TestEndToEndLag(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			m, reg, _ := newTestMetrics(t)
-			m.EventApplied(watcher.ProjectDeleted, "p1", time.Millisecond, tc.eventTime, fssync.Report{}, tc.err)
+			m.EventApplied(event.ProjectDeleted, "p1", time.Millisecond, tc.eventTime, event.Report{}, tc.err)
 			mfs, err := reg.Gather()
 			if err != nil {
 				t.Fatal(err)
@@ -39,7 +38,7 @@ func TestEndToEndLag(t *testing.T) {
 					continue
 				}
 				for _, mt := range mf.GetMetric() {
-					if mt.GetLabel()[0].GetValue() != watcher.ProjectDeleted.String() {
+					if mt.GetLabel()[0].GetValue() != event.ProjectDeleted.String() {
 						continue
 					}
 					found = true

@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/watcher"
 )
 
@@ -61,23 +62,23 @@ func NewFailures(reg prometheus.Registerer) (*Failures, error) {
 			return nil, fmt.Errorf("metrics: register collector: %w", err)
 		}
 	}
-	for _, k := range []watcher.Kind{watcher.ProjectDeleted, watcher.ProjectUpdated} {
+	for _, k := range []event.Kind{event.ProjectDeleted, event.ProjectUpdated} {
 		f.retries.WithLabelValues(k.String())
 	}
-	for _, r := range []string{watcher.ReasonApplyFailed, watcher.ReasonRetriesExhausted, watcher.ReasonInvalidID, watcher.ReasonSafetyLimit} {
+	for _, r := range []string{event.ReasonApplyFailed, event.ReasonRetriesExhausted, event.ReasonInvalidID, event.ReasonSafetyLimit} {
 		f.lettered.WithLabelValues(r)
 	}
 	return f, nil
 }
 
 // EventRetried implements watcher.FailureObserver.
-func (f *Failures) EventRetried(kind watcher.Kind, _ int, _ time.Duration, _ error) {
+func (f *Failures) EventRetried(kind event.Kind, _ int, _ time.Duration, _ error) {
 	f.retries.WithLabelValues(kind.String()).Inc()
 }
 
 // EventDeadLettered implements watcher.FailureObserver; it also asks Run
 // for a fresh count of the collection.
-func (f *Failures) EventDeadLettered(_ watcher.Kind, reason string) {
+func (f *Failures) EventDeadLettered(_ event.Kind, reason string) {
 	f.lettered.WithLabelValues(reason).Inc()
 	select {
 	case f.kick <- struct{}{}:

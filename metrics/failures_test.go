@@ -11,7 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/projectwatcher/watcher/watcher"
+	"github.com/projectwatcher/watcher/event"
 )
 
 type stepCounter struct {
@@ -46,10 +46,10 @@ func TestFailuresCounters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.EventRetried(watcher.ProjectDeleted, 1, time.Second, errors.New("x"))
-	f.EventRetried(watcher.ProjectDeleted, 2, time.Second, errors.New("x"))
-	f.EventRetried(watcher.ProjectUpdated, 1, time.Second, errors.New("x"))
-	f.EventDeadLettered(watcher.ProjectUpdated, watcher.ReasonSafetyLimit)
+	f.EventRetried(event.ProjectDeleted, 1, time.Second, errors.New("x"))
+	f.EventRetried(event.ProjectDeleted, 2, time.Second, errors.New("x"))
+	f.EventRetried(event.ProjectUpdated, 1, time.Second, errors.New("x"))
+	f.EventDeadLettered(event.ProjectUpdated, event.ReasonSafetyLimit)
 	want := `
 # HELP watcher_retries_total Retries of events after a transient failure, by event type.
 # TYPE watcher_retries_total counter
@@ -92,11 +92,11 @@ func TestFailuresRefreshesTheGauge(t *testing.T) {
 	}()
 	eventually(t, func() bool { return testutil.ToFloat64(f.letters) == 4 })
 	c.set(5, nil)
-	f.EventDeadLettered(watcher.ProjectDeleted, watcher.ReasonApplyFailed)
+	f.EventDeadLettered(event.ProjectDeleted, event.ReasonApplyFailed)
 	eventually(t, func() bool { return testutil.ToFloat64(f.letters) == 5 })
 	calls := c.callCount()
 	c.set(0, errors.New("mongo down"))
-	f.EventDeadLettered(watcher.ProjectDeleted, watcher.ReasonApplyFailed)
+	f.EventDeadLettered(event.ProjectDeleted, event.ReasonApplyFailed)
 	eventually(t, func() bool { return c.callCount() > calls })
 	cancel()
 	<-done

@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/watcher"
 )
 
@@ -128,7 +129,7 @@ func (m *Metrics) initSeries() {
 	for _, op := range []string{"insert", "update", "replace", "delete"} {
 		m.changes.WithLabelValues(op)
 	}
-	for _, k := range []watcher.Kind{watcher.ProjectDeleted, watcher.ProjectUpdated} {
+	for _, k := range []event.Kind{event.ProjectDeleted, event.ProjectUpdated} {
 		m.events.WithLabelValues(k.String(), OutcomeOK)
 		m.events.WithLabelValues(k.String(), OutcomeError)
 		m.applyDuration.WithLabelValues(k.String())

@@ -10,9 +10,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/internal/clocktest"
-	fssync "github.com/projectwatcher/watcher/sync"
-	"github.com/projectwatcher/watcher/watcher"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -57,10 +56,10 @@ watcher_changes_received_total{operation_type="update"} 2
 		{
 			name: "events by type and outcome",
 			drive: func(m *Metrics) {
-				m.EventApplied(watcher.ProjectDeleted, "p1", time.Second, t0, fssync.Report{}, nil)
-				m.EventApplied(watcher.ProjectDeleted, "p2", time.Second, t0, fssync.Report{}, errors.New("boom"))
-				m.EventApplied(watcher.ProjectUpdated, "p3", time.Second, t0, fssync.Report{}, nil)
-				m.EventApplied(watcher.ProjectUpdated, "p3", time.Second, t0, fssync.Report{}, nil)
+				m.EventApplied(event.ProjectDeleted, "p1", time.Second, t0, event.Report{}, nil)
+				m.EventApplied(event.ProjectDeleted, "p2", time.Second, t0, event.Report{}, errors.New("boom"))
+				m.EventApplied(event.ProjectUpdated, "p3", time.Second, t0, event.Report{}, nil)
+				m.EventApplied(event.ProjectUpdated, "p3", time.Second, t0, event.Report{}, nil)
 			},
 			metric: "watcher_events_applied_total",
 			want: `
@@ -75,15 +74,15 @@ watcher_events_applied_total{outcome="ok",type="ProjectUpdated"} 2
 		{
 			name: "documents by collection and action, failed partial reports included",
 			drive: func(m *Metrics) {
-				m.EventApplied(watcher.ProjectDeleted, "p1", time.Second, t0, fssync.Report{Collections: []fssync.CollectionReport{
+				m.EventApplied(event.ProjectDeleted, "p1", time.Second, t0, event.Report{Collections: []event.CollectionReport{
 					{Collection: "storyboards", Matched: 3, Deleted: 5},
 					{Collection: "aiAnalyses", Matched: 2, Archived: 2},
 					{Collection: "generatedMedia"},
 				}}, nil)
-				m.EventApplied(watcher.ProjectUpdated, "p2", time.Second, t0, fssync.Report{Collections: []fssync.CollectionReport{
+				m.EventApplied(event.ProjectUpdated, "p2", time.Second, t0, event.Report{Collections: []event.CollectionReport{
 					{Collection: "storyboards", Matched: 4, Updated: 4},
 				}}, nil)
-				m.EventApplied(watcher.ProjectDeleted, "p3", time.Second, t0, fssync.Report{Collections: []fssync.CollectionReport{
+				m.EventApplied(event.ProjectDeleted, "p3", time.Second, t0, event.Report{Collections: []event.CollectionReport{
 					{Collection: "storyboards", Matched: 9, Deleted: 1},
 				}}, errors.New("partial"))
 			},
@@ -161,7 +160,7 @@ func TestScrapeTimeAges(t *testing.T) {
 		{
 			name: "one applied event and one save",
 			steps: []step{{at: t0, drive: func(m *Metrics) {
-				m.EventApplied(watcher.ProjectDeleted, "p", time.Millisecond, t0.Add(-3*time.Second), fssync.Report{}, nil)
+				m.EventApplied(event.ProjectDeleted, "p", time.Millisecond, t0.Add(-3*time.Second), event.Report{}, nil)
 				m.CheckpointSaved(t0.Add(-time.Second))
 				m.Heartbeat()
 			}}},
@@ -173,8 +172,8 @@ func TestScrapeTimeAges(t *testing.T) {
 		{
 			name: "failed event does not move the lag",
 			steps: []step{{at: t0, drive: func(m *Metrics) {
-				m.EventApplied(watcher.ProjectDeleted, "a", 0, t0.Add(-20*time.Second), fssync.Report{}, nil)
-				m.EventApplied(watcher.ProjectDeleted, "b", 0, t0, fssync.Report{}, errors.New("boom"))
+				m.EventApplied(event.ProjectDeleted, "a", 0, t0.Add(-20*time.Second), event.Report{}, nil)
+				m.EventApplied(event.ProjectDeleted, "b", 0, t0, event.Report{}, errors.New("boom"))
 			}}},
 			scrapeAt:    t0,
 			wantLag:     20,
@@ -183,8 +182,8 @@ func TestScrapeTimeAges(t *testing.T) {
 		{
 			name: "out of order events and saves keep the newest",
 			steps: []step{{at: t0, drive: func(m *Metrics) {
-				m.EventApplied(watcher.ProjectUpdated, "a", 0, t0.Add(-2*time.Second), fssync.Report{}, nil)
-				m.EventApplied(watcher.ProjectUpdated, "b", 0, t0.Add(-9*time.Second), fssync.Report{}, nil)
+				m.EventApplied(event.ProjectUpdated, "a", 0, t0.Add(-2*time.Second), event.Report{}, nil)
+				m.EventApplied(event.ProjectUpdated, "b", 0, t0.Add(-9*time.Second), event.Report{}, nil)
 				m.CheckpointSaved(t0.Add(-4 * time.Second))
 				m.CheckpointSaved(t0.Add(-7 * time.Second))
 			}}},
@@ -195,7 +194,7 @@ func TestScrapeTimeAges(t *testing.T) {
 		{
 			name: "zero cluster time and zero save time are ignored",
 			steps: []step{{at: t0, drive: func(m *Metrics) {
-				m.EventApplied(watcher.ProjectUpdated, "a", 0, time.Time{}, fssync.Report{}, nil)
+				m.EventApplied(event.ProjectUpdated, "a", 0, time.Time{}, event.Report{}, nil)
 				m.CheckpointSaved(time.Time{})
 			}}},
 			scrapeAt:    t0,
@@ -262,15 +261,15 @@ func gaugeValues(t *testing.T, reg prometheus.Gatherer) map[string]float64 {
 func TestApplyDurationHistogram(t *testing.T) {
 	tests := []struct {
 		name      string
-		durations map[watcher.Kind][]time.Duration
+		durations map[event.Kind][]time.Duration
 	}{
 		{name: "no events", durations: nil},
-		{name: "deletes only", durations: map[watcher.Kind][]time.Duration{
-			watcher.ProjectDeleted: {20 * time.Millisecond, 3 * time.Second},
+		{name: "deletes only", durations: map[event.Kind][]time.Duration{
+			event.ProjectDeleted: {20 * time.Millisecond, 3 * time.Second},
 		}},
-		{name: "both kinds", durations: map[watcher.Kind][]time.Duration{
-			watcher.ProjectDeleted: {time.Second},
-			watcher.ProjectUpdated: {100 * time.Millisecond, 200 * time.Millisecond, 300 * time.Millisecond},
+		{name: "both kinds", durations: map[event.Kind][]time.Duration{
+			event.ProjectDeleted: {time.Second},
+			event.ProjectUpdated: {100 * time.Millisecond, 200 * time.Millisecond, 300 * time.Millisecond},
 		}},
 	}
 	for _, tt := range tests {
@@ -278,7 +277,7 @@ func TestApplyDurationHistogram(t *testing.T) {
 			m, reg, _ := newTestMetrics(t)
 			for k, ds := range tt.durations {
 				for _, d := range ds {
-					m.EventApplied(k, "p", d, t0, fssync.Report{}, nil)
+					m.EventApplied(k, "p", d, t0, event.Report{}, nil)
 				}
 			}
 			mfs, err := reg.Gather()
@@ -307,7 +306,7 @@ func TestApplyDurationHistogram(t *testing.T) {
 					}
 				}
 			}
-			for _, k := range []watcher.Kind{watcher.ProjectDeleted, watcher.ProjectUpdated} {
+			for _, k := range []event.Kind{event.ProjectDeleted, event.ProjectUpdated} {
 				if !seen[k.String()] {
 					t.Errorf("no histogram series for type %s", k)
 				}
@@ -316,9 +315,9 @@ func TestApplyDurationHistogram(t *testing.T) {
 	}
 }
 
-func kindByName(t *testing.T, name string) watcher.Kind {
+func kindByName(t *testing.T, name string) event.Kind {
 	t.Helper()
-	for _, k := range []watcher.Kind{watcher.ProjectDeleted, watcher.ProjectUpdated} {
+	for _, k := range []event.Kind{event.ProjectDeleted, event.ProjectUpdated} {
 		if k.String() == name {
 			return k
 		}
@@ -368,7 +367,7 @@ func TestConcurrentObserverCalls(t *testing.T) {
 				m.Heartbeat()
 				m.ChangeReceived("update")
 				m.CheckpointSaved(t0.Add(time.Duration(g*perG+i) * time.Millisecond))
-				m.EventApplied(watcher.ProjectUpdated, "p", time.Millisecond, t0.Add(time.Duration(i)*time.Second), fssync.Report{}, nil)
+				m.EventApplied(event.ProjectUpdated, "p", time.Millisecond, t0.Add(time.Duration(i)*time.Second), event.Report{}, nil)
 			}
 		}()
 	}

@@ -3,8 +3,7 @@ package metrics
 import (
 	"time"
 
-	fssync "github.com/projectwatcher/watcher/sync"
-	"github.com/projectwatcher/watcher/watcher"
+	"github.com/projectwatcher/watcher/event"
 )
 
 // Heartbeat records the main loop's latest iteration.
@@ -38,7 +37,7 @@ func (m *Metrics) CheckpointSaved(at time.Time) {
 // report lists. Only a successful event moves the lag's reference time; the
 // documents of a failed event's partial report are counted, since they were
 // written. projectID is not a label (unbounded cardinality).
-func (m *Metrics) EventApplied(kind watcher.Kind, _ string, took time.Duration, clusterTime time.Time, report fssync.Report, err error) {
+func (m *Metrics) EventApplied(kind event.Kind, _ string, took time.Duration, clusterTime time.Time, report event.Report, err error) {
 	typ := kind.String()
 	outcome := OutcomeOK
 	if err != nil {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	fssync "github.com/projectwatcher/watcher/sync"
+	"github.com/projectwatcher/watcher/event"
 )
 
 // Defaults of Options.
@@ -23,8 +23,8 @@ const (
 // drift through UpdateProject (the ProjectUpdated path). The daemon passes
 // the applier its events use.
 type Applier interface {
-	DeleteProject(ctx context.Context, projectID string) (fssync.Report, error)
-	UpdateProject(ctx context.Context, projectID string, set map[string]any, unset []string) (fssync.Report, error)
+	DeleteProject(ctx context.Context, projectID string) (event.Report, error)
+	UpdateProject(ctx context.Context, projectID string, set map[string]any, unset []string) (event.Report, error)
 }
 
 // Progress is told how the scan advances (a progress bar, log lines). Its

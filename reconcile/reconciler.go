@@ -11,6 +11,7 @@ import (
 
 	"cloud.google.com/go/firestore"
 	"github.com/projectwatcher/watcher/config"
+	"github.com/projectwatcher/watcher/event"
 	fssync "github.com/projectwatcher/watcher/sync"
 	"github.com/rs/zerolog"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -261,7 +262,7 @@ func (run *runState) batch(ctx context.Context, coll string, targets []Target, d
 		}
 		log.Info().Strs("unset", rp.Unset).Msg("drift: copies differ from MongoDB; rewriting them")
 		rep, err := r.applier.UpdateProject(ctx, pid, rp.Set, rp.Unset)
-		run.account(coll, rp.Docs, rep, func(c fssync.CollectionReport) int { return c.Updated },
+		run.account(coll, rp.Docs, rep, func(c event.CollectionReport) int { return c.Updated },
 			func(c *CollectionSummary, extra, repaired int) {
 				c.Drifted += extra
 				c.RepairedDrift += repaired
@@ -326,8 +327,8 @@ func (run *runState) recheckDrift(ctx context.Context, coll string, targets []Ta
 // this batch (later pages, collections not scanned yet, whose scan will no
 // longer see them) are counted as found there too, so the counts of a run
 // that repairs match those of a dry run.
-func (run *runState) account(coll string, foundHere int, rep fssync.Report,
-	changed func(fssync.CollectionReport) int, add func(c *CollectionSummary, extraFound, repaired int)) {
+func (run *runState) account(coll string, foundHere int, rep event.Report,
+	changed func(event.CollectionReport) int, add func(c *CollectionSummary, extraFound, repaired int)) {
 	for _, cr := range rep.Collections {
 		cs := run.collSum(cr.Collection)
 		if cs == nil {
@@ -346,11 +347,11 @@ func (run *runState) account(coll string, foundHere int, rep fssync.Report,
 // cleaned counts the asset documents a cleanup handled in a collection:
 // archived ones in archive mode; in delete mode the matched documents that
 // were deleted (Deleted also counts their subcollection documents).
-func cleaned(mode string) func(fssync.CollectionReport) int {
+func cleaned(mode string) func(event.CollectionReport) int {
 	if mode == fssync.ModeArchive {
-		return func(c fssync.CollectionReport) int { return c.Archived }
+		return func(c event.CollectionReport) int { return c.Archived }
 	}
-	return func(c fssync.CollectionReport) int { return min(c.Matched, c.Deleted) }
+	return func(c event.CollectionReport) int { return min(c.Matched, c.Deleted) }
 }
 
 func sortedKeys[V any](m map[string]V) []string {

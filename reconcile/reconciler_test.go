@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/projectwatcher/watcher/event"
 	fssync "github.com/projectwatcher/watcher/sync"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
@@ -204,7 +205,7 @@ type hookApplier struct {
 	before func()
 }
 
-func (h hookApplier) DeleteProject(ctx context.Context, pid string) (fssync.Report, error) {
+func (h hookApplier) DeleteProject(ctx context.Context, pid string) (event.Report, error) {
 	h.before()
 	return h.Applier.DeleteProject(ctx, pid)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/watcher"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -59,13 +60,13 @@ func (f *FencedStore) Claim(ctx context.Context) error {
 }
 
 // Load reads the checkpoint (see MongoStore.Load).
-func (f *FencedStore) Load(ctx context.Context) (watcher.Checkpoint, bool, error) {
+func (f *FencedStore) Load(ctx context.Context) (event.Checkpoint, bool, error) {
 	return f.s.Load(ctx)
 }
 
 // Save writes the checkpoint with our epoch, unless a newer epoch owns it
 // (ErrFenced).
-func (f *FencedStore) Save(ctx context.Context, cp watcher.Checkpoint) error {
+func (f *FencedStore) Save(ctx context.Context, cp event.Checkpoint) error {
 	if len(cp.Token) == 0 {
 		return errNoToken
 	}

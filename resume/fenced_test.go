@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/projectwatcher/watcher/config"
-	"github.com/projectwatcher/watcher/watcher"
+	"github.com/projectwatcher/watcher/event"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
@@ -71,7 +71,7 @@ func TestFencedSave(t *testing.T) {
 			cfg := config.Resume{Store: "mongo", Name: "fenced", Database: db, Collection: "checkpoints"}
 			plain := NewMongoStore(client, cfg)
 			if tt.plainSave != "" {
-				if err := plain.Save(ctx, watcher.Checkpoint{Token: token(t, tt.plainSave)}); err != nil {
+				if err := plain.Save(ctx, event.Checkpoint{Token: token(t, tt.plainSave)}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -85,7 +85,7 @@ func TestFencedSave(t *testing.T) {
 				if w.claim {
 					err = f.Claim(ctx)
 				} else {
-					err = f.Save(ctx, watcher.Checkpoint{Token: token(t, w.token), ClusterTime: bson.Timestamp{T: uint32(i + 1)}})
+					err = f.Save(ctx, event.Checkpoint{Token: token(t, w.token), ClusterTime: bson.Timestamp{T: uint32(i + 1)}})
 				}
 				if got := errors.Is(err, ErrFenced); got != w.refused {
 					t.Fatalf("write %d (epoch %d): err %v, want refused %v", i, w.epoch, err, w.refused)

@@ -12,7 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/projectwatcher/watcher/watcher"
+	"github.com/projectwatcher/watcher/event"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
@@ -51,35 +51,35 @@ func NewFileStore(path, name string) *FileStore {
 
 // Load reads the checkpoint; ok is false when the file does not exist. A
 // file that exists but cannot be read as a checkpoint is an ErrCorrupt error.
-func (s *FileStore) Load(ctx context.Context) (watcher.Checkpoint, bool, error) {
+func (s *FileStore) Load(ctx context.Context) (event.Checkpoint, bool, error) {
 	data, err := os.ReadFile(s.path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return watcher.Checkpoint{}, false, nil
+		return event.Checkpoint{}, false, nil
 	}
 	if err != nil {
-		return watcher.Checkpoint{}, false, fmt.Errorf("load checkpoint: %w", err)
+		return event.Checkpoint{}, false, fmt.Errorf("load checkpoint: %w", err)
 	}
 	var fc fileCheckpoint
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&fc); err != nil {
-		return watcher.Checkpoint{}, false, s.corrupt("%v", err)
+		return event.Checkpoint{}, false, s.corrupt("%v", err)
 	}
 	if dec.More() {
-		return watcher.Checkpoint{}, false, s.corrupt("data after the checkpoint")
+		return event.Checkpoint{}, false, s.corrupt("data after the checkpoint")
 	}
 	switch {
 	case fc.Version != fileVersion:
-		return watcher.Checkpoint{}, false, s.corrupt("version %d, want %d", fc.Version, fileVersion)
+		return event.Checkpoint{}, false, s.corrupt("version %d, want %d", fc.Version, fileVersion)
 	case fc.Name != s.name:
-		return watcher.Checkpoint{}, false, s.corrupt("it holds the checkpoint of %q, not of resume.name %q", fc.Name, s.name)
+		return event.Checkpoint{}, false, s.corrupt("it holds the checkpoint of %q, not of resume.name %q", fc.Name, s.name)
 	case len(fc.Token) == 0:
-		return watcher.Checkpoint{}, false, s.corrupt("no token")
+		return event.Checkpoint{}, false, s.corrupt("no token")
 	}
 	if err := validToken(fc.Token); err != nil {
-		return watcher.Checkpoint{}, false, s.corrupt("token: %v", err)
+		return event.Checkpoint{}, false, s.corrupt("token: %v", err)
 	}
-	return watcher.Checkpoint{
+	return event.Checkpoint{
 		Token:       bson.Raw(fc.Token),
 		ClusterTime: bson.Timestamp{T: fc.ClusterTime.T, I: fc.ClusterTime.I},
 		SavedAt:     fc.SavedAt.UTC(),
@@ -100,7 +100,7 @@ func (s *FileStore) corrupt(format string, args ...any) error {
 }
 
 // Save replaces the file atomically (temp file, fsync, rename, fsync dir).
-func (s *FileStore) Save(ctx context.Context, cp watcher.Checkpoint) error {
+func (s *FileStore) Save(ctx context.Context, cp event.Checkpoint) error {
 	if len(cp.Token) == 0 {
 		return errNoToken
 	}

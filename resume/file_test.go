@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/projectwatcher/watcher/watcher"
+	"github.com/projectwatcher/watcher/event"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
@@ -22,7 +22,7 @@ func token(t testing.TB, data string) bson.Raw {
 	return b
 }
 
-func sameCheckpoint(a, b watcher.Checkpoint) bool {
+func sameCheckpoint(a, b event.Checkpoint) bool {
 	return string(a.Token) == string(b.Token) && a.ClusterTime == b.ClusterTime && a.SavedAt.Equal(b.SavedAt)
 }
 
@@ -34,7 +34,7 @@ func TestFileStoreRoundTrip(t *testing.T) {
 	if _, ok, err := s.Load(ctx); err != nil || ok {
 		t.Fatalf("Load of a missing file = ok %v, err %v; want no checkpoint, no error", ok, err)
 	}
-	cps := []watcher.Checkpoint{
+	cps := []event.Checkpoint{
 		{Token: token(t, "8263A1B2C3000000012B"), ClusterTime: bson.Timestamp{T: 1671541443, I: 1}, SavedAt: time.Date(2024, 5, 1, 10, 0, 0, 123000000, time.UTC)},
 		{Token: token(t, "8263A1B2C4000000022B"), ClusterTime: bson.Timestamp{T: 1671541444, I: 2}, SavedAt: time.Date(2024, 5, 1, 10, 0, 1, 0, time.UTC)},
 	}
@@ -66,7 +66,7 @@ func TestFileStoreSaveIsAtomic(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "cp.json")
 	s := NewFileStore(path, "n")
-	old := watcher.Checkpoint{Token: token(t, "old"), SavedAt: time.Unix(1, 0).UTC()}
+	old := event.Checkpoint{Token: token(t, "old"), SavedAt: time.Unix(1, 0).UTC()}
 	if err := s.Save(ctx, old); err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestFileStoreSaveIsAtomic(t *testing.T) {
 		}
 		return renameErr
 	}
-	if err := s.Save(ctx, watcher.Checkpoint{Token: token(t, "new")}); !errors.Is(err, renameErr) {
+	if err := s.Save(ctx, event.Checkpoint{Token: token(t, "new")}); !errors.Is(err, renameErr) {
 		t.Fatalf("Save = %v, want the rename error", err)
 	}
 	if filepath.Dir(renamedFrom) != dir {
@@ -113,7 +113,7 @@ func TestFileStoreSaveIsAtomic(t *testing.T) {
 	}
 
 	s.rename = os.Rename
-	if err := s.Save(ctx, watcher.Checkpoint{Token: token(t, "new")}); err != nil {
+	if err := s.Save(ctx, event.Checkpoint{Token: token(t, "new")}); err != nil {
 		t.Fatal(err)
 	}
 	got, _, err := s.Load(ctx)
@@ -176,7 +176,7 @@ func TestFileStoreValidTokenFixture(t *testing.T) {
 
 func TestFileStoreSaveWithoutToken(t *testing.T) {
 	s := NewFileStore(filepath.Join(t.TempDir(), "cp.json"), "n")
-	if err := s.Save(context.Background(), watcher.Checkpoint{}); !errors.Is(err, errNoToken) {
+	if err := s.Save(context.Background(), event.Checkpoint{}); !errors.Is(err, errNoToken) {
 		t.Fatalf("Save = %v, want errNoToken", err)
 	}
 }

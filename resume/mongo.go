@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/projectwatcher/watcher/config"
-	"github.com/projectwatcher/watcher/watcher"
+	"github.com/projectwatcher/watcher/event"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -44,28 +44,28 @@ func NewMongoStore(client *mongo.Client, cfg config.Resume) *MongoStore {
 }
 
 // Load reads the checkpoint; ok is false when there is none.
-func (s *MongoStore) Load(ctx context.Context) (watcher.Checkpoint, bool, error) {
+func (s *MongoStore) Load(ctx context.Context) (event.Checkpoint, bool, error) {
 	raw, err := s.coll.FindOne(ctx, bson.D{{Key: "_id", Value: s.name}}).Raw()
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		return watcher.Checkpoint{}, false, nil
+		return event.Checkpoint{}, false, nil
 	}
 	if err != nil {
-		return watcher.Checkpoint{}, false, fmt.Errorf("load checkpoint %q from %s: %w", s.name, s.where(), err)
+		return event.Checkpoint{}, false, fmt.Errorf("load checkpoint %q from %s: %w", s.name, s.where(), err)
 	}
 	var doc mongoCheckpoint
 	if err := bson.Unmarshal(raw, &doc); err != nil {
-		return watcher.Checkpoint{}, false, fmt.Errorf("%w: %q in %s: %w", ErrCorrupt, s.name, s.where(), err)
+		return event.Checkpoint{}, false, fmt.Errorf("%w: %q in %s: %w", ErrCorrupt, s.name, s.where(), err)
 	}
 	if len(doc.Token) == 0 && doc.Epoch > 0 {
-		return watcher.Checkpoint{}, false, nil // a leader's fence (FencedStore.Claim), no checkpoint yet
+		return event.Checkpoint{}, false, nil // a leader's fence (FencedStore.Claim), no checkpoint yet
 	}
 	if len(doc.Token) == 0 {
-		return watcher.Checkpoint{}, false, fmt.Errorf("%w: %q in %s has no token", ErrCorrupt, s.name, s.where())
+		return event.Checkpoint{}, false, fmt.Errorf("%w: %q in %s has no token", ErrCorrupt, s.name, s.where())
 	}
 	if err := doc.Token.Validate(); err != nil {
-		return watcher.Checkpoint{}, false, fmt.Errorf("%w: %q in %s: token: %w", ErrCorrupt, s.name, s.where(), err)
+		return event.Checkpoint{}, false, fmt.Errorf("%w: %q in %s: token: %w", ErrCorrupt, s.name, s.where(), err)
 	}
-	return watcher.Checkpoint{
+	return event.Checkpoint{
 		Token:       append(bson.Raw(nil), doc.Token...),
 		ClusterTime: doc.ClusterTime,
 		SavedAt:     doc.SavedAt.UTC(),
@@ -73,7 +73,7 @@ func (s *MongoStore) Load(ctx context.Context) (watcher.Checkpoint, bool, error)
 }
 
 // Save upserts the checkpoint (majority write concern).
-func (s *MongoStore) Save(ctx context.Context, cp watcher.Checkpoint) error {
+func (s *MongoStore) Save(ctx context.Context, cp event.Checkpoint) error {
 	if len(cp.Token) == 0 {
 		return errNoToken
 	}

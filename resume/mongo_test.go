@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/projectwatcher/watcher/config"
+	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/internal/mongotest"
-	"github.com/projectwatcher/watcher/watcher"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
@@ -34,7 +34,7 @@ func TestMongoStoreRoundTrip(t *testing.T) {
 	if _, ok, err := s.Load(ctx); err != nil || ok {
 		t.Fatalf("Load without a checkpoint = ok %v, err %v", ok, err)
 	}
-	cps := []watcher.Checkpoint{
+	cps := []event.Checkpoint{
 		{Token: token(t, "8263A1B2C3000000012B"), ClusterTime: bson.Timestamp{T: 1671541443, I: 1}, SavedAt: time.Date(2024, 5, 1, 10, 0, 0, 123000000, time.UTC)},
 		{Token: token(t, "8263A1B2C4000000022B"), ClusterTime: bson.Timestamp{T: 1671541444, I: 2}, SavedAt: time.Date(2024, 5, 1, 10, 0, 1, 0, time.UTC)},
 	}
@@ -50,7 +50,7 @@ func TestMongoStoreRoundTrip(t *testing.T) {
 			t.Fatalf("load %d = %+v, want %+v", i, got, cp)
 		}
 	}
-	if err := other.Save(ctx, watcher.Checkpoint{Token: token(t, "x")}); err != nil {
+	if err := other.Save(ctx, event.Checkpoint{Token: token(t, "x")}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -119,7 +119,7 @@ func TestMongoStoreCorrupt(t *testing.T) {
 func TestMongoStoreSaveWithoutToken(t *testing.T) {
 	client, db := mongoClient(t)
 	s := NewMongoStore(client, config.Resume{Name: "n", Database: db, Collection: "checkpoints"})
-	if err := s.Save(context.Background(), watcher.Checkpoint{}); !errors.Is(err, errNoToken) {
+	if err := s.Save(context.Background(), event.Checkpoint{}); !errors.Is(err, errNoToken) {
 		t.Fatalf("Save = %v, want errNoToken", err)
 	}
 }

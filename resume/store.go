@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/projectwatcher/watcher/config"
+	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/watcher"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
@@ -15,8 +16,8 @@ import (
 // Store persists one stream's checkpoint. It satisfies watcher.TokenStore.
 type Store interface {
 	// Load returns the stored checkpoint; ok is false when there is none.
-	Load(ctx context.Context) (cp watcher.Checkpoint, ok bool, err error)
-	Save(ctx context.Context, cp watcher.Checkpoint) error
+	Load(ctx context.Context) (cp event.Checkpoint, ok bool, err error)
+	Save(ctx context.Context, cp event.Checkpoint) error
 	// Reset deletes the checkpoint (no error when there is none).
 	Reset(ctx context.Context) error
 }

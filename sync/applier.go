@@ -26,9 +26,6 @@ const (
 	ArchivedAtField = "archivedAt"
 )
 
-// ErrEmptyProjectID is returned, before any query, for an empty project id.
-var ErrEmptyProjectID = errors.New("sync: empty project id")
-
 // Applier applies project events to the Firestore asset collections.
 // It is safe for concurrent use.
 type Applier struct {

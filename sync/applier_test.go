@@ -12,6 +12,7 @@ import (
 
 	"cloud.google.com/go/firestore"
 	"github.com/projectwatcher/watcher/config"
+	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/internal/firestoretest"
 	"github.com/rs/zerolog"
 	"google.golang.org/api/option"
@@ -132,10 +133,10 @@ func TestEmptyProjectIDIsRefusedWithoutAQuery(t *testing.T) {
 	}
 	ctx := testContext(t)
 	for _, id := range []string{"", "  "} {
-		if _, err := a.DeleteProject(ctx, id); !errors.Is(err, ErrEmptyProjectID) {
+		if _, err := a.DeleteProject(ctx, id); !errors.Is(err, event.ErrEmptyProjectID) {
 			t.Errorf("DeleteProject(%q) error = %v, want ErrEmptyProjectID", id, err)
 		}
-		if _, err := a.UpdateProject(ctx, id, map[string]any{"name": "x"}, []string{"name"}); !errors.Is(err, ErrEmptyProjectID) {
+		if _, err := a.UpdateProject(ctx, id, map[string]any{"name": "x"}, []string{"name"}); !errors.Is(err, event.ErrEmptyProjectID) {
 			t.Errorf("UpdateProject(%q) error = %v, want ErrEmptyProjectID", id, err)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"cloud.google.com/go/firestore"
 	"github.com/projectwatcher/watcher/config"
+	"github.com/projectwatcher/watcher/event"
 )
 
 // maxBufferedDocs is the largest per-event limit enforced by reading first:
@@ -20,13 +21,13 @@ const maxBufferedDocs = 100_000
 type bounded struct {
 	// stream applies the event to one collection without a limit, writing
 	// each page as soon as it is read.
-	stream func(context.Context, config.Collection) (CollectionReport, error)
+	stream func(context.Context, config.Collection) (event.CollectionReport, error)
 	// query selects what the event needs of the project's documents.
 	query func(config.Collection, string) firestore.Query
 	// toWrite is the write the event makes to one document (false: none).
 	toWrite func(config.Collection, *firestore.DocumentSnapshot) (write, bool)
 	// apply writes what the read found in one collection.
-	apply func(context.Context, config.Collection, read) (CollectionReport, error)
+	apply func(context.Context, config.Collection, read) (event.CollectionReport, error)
 }
 
 // read is what readWithin found in one collection.
@@ -39,7 +40,7 @@ type read struct {
 // withinLimit applies an event to colls for a project of at most max
 // documents in them (max <= 0: no limit; more: no write at all, an error
 // wrapping ErrSafetyLimit).
-func (a *Applier) withinLimit(ctx context.Context, colls []config.Collection, projectID string, max int, b bounded) (Report, error) {
+func (a *Applier) withinLimit(ctx context.Context, colls []config.Collection, projectID string, max int, b bounded) (event.Report, error) {
 	if max > maxBufferedDocs {
 		if rep, err := overLimit(ctx, a, projectID, max); err != nil {
 			return rep, err
@@ -53,7 +54,7 @@ func (a *Applier) withinLimit(ctx context.Context, colls []config.Collection, pr
 	if err != nil {
 		return rep, err
 	}
-	return a.eachCollection(ctx, colls, func(ctx context.Context, c config.Collection) (CollectionReport, error) {
+	return a.eachCollection(ctx, colls, func(ctx context.Context, c config.Collection) (event.CollectionReport, error) {
 		return b.apply(ctx, c, reads[c.Name])
 	})
 }
@@ -66,7 +67,7 @@ var errTooMany = errors.New("more documents than the limit")
 // same time, as eachCollection runs them) and keeps the writes they need.
 // It stops every read as soon as more than max documents were seen in all;
 // nothing has been written then.
-func (a *Applier) readWithin(ctx context.Context, colls []config.Collection, projectID string, max int, b bounded) (map[string]read, Report, error) {
+func (a *Applier) readWithin(ctx context.Context, colls []config.Collection, projectID string, max int, b bounded) (map[string]read, event.Report, error) {
 	readCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var seen atomic.Int64
@@ -74,7 +75,7 @@ func (a *Applier) readWithin(ctx context.Context, colls []config.Collection, pro
 	for _, c := range colls {
 		reads[c.Name] = &read{}
 	}
-	rep, err := a.eachCollection(readCtx, colls, func(ctx context.Context, c config.Collection) (CollectionReport, error) {
+	rep, err := a.eachCollection(readCtx, colls, func(ctx context.Context, c config.Collection) (event.CollectionReport, error) {
 		r := reads[c.Name]
 		multi, err := a.forEachPage(ctx, b.query(c, projectID), func(snaps []*firestore.DocumentSnapshot) error {
 			r.matched += len(snaps)
@@ -90,11 +91,11 @@ func (a *Applier) readWithin(ctx context.Context, colls []config.Collection, pro
 			return nil
 		})
 		r.multi = multi
-		return CollectionReport{Matched: r.matched}, err
+		return event.CollectionReport{Matched: r.matched}, err
 	})
 	if n := seen.Load(); n > int64(max) {
 		return nil, rep, fmt.Errorf("%w: project %s has more than %d documents (%d seen before stopping); nothing was written",
-			ErrSafetyLimit, projectID, max, n)
+			event.ErrSafetyLimit, projectID, max, n)
 	}
 	if err != nil {
 		return nil, rep, err

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/projectwatcher/watcher/config"
+	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/internal/firestoretest"
 	"github.com/rs/zerolog"
 )
@@ -132,7 +133,7 @@ func TestLimitOverSeveralCollections(t *testing.T) {
 	all := seedProject(t, a, "p1", 3) // storyboards 3, aiAnalyses 1
 	l := NewLimited(a, 3)
 	_, err := l.DeleteProject(ctx, "p1")
-	if !errors.Is(err, ErrSafetyLimit) || !strings.Contains(err.Error(), "more than 3") {
+	if !errors.Is(err, event.ErrSafetyLimit) || !strings.Contains(err.Error(), "more than 3") {
 		t.Fatalf("delete of 4 documents with limit 3: %v", err)
 	}
 	assertDocs(t, client, all)

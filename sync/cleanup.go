@@ -7,6 +7,7 @@ import (
 
 	"cloud.google.com/go/firestore"
 	"github.com/projectwatcher/watcher/config"
+	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/internal/crashpoint"
 	"github.com/rs/zerolog"
 )
@@ -17,7 +18,7 @@ import (
 // Archive mode marks matched documents only (their subcollections are kept
 // as they are) and leaves documents already archived untouched, so a replay
 // changes nothing. Repeating a cleanup is harmless.
-func (a *Applier) DeleteProject(ctx context.Context, projectID string) (Report, error) {
+func (a *Applier) DeleteProject(ctx context.Context, projectID string) (event.Report, error) {
 	return a.DeleteProjectWithin(ctx, projectID, 0)
 }
 
@@ -26,17 +27,17 @@ func (a *Applier) DeleteProject(ctx context.Context, projectID string) (Report, 
 // and an error wrapping ErrSafetyLimit. The limit costs no extra query: the
 // documents are read first, then the same results are written (see
 // readWithin).
-func (a *Applier) DeleteProjectWithin(ctx context.Context, projectID string, max int) (Report, error) {
+func (a *Applier) DeleteProjectWithin(ctx context.Context, projectID string, max int) (event.Report, error) {
 	if strings.TrimSpace(projectID) == "" {
-		return Report{}, ErrEmptyProjectID
+		return event.Report{}, event.ErrEmptyProjectID
 	}
 	rep, err := a.withinLimit(ctx, a.cfg.Collections, projectID, max, bounded{
-		stream: func(ctx context.Context, c config.Collection) (CollectionReport, error) {
+		stream: func(ctx context.Context, c config.Collection) (event.CollectionReport, error) {
 			return a.cleanCollection(ctx, c, projectID, 1)
 		},
 		query:   a.cleanupQuery,
 		toWrite: a.cleanupWriteOf,
-		apply: func(ctx context.Context, c config.Collection, r read) (CollectionReport, error) {
+		apply: func(ctx context.Context, c config.Collection, r read) (event.CollectionReport, error) {
 			return a.applyCleanup(ctx, c, projectID, r)
 		},
 	})
@@ -69,9 +70,9 @@ func (a *Applier) cleanupWriteOf(_ config.Collection, s *firestore.DocumentSnaps
 // (pagesInFlight at once). When the read took more than one query (a long
 // cleanup), further passes then catch documents written behind its cursor
 // meanwhile.
-func (a *Applier) applyCleanup(ctx context.Context, coll config.Collection, projectID string, r read) (CollectionReport, error) {
+func (a *Applier) applyCleanup(ctx context.Context, coll config.Collection, projectID string, r read) (event.CollectionReport, error) {
 	log := a.cleanupLog(coll, projectID)
-	rep, err := a.writePages(coll, r, func(page []write) (CollectionReport, error) {
+	rep, err := a.writePages(coll, r, func(page []write) (event.CollectionReport, error) {
 		return a.cleanPage(ctx, log, coll, page)
 	})
 	if err != nil || !r.multi || len(r.writes) == 0 {
@@ -93,9 +94,9 @@ func (a *Applier) applyCleanup(ctx context.Context, coll config.Collection, proj
 // do. A pass that fit one query is not repeated: a second query would only
 // see what was written in the milliseconds since, and documents written
 // after any pass are left to reconciliation anyway.
-func (a *Applier) cleanCollection(ctx context.Context, coll config.Collection, projectID string, first int) (CollectionReport, error) {
+func (a *Applier) cleanCollection(ctx context.Context, coll config.Collection, projectID string, first int) (event.CollectionReport, error) {
 	q := a.cleanupQuery(coll, projectID)
-	rep := CollectionReport{Collection: coll.Name}
+	rep := event.CollectionReport{Collection: coll.Name}
 	log := a.cleanupLog(coll, projectID)
 	for pass := first; ; pass++ {
 		acted := 0
@@ -112,7 +113,7 @@ func (a *Applier) cleanCollection(ctx context.Context, coll config.Collection, p
 				}
 			}
 			acted += len(writes)
-			return pages.start(func() (CollectionReport, error) { return a.cleanPage(ctx, log, coll, writes) })
+			return pages.start(func() (event.CollectionReport, error) { return a.cleanPage(ctx, log, coll, writes) })
 		})
 		done, err := pages.wait(err)
 		rep.Deleted += done.Deleted
@@ -131,8 +132,8 @@ func (a *Applier) cleanCollection(ctx context.Context, coll config.Collection, p
 
 // cleanPage deletes or archives one page of documents (deleting their
 // subcollections first when coll is recursive) and reports what it did.
-func (a *Applier) cleanPage(ctx context.Context, log zerolog.Logger, coll config.Collection, writes []write) (CollectionReport, error) {
-	var rep CollectionReport
+func (a *Applier) cleanPage(ctx context.Context, log zerolog.Logger, coll config.Collection, writes []write) (event.CollectionReport, error) {
+	var rep event.CollectionReport
 	if len(writes) == 0 {
 		return rep, nil
 	}

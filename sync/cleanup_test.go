@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/projectwatcher/watcher/config"
+	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/internal/firestoretest"
 )
 
@@ -37,7 +38,7 @@ func TestDeleteProject(t *testing.T) {
 		name    string
 		project string
 		gone    []string
-		want    map[string]CollectionReport
+		want    map[string]event.CollectionReport
 	}{
 		{
 			name:    "p1: recursive storyboards, flat others",
@@ -48,7 +49,7 @@ func TestDeleteProject(t *testing.T) {
 				"storyboards/sb2", "aiAnalyses/an1", "generatedMedia/m1", "generatedMedia/m2",
 				// aiAnalyses/an1/frames/f1 stays: aiAnalyses is not recursive
 			},
-			want: map[string]CollectionReport{
+			want: map[string]event.CollectionReport{
 				"storyboards":    {Collection: "storyboards", Matched: 2, Deleted: 7},
 				"aiAnalyses":     {Collection: "aiAnalyses", Matched: 1, Deleted: 1},
 				"generatedMedia": {Collection: "generatedMedia", Matched: 2, Deleted: 2},
@@ -61,7 +62,7 @@ func TestDeleteProject(t *testing.T) {
 				"storyboards/sb3", "storyboards/sb3/scenes/sc1", "storyboards/sb3/scenes/sc1/shots/a",
 				"aiAnalyses/an2", "generatedMedia/m3",
 			},
-			want: map[string]CollectionReport{
+			want: map[string]event.CollectionReport{
 				"storyboards":    {Collection: "storyboards", Matched: 1, Deleted: 3},
 				"aiAnalyses":     {Collection: "aiAnalyses", Matched: 1, Deleted: 1},
 				"generatedMedia": {Collection: "generatedMedia", Matched: 1, Deleted: 1},
@@ -70,7 +71,7 @@ func TestDeleteProject(t *testing.T) {
 		{
 			name:    "unknown project",
 			project: "p9",
-			want: map[string]CollectionReport{
+			want: map[string]event.CollectionReport{
 				"storyboards":    {Collection: "storyboards"},
 				"aiAnalyses":     {Collection: "aiAnalyses"},
 				"generatedMedia": {Collection: "generatedMedia"},
@@ -135,7 +136,7 @@ func TestDeleteProjectCollectionGroup(t *testing.T) {
 	if err != nil {
 		t.Fatalf("DeleteProject: %v", err)
 	}
-	want := CollectionReport{Collection: "media", Matched: 3, Deleted: 5}
+	want := event.CollectionReport{Collection: "media", Matched: 3, Deleted: 5}
 	if len(rep.Collections) != 1 || rep.Collections[0] != want {
 		t.Errorf("report = %+v, want [%+v]", rep.Collections, want)
 	}
@@ -165,7 +166,7 @@ func TestArchiveProject(t *testing.T) {
 	if err != nil {
 		t.Fatalf("DeleteProject: %v", err)
 	}
-	wantRep := map[string]CollectionReport{
+	wantRep := map[string]event.CollectionReport{
 		"storyboards":    {Collection: "storyboards", Matched: 3, Archived: 2},
 		"aiAnalyses":     {Collection: "aiAnalyses", Matched: 1, Archived: 1},
 		"generatedMedia": {Collection: "generatedMedia"},
@@ -229,7 +230,7 @@ func TestDeleteProjectManyPages(t *testing.T) {
 	if err != nil {
 		t.Fatalf("DeleteProject: %v", err)
 	}
-	want := CollectionReport{Collection: "storyboards", Matched: assetsOfP1, Deleted: assetsOfP1}
+	want := event.CollectionReport{Collection: "storyboards", Matched: assetsOfP1, Deleted: assetsOfP1}
 	if len(rep.Collections) != 1 || rep.Collections[0] != want {
 		t.Errorf("report = %+v, want [%+v]", rep.Collections, want)
 	}

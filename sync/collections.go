@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/projectwatcher/watcher/config"
+	"github.com/projectwatcher/watcher/event"
 )
 
 // eachCollection runs fn for every collection, at most opts.concurrency at a
@@ -14,8 +15,8 @@ import (
 // does not stop the others: every write is idempotent, so doing the rest now
 // only shortens the retry.
 func (a *Applier) eachCollection(ctx context.Context, colls []config.Collection,
-	fn func(context.Context, config.Collection) (CollectionReport, error)) (Report, error) {
-	reports := make([]CollectionReport, len(colls))
+	fn func(context.Context, config.Collection) (event.CollectionReport, error)) (event.Report, error) {
+	reports := make([]event.CollectionReport, len(colls))
 	errs := make([]error, len(colls))
 	sem := make(chan struct{}, a.opts.concurrency)
 	var wg sync.WaitGroup
@@ -32,5 +33,5 @@ func (a *Applier) eachCollection(ctx context.Context, colls []config.Collection,
 		})
 	}
 	wg.Wait()
-	return Report{Collections: reports}, errors.Join(errs...)
+	return event.Report{Collections: reports}, errors.Join(errs...)
 }

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/internal/firestoretest"
 )
 
@@ -14,20 +15,20 @@ func TestCountProject(t *testing.T) {
 	ctx := testContext(t)
 	tests := []struct {
 		project string
-		want    map[string]CollectionReport
+		want    map[string]event.CollectionReport
 		total   int
 	}{
-		{"p1", map[string]CollectionReport{
+		{"p1", map[string]event.CollectionReport{
 			"storyboards":    {Collection: "storyboards", Matched: 2},
 			"aiAnalyses":     {Collection: "aiAnalyses", Matched: 1},
 			"generatedMedia": {Collection: "generatedMedia", Matched: 2},
 		}, 5},
-		{"p2", map[string]CollectionReport{
+		{"p2", map[string]event.CollectionReport{
 			"storyboards":    {Collection: "storyboards", Matched: 1},
 			"aiAnalyses":     {Collection: "aiAnalyses", Matched: 1},
 			"generatedMedia": {Collection: "generatedMedia", Matched: 1},
 		}, 3},
-		{"p9", map[string]CollectionReport{
+		{"p9", map[string]event.CollectionReport{
 			"storyboards":    {Collection: "storyboards"},
 			"aiAnalyses":     {Collection: "aiAnalyses"},
 			"generatedMedia": {Collection: "generatedMedia"},
@@ -45,7 +46,7 @@ func TestCountProject(t *testing.T) {
 			t.Errorf("CountProject(%s).Total() = %d, want %d", tt.project, rep.Total(), tt.total)
 		}
 	}
-	if _, err := a.CountProject(ctx, ""); !errors.Is(err, ErrEmptyProjectID) {
+	if _, err := a.CountProject(ctx, ""); !errors.Is(err, event.ErrEmptyProjectID) {
 		t.Errorf("CountProject(\"\") error = %v, want ErrEmptyProjectID", err)
 	}
 	assertDocs(t, client, assets) // counting changes nothing

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/projectwatcher/watcher/event"
 	"github.com/rs/zerolog"
 )
 
@@ -26,7 +27,7 @@ func NewDryRun(a *Applier, log zerolog.Logger) *DryRun {
 
 // DeleteProject counts the project's documents and logs the cleanup it
 // would make; the report lists them as matched only.
-func (d *DryRun) DeleteProject(ctx context.Context, projectID string) (Report, error) {
+func (d *DryRun) DeleteProject(ctx context.Context, projectID string) (event.Report, error) {
 	rep, err := d.a.CountProject(ctx, projectID)
 	if err != nil {
 		return rep, fmt.Errorf("dry run: %w", err)
@@ -45,22 +46,22 @@ func (d *DryRun) DeleteProject(ctx context.Context, projectID string) (Report, e
 
 // UpdateProject counts the project's documents in the collections the
 // changed fields are copied to and logs the fields it would set or remove.
-func (d *DryRun) UpdateProject(ctx context.Context, projectID string, set map[string]any, unset []string) (Report, error) {
+func (d *DryRun) UpdateProject(ctx context.Context, projectID string, set map[string]any, unset []string) (event.Report, error) {
 	if strings.TrimSpace(projectID) == "" {
-		return Report{}, ErrEmptyProjectID
+		return event.Report{}, event.ErrEmptyProjectID
 	}
 	plan, err := d.a.planChanges(set, unset)
 	if err != nil {
-		return Report{}, fmt.Errorf("dry run: updating project %s: %w", projectID, err)
+		return event.Report{}, fmt.Errorf("dry run: updating project %s: %w", projectID, err)
 	}
 	if len(plan) == 0 {
-		return Report{}, nil
+		return event.Report{}, nil
 	}
 	counted, err := d.a.CountProject(ctx, projectID)
 	if err != nil {
-		return Report{}, fmt.Errorf("dry run: %w", err)
+		return event.Report{}, fmt.Errorf("dry run: %w", err)
 	}
-	var rep Report
+	var rep event.Report
 	for _, c := range counted.Collections {
 		changes := plan[c.Collection]
 		if len(changes) == 0 {
@@ -86,7 +87,7 @@ func (d *DryRun) UpdateProject(ctx context.Context, projectID string, set map[st
 
 // DeleteProjectWithin is DeleteProject with the safety limit checked by a
 // count, so a dry run also reports what the limit would stop.
-func (d *DryRun) DeleteProjectWithin(ctx context.Context, projectID string, max int) (Report, error) {
+func (d *DryRun) DeleteProjectWithin(ctx context.Context, projectID string, max int) (event.Report, error) {
 	if rep, err := overLimit(ctx, d.a, projectID, max); err != nil {
 		return rep, err
 	}
@@ -95,7 +96,7 @@ func (d *DryRun) DeleteProjectWithin(ctx context.Context, projectID string, max 
 
 // UpdateProjectWithin is UpdateProject with the safety limit checked by a
 // count.
-func (d *DryRun) UpdateProjectWithin(ctx context.Context, projectID string, set map[string]any, unset []string, max int) (Report, error) {
+func (d *DryRun) UpdateProjectWithin(ctx context.Context, projectID string, set map[string]any, unset []string, max int) (event.Report, error) {
 	if rep, err := overLimit(ctx, d.a, projectID, max); err != nil {
 		return rep, err
 	}
@@ -103,7 +104,7 @@ func (d *DryRun) UpdateProjectWithin(ctx context.Context, projectID string, set 
 }
 
 // CountProject implements ProjectApplier (a read).
-func (d *DryRun) CountProject(ctx context.Context, projectID string) (Report, error) {
+func (d *DryRun) CountProject(ctx context.Context, projectID string) (event.Report, error) {
 	return d.a.CountProject(ctx, projectID)
 }
 

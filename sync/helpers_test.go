@@ -14,6 +14,7 @@ import (
 
 	"cloud.google.com/go/firestore"
 	"github.com/projectwatcher/watcher/config"
+	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/internal/firestoretest"
 	"github.com/rs/zerolog"
 )
@@ -117,8 +118,8 @@ func assertDocs(t *testing.T, client *firestore.Client, want docs) {
 }
 
 // reportOf indexes a report by collection.
-func reportOf(r Report) map[string]CollectionReport {
-	out := map[string]CollectionReport{}
+func reportOf(r event.Report) map[string]event.CollectionReport {
+	out := map[string]event.CollectionReport{}
 	for _, c := range r.Collections {
 		out[c.Collection] = c
 	}

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/projectwatcher/watcher/config"
+	"github.com/projectwatcher/watcher/event"
 )
 
 // pagesInFlight bounds how many pages of one collection are written at the
@@ -20,7 +21,7 @@ type inflight struct {
 	sem  chan struct{}
 	wg   sync.WaitGroup
 	mu   sync.Mutex
-	rep  CollectionReport // Deleted, Archived, Updated of the pages done
+	rep  event.CollectionReport // Deleted, Archived, Updated of the pages done
 	errs []error
 }
 
@@ -35,7 +36,7 @@ var errPageFailed = errors.New("a page write failed")
 // start runs write in the background once fewer than pagesInFlight pages
 // are in flight. It returns errPageFailed (and starts nothing) when a page
 // has failed already, so the caller stops reading.
-func (f *inflight) start(write func() (CollectionReport, error)) error {
+func (f *inflight) start(write func() (event.CollectionReport, error)) error {
 	f.sem <- struct{}{}
 	if f.failed() {
 		<-f.sem
@@ -65,7 +66,7 @@ func (f *inflight) failed() bool {
 // wait waits for every page started and returns their summed report and
 // errors, joined with readErr (the error that ended the reading, if any;
 // errPageFailed is left out, as the page's own error is there).
-func (f *inflight) wait(readErr error) (CollectionReport, error) {
+func (f *inflight) wait(readErr error) (event.CollectionReport, error) {
 	f.wg.Wait()
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -78,12 +79,12 @@ func (f *inflight) wait(readErr error) (CollectionReport, error) {
 // writePages writes what readWithin found in coll a page at a time through
 // page, pagesInFlight pages at once, and reports them with the documents
 // the read matched.
-func (a *Applier) writePages(coll config.Collection, r read, page func([]write) (CollectionReport, error)) (CollectionReport, error) {
+func (a *Applier) writePages(coll config.Collection, r read, page func([]write) (event.CollectionReport, error)) (event.CollectionReport, error) {
 	pages := newInflight()
 	var err error
 	for start := 0; start < len(r.writes) && err == nil; start += a.opts.pageSize {
 		writes := r.writes[start:min(start+a.opts.pageSize, len(r.writes))]
-		err = pages.start(func() (CollectionReport, error) { return page(writes) })
+		err = pages.start(func() (event.CollectionReport, error) { return page(writes) })
 	}
 	rep, err := pages.wait(err)
 	rep.Collection, rep.Matched = coll.Name, r.matched

@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/projectwatcher/watcher/event"
 )
 
 func TestInflight(t *testing.T) {
@@ -12,13 +14,13 @@ func TestInflight(t *testing.T) {
 		f := newInflight()
 		var running, peak atomic.Int64
 		for range 20 {
-			err := f.start(func() (CollectionReport, error) {
+			err := f.start(func() (event.CollectionReport, error) {
 				n := running.Add(1)
 				for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
 				}
 				time.Sleep(2 * time.Millisecond)
 				running.Add(-1)
-				return CollectionReport{Deleted: 2, Updated: 1}, nil
+				return event.CollectionReport{Deleted: 2, Updated: 1}, nil
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -35,14 +37,14 @@ func TestInflight(t *testing.T) {
 	t.Run("stops after a failure and reports it once", func(t *testing.T) {
 		f := newInflight()
 		boom := errors.New("boom")
-		if err := f.start(func() (CollectionReport, error) { return CollectionReport{Deleted: 1}, boom }); err != nil {
+		if err := f.start(func() (event.CollectionReport, error) { return event.CollectionReport{Deleted: 1}, boom }); err != nil {
 			t.Fatal(err)
 		}
 		// The next start sees the failure once the first page is done.
 		var err error
 		for i := 0; i < 1000 && err == nil; i++ {
 			time.Sleep(time.Millisecond)
-			err = f.start(func() (CollectionReport, error) { return CollectionReport{}, nil })
+			err = f.start(func() (event.CollectionReport, error) { return event.CollectionReport{}, nil })
 		}
 		if !errors.Is(err, errPageFailed) {
 			t.Fatalf("start after a failure = %v, want errPageFailed", err)

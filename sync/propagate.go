@@ -8,6 +8,7 @@ import (
 
 	"cloud.google.com/go/firestore"
 	"github.com/projectwatcher/watcher/config"
+	"github.com/projectwatcher/watcher/event"
 )
 
 // change is the new state of one copied field in one collection.
@@ -23,7 +24,7 @@ type change struct {
 // collections its mapping names. Sources that are not configured are
 // ignored. Documents already holding the new values are not written, so a
 // replay writes nothing.
-func (a *Applier) UpdateProject(ctx context.Context, projectID string, set map[string]any, unset []string) (Report, error) {
+func (a *Applier) UpdateProject(ctx context.Context, projectID string, set map[string]any, unset []string) (event.Report, error) {
 	return a.UpdateProjectWithin(ctx, projectID, set, unset, 0)
 }
 
@@ -31,13 +32,13 @@ func (a *Applier) UpdateProject(ctx context.Context, projectID string, set map[s
 // documents in the collections the changed fields are copied to (max <= 0:
 // no limit). A project with more gets no write at all and an error wrapping
 // ErrSafetyLimit; the limit costs no extra query (see readWithin).
-func (a *Applier) UpdateProjectWithin(ctx context.Context, projectID string, set map[string]any, unset []string, max int) (Report, error) {
+func (a *Applier) UpdateProjectWithin(ctx context.Context, projectID string, set map[string]any, unset []string, max int) (event.Report, error) {
 	if strings.TrimSpace(projectID) == "" {
-		return Report{}, ErrEmptyProjectID
+		return event.Report{}, event.ErrEmptyProjectID
 	}
 	plan, err := a.planChanges(set, unset)
 	if err != nil {
-		return Report{}, fmt.Errorf("sync: updating project %s: %w", projectID, err)
+		return event.Report{}, fmt.Errorf("sync: updating project %s: %w", projectID, err)
 	}
 	colls := make([]config.Collection, 0, len(plan))
 	for _, c := range a.cfg.Collections {
@@ -46,7 +47,7 @@ func (a *Applier) UpdateProjectWithin(ctx context.Context, projectID string, set
 		}
 	}
 	rep, err := a.withinLimit(ctx, colls, projectID, max, bounded{
-		stream: func(ctx context.Context, c config.Collection) (CollectionReport, error) {
+		stream: func(ctx context.Context, c config.Collection) (event.CollectionReport, error) {
 			return a.propagate(ctx, c, projectID, plan[c.Name])
 		},
 		query: func(c config.Collection, projectID string) firestore.Query {
@@ -56,8 +57,8 @@ func (a *Applier) UpdateProjectWithin(ctx context.Context, projectID string, set
 			updates := pendingUpdates(s, plan[c.Name])
 			return write{ref: s.Ref, updates: updates}, len(updates) > 0
 		},
-		apply: func(ctx context.Context, c config.Collection, r read) (CollectionReport, error) {
-			return a.writePages(c, r, func(page []write) (CollectionReport, error) { return a.updatePage(ctx, page) })
+		apply: func(ctx context.Context, c config.Collection, r read) (event.CollectionReport, error) {
+			return a.writePages(c, r, func(page []write) (event.CollectionReport, error) { return a.updatePage(ctx, page) })
 		},
 	})
 	if err != nil {
@@ -95,9 +96,9 @@ func (a *Applier) planChanges(set map[string]any, unset []string) (map[string][]
 }
 
 // propagate applies changes to the project's documents of one collection.
-func (a *Applier) propagate(ctx context.Context, coll config.Collection, projectID string, changes []change) (CollectionReport, error) {
+func (a *Applier) propagate(ctx context.Context, coll config.Collection, projectID string, changes []change) (event.CollectionReport, error) {
 	q := a.propagateQuery(coll, projectID, changes)
-	rep := CollectionReport{Collection: coll.Name}
+	rep := event.CollectionReport{Collection: coll.Name}
 	log := a.log.With().Str("projectId", projectID).Str("collection", coll.Name).Logger()
 	pages := newInflight()
 	_, err := a.forEachPage(ctx, q, func(snaps []*firestore.DocumentSnapshot) error {
@@ -109,7 +110,7 @@ func (a *Applier) propagate(ctx context.Context, coll config.Collection, project
 			}
 		}
 		log.Debug().Int("count", len(snaps)).Int("writes", len(writes)).Msg("update page")
-		return pages.start(func() (CollectionReport, error) { return a.updatePage(ctx, writes) })
+		return pages.start(func() (event.CollectionReport, error) { return a.updatePage(ctx, writes) })
 	})
 	done, err := pages.wait(err)
 	rep.Updated = done.Updated
@@ -117,9 +118,9 @@ func (a *Applier) propagate(ctx context.Context, coll config.Collection, project
 }
 
 // updatePage writes one page of updates.
-func (a *Applier) updatePage(ctx context.Context, writes []write) (CollectionReport, error) {
+func (a *Applier) updatePage(ctx context.Context, writes []write) (event.CollectionReport, error) {
 	n, err := a.commit(ctx, writes)
-	return CollectionReport{Updated: n}, err
+	return event.CollectionReport{Updated: n}, err
 }
 
 // propagateQuery selects the changed fields of the project's documents.

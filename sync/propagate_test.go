@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/projectwatcher/watcher/config"
+	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/internal/firestoretest"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"google.golang.org/grpc/codes"
@@ -23,7 +24,7 @@ func TestUpdateProject(t *testing.T) {
 		set    map[string]any
 		unset  []string
 		want   docs // the whole project afterwards
-		report map[string]CollectionReport
+		report map[string]event.CollectionReport
 	}{
 		{
 			name:   "rename changes every copy of that project only",
@@ -47,7 +48,7 @@ func TestUpdateProject(t *testing.T) {
 				"generatedMedia/m1":      {"projectId": "p1", "projectName": "New"},
 				"generatedMedia/m2":      {"projectId": "p2", "projectName": "Old"},
 			},
-			report: map[string]CollectionReport{
+			report: map[string]event.CollectionReport{
 				"storyboards":    {Collection: "storyboards", Matched: 1, Updated: 1},
 				"aiAnalyses":     {Collection: "aiAnalyses", Matched: 2, Updated: 2},
 				"generatedMedia": {Collection: "generatedMedia", Matched: 1, Updated: 0},
@@ -67,7 +68,7 @@ func TestUpdateProject(t *testing.T) {
 				"storyboards/s2":    {"projectId": "p1", "project": map[string]any{"name": "New"}},
 				"generatedMedia/m1": {"projectId": "p2", "project": map[string]any{"name": "Old"}},
 			},
-			report: map[string]CollectionReport{
+			report: map[string]event.CollectionReport{
 				"storyboards":    {Collection: "storyboards", Matched: 2, Updated: 2},
 				"aiAnalyses":     {Collection: "aiAnalyses"},
 				"generatedMedia": {Collection: "generatedMedia"},
@@ -87,7 +88,7 @@ func TestUpdateProject(t *testing.T) {
 				"aiAnalyses/a1":     {"projectId": "p1"},
 				"generatedMedia/m1": {"projectId": "p2", "projectName": "Old", "meta": map[string]any{"owner": "bob"}},
 			},
-			report: map[string]CollectionReport{
+			report: map[string]event.CollectionReport{
 				"storyboards":    {Collection: "storyboards", Matched: 1, Updated: 1},
 				"aiAnalyses":     {Collection: "aiAnalyses", Matched: 1},
 				"generatedMedia": {Collection: "generatedMedia"},
@@ -110,7 +111,7 @@ func TestUpdateProject(t *testing.T) {
 				"aiAnalyses/a1":     {"projectId": "p1", "projectName": "Old", "ownerName": "bob"},
 				"generatedMedia/m1": {"projectId": "p1", "ownerName": "bob"},
 			},
-			report: map[string]CollectionReport{
+			report: map[string]event.CollectionReport{
 				"storyboards":    {Collection: "storyboards", Matched: 1, Updated: 1},
 				"aiAnalyses":     {Collection: "aiAnalyses", Matched: 1, Updated: 1},
 				"generatedMedia": {Collection: "generatedMedia", Matched: 1, Updated: 1},
@@ -132,7 +133,7 @@ func TestUpdateProject(t *testing.T) {
 				"projectMeta":      map[string]any{"owner": oid.Hex(), "n": int64(3), "tags": []any{"x", int64(1)}},
 				"projectCreatedAt": when,
 			}},
-			report: map[string]CollectionReport{
+			report: map[string]event.CollectionReport{
 				"storyboards": {Collection: "storyboards", Matched: 1, Updated: 1},
 			},
 		},
@@ -143,7 +144,7 @@ func TestUpdateProject(t *testing.T) {
 			set:    map[string]any{"color": "blue"},
 			unset:  []string{"description"},
 			want:   docs{"storyboards/s1": {"projectId": "p1", "projectName": "Old", "color": "red"}},
-			report: map[string]CollectionReport{},
+			report: map[string]event.CollectionReport{},
 		},
 	}
 	for _, tt := range tests {
@@ -197,7 +198,7 @@ func TestUpdateProjectManyPages(t *testing.T) {
 	if err != nil {
 		t.Fatalf("UpdateProject: %v", err)
 	}
-	want := CollectionReport{Collection: "generatedMedia", Matched: assetsOfP1, Updated: assetsOfP1}
+	want := event.CollectionReport{Collection: "generatedMedia", Matched: assetsOfP1, Updated: assetsOfP1}
 	if len(rep.Collections) != 1 || rep.Collections[0] != want {
 		t.Errorf("report = %+v, want [%+v]", rep.Collections, want)
 	}

@@ -2,20 +2,17 @@ package sync
 
 import (
 	"context"
-	"errors"
 	"fmt"
-)
 
-// ErrSafetyLimit marks an event that would touch more documents than
-// safety.maxDocsPerEvent: nothing was written; a human decides.
-var ErrSafetyLimit = errors.New("safety limit: the event would touch more documents than safety.maxDocsPerEvent")
+	"github.com/projectwatcher/watcher/event"
+)
 
 // ProjectApplier is what the safety limit and the dry run wrap (*Applier,
 // or another decorator).
 type ProjectApplier interface {
-	DeleteProject(ctx context.Context, projectID string) (Report, error)
-	UpdateProject(ctx context.Context, projectID string, set map[string]any, unset []string) (Report, error)
-	CountProject(ctx context.Context, projectID string) (Report, error)
+	DeleteProject(ctx context.Context, projectID string) (event.Report, error)
+	UpdateProject(ctx context.Context, projectID string, set map[string]any, unset []string) (event.Report, error)
+	CountProject(ctx context.Context, projectID string) (event.Report, error)
 }
 
 // BoundedApplier applies an event only to a project of at most max
@@ -24,8 +21,8 @@ type ProjectApplier interface {
 // the event makes anyway; DryRun counts.
 type BoundedApplier interface {
 	ProjectApplier
-	DeleteProjectWithin(ctx context.Context, projectID string, max int) (Report, error)
-	UpdateProjectWithin(ctx context.Context, projectID string, set map[string]any, unset []string, max int) (Report, error)
+	DeleteProjectWithin(ctx context.Context, projectID string, max int) (event.Report, error)
+	UpdateProjectWithin(ctx context.Context, projectID string, set map[string]any, unset []string, max int) (event.Report, error)
 }
 
 var (
@@ -57,39 +54,39 @@ func NewLimited(next BoundedApplier, max int) *Limited {
 }
 
 // DeleteProject implements ProjectApplier.
-func (l *Limited) DeleteProject(ctx context.Context, projectID string) (Report, error) {
+func (l *Limited) DeleteProject(ctx context.Context, projectID string) (event.Report, error) {
 	return l.next.DeleteProjectWithin(ctx, projectID, l.max)
 }
 
 // UpdateProject implements ProjectApplier.
-func (l *Limited) UpdateProject(ctx context.Context, projectID string, set map[string]any, unset []string) (Report, error) {
+func (l *Limited) UpdateProject(ctx context.Context, projectID string, set map[string]any, unset []string) (event.Report, error) {
 	return l.next.UpdateProjectWithin(ctx, projectID, set, unset, l.max)
 }
 
 // CountProject implements ProjectApplier.
-func (l *Limited) CountProject(ctx context.Context, projectID string) (Report, error) {
+func (l *Limited) CountProject(ctx context.Context, projectID string) (event.Report, error) {
 	return l.next.CountProject(ctx, projectID)
 }
 
 // counter counts a project's documents (CountProject).
 type counter interface {
-	CountProject(ctx context.Context, projectID string) (Report, error)
+	CountProject(ctx context.Context, projectID string) (event.Report, error)
 }
 
 // overLimit counts the project's documents with c and returns the count
 // report and an ErrSafetyLimit error when there are more than max (max <= 0:
 // no limit, no count).
-func overLimit(ctx context.Context, c counter, projectID string, max int) (Report, error) {
+func overLimit(ctx context.Context, c counter, projectID string, max int) (event.Report, error) {
 	if max <= 0 {
-		return Report{}, nil
+		return event.Report{}, nil
 	}
 	rep, err := c.CountProject(ctx, projectID)
 	if err != nil {
-		return Report{}, fmt.Errorf("safety limit: %w", err)
+		return event.Report{}, fmt.Errorf("safety limit: %w", err)
 	}
 	if n := rep.Total(); n > max {
 		return rep, fmt.Errorf("%w: project %s has %d documents (limit %d); nothing was written",
-			ErrSafetyLimit, projectID, n, max)
+			event.ErrSafetyLimit, projectID, n, max)
 	}
-	return Report{}, nil
+	return event.Report{}, nil
 }

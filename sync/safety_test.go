@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/internal/firestoretest"
 	"github.com/rs/zerolog"
 )
@@ -55,7 +56,7 @@ func TestLimitedStopsBeforeWriting(t *testing.T) {
 			} else {
 				_, err = l.DeleteProject(ctx, "p1")
 			}
-			if got := errors.Is(err, ErrSafetyLimit); got != tt.wantErr {
+			if got := errors.Is(err, event.ErrSafetyLimit); got != tt.wantErr {
 				t.Fatalf("err = %v, want safety limit: %v", err, tt.wantErr)
 			}
 			if tt.wantErr {
@@ -73,12 +74,14 @@ func TestLimitedStopsBeforeWriting(t *testing.T) {
 // failingCounter fails CountProject.
 type failingCounter struct{ err error }
 
-func (c failingCounter) CountProject(context.Context, string) (Report, error) { return Report{}, c.err }
+func (c failingCounter) CountProject(context.Context, string) (event.Report, error) {
+	return event.Report{}, c.err
+}
 
 func TestOverLimitCountFailure(t *testing.T) {
 	boom := errors.New("unavailable")
 	_, err := overLimit(context.Background(), failingCounter{err: boom}, "p1", 10)
-	if !errors.Is(err, boom) || errors.Is(err, ErrSafetyLimit) {
+	if !errors.Is(err, boom) || errors.Is(err, event.ErrSafetyLimit) {
 		t.Fatalf("err %v: want the count error, not a safety-limit error", err)
 	}
 	if _, err := overLimit(context.Background(), failingCounter{err: boom}, "p1", 0); err != nil {
@@ -110,7 +113,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 			if rep.Total() != 4 || reportOf(rep)["storyboards"].Updated != 0 {
 				t.Fatalf("update report %+v", rep)
 			}
-			if _, err := d.DeleteProject(ctx, ""); !errors.Is(err, ErrEmptyProjectID) {
+			if _, err := d.DeleteProject(ctx, ""); !errors.Is(err, event.ErrEmptyProjectID) {
 				t.Fatalf("empty id: %v", err)
 			}
 			assertDocs(t, client, all)
@@ -134,10 +137,10 @@ func TestDryRunReportsTheLimit(t *testing.T) {
 	ctx := testContext(t)
 	all := seedProject(t, a, "p1", 3) // 4 documents of p1
 	d := NewDryRun(a, zerolog.Nop())
-	if _, err := NewLimited(d, 3).DeleteProject(ctx, "p1"); !errors.Is(err, ErrSafetyLimit) || !strings.Contains(err.Error(), "4 documents (limit 3)") {
+	if _, err := NewLimited(d, 3).DeleteProject(ctx, "p1"); !errors.Is(err, event.ErrSafetyLimit) || !strings.Contains(err.Error(), "4 documents (limit 3)") {
 		t.Fatalf("dry run over the limit: %v, want a safety-limit error counting 4 documents", err)
 	}
-	if _, err := NewLimited(d, 3).UpdateProject(ctx, "p1", map[string]any{"name": "new"}, nil); !errors.Is(err, ErrSafetyLimit) {
+	if _, err := NewLimited(d, 3).UpdateProject(ctx, "p1", map[string]any{"name": "new"}, nil); !errors.Is(err, event.ErrSafetyLimit) {
 		t.Fatalf("dry-run update over the limit: %v", err)
 	}
 	rep, err := NewLimited(d, 4).DeleteProject(ctx, "p1")

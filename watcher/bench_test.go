@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	fssync "github.com/projectwatcher/watcher/sync"
+	"github.com/projectwatcher/watcher/event"
 	"github.com/rs/zerolog"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
@@ -14,23 +14,25 @@ import (
 // nopApplier applies nothing (the benchmarks measure the watcher's own cost).
 type nopApplier struct{}
 
-func (nopApplier) DeleteProject(context.Context, string) (fssync.Report, error) {
-	return fssync.Report{}, nil
+func (nopApplier) DeleteProject(context.Context, string) (event.Report, error) {
+	return event.Report{}, nil
 }
 
-func (nopApplier) UpdateProject(context.Context, string, map[string]any, []string) (fssync.Report, error) {
-	return fssync.Report{}, nil
+func (nopApplier) UpdateProject(context.Context, string, map[string]any, []string) (event.Report, error) {
+	return event.Report{}, nil
 }
 
 // nopTokenStore stores nothing.
 type nopTokenStore struct{}
 
-func (nopTokenStore) Load(context.Context) (Checkpoint, bool, error) { return Checkpoint{}, false, nil }
-func (nopTokenStore) Save(context.Context, Checkpoint) error         { return nil }
+func (nopTokenStore) Load(context.Context) (event.Checkpoint, bool, error) {
+	return event.Checkpoint{}, false, nil
+}
+func (nopTokenStore) Save(context.Context, event.Checkpoint) error { return nil }
 
 // benchChanges is a stream of deletes, updates of a copied field and updates
 // of other fields over 1000 projects.
-func benchChanges(b *testing.B) []Change {
+func benchChanges(b *testing.B) []event.Change {
 	b.Helper()
 	raw := func(v any) bson.Raw {
 		r, err := bson.Marshal(v)
@@ -39,10 +41,10 @@ func benchChanges(b *testing.B) []Change {
 		}
 		return r
 	}
-	out := make([]Change, 3000)
+	out := make([]event.Change, 3000)
 	for i := range out {
 		id := bson.NewObjectIDFromTimestamp(time.Unix(int64(i%1000), 0))
-		ch := Change{
+		ch := event.Change{
 			Token:       raw(bson.D{{Key: "_data", Value: fmt.Sprintf("82%016X", i)}}),
 			ClusterTime: bson.Timestamp{T: uint32(i)},
 			DocumentKey: raw(bson.D{{Key: "_id", Value: id}}),
@@ -113,7 +115,7 @@ func BenchmarkDispatchCheckpoint(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		ev := Event{Kind: ProjectDeleted, ProjectID: ids[i%len(ids)]}
+		ev := event.Event{Kind: event.ProjectDeleted, ProjectID: ids[i%len(ids)]}
 		if err := d.Dispatch(ctx, ck.Track(token, bson.Timestamp{T: uint32(i)}), ev); err != nil {
 			b.Fatal(err)
 		}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/projectwatcher/watcher/event"
 	"github.com/rs/zerolog"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
@@ -31,12 +32,12 @@ type Checkpointer struct {
 	now   func() time.Time
 
 	mu      sync.Mutex
-	ring    []inflight // capacity is a power of two
-	head    int        // index of the oldest in-flight change
-	count   int        // changes in flight
-	next    uint64     // sequence number of the next tracked change
-	mark    Checkpoint // the watermark; mark.Token is nil until there is one
-	failErr error      // the first failure
+	ring    []inflight       // capacity is a power of two
+	head    int              // index of the oldest in-flight change
+	count   int              // changes in flight
+	next    uint64           // sequence number of the next tracked change
+	mark    event.Checkpoint // the watermark; mark.Token is nil until there is one
+	failErr error            // the first failure
 	// progress is when work last progressed: a tracked change completed,
 	// or changes became pending after none was (for a stall watchdog).
 	progress time.Time
@@ -78,7 +79,7 @@ func NewCheckpointer(store TokenStore, obs Observer, log zerolog.Logger) *Checkp
 
 // Restore starts from a loaded checkpoint: it is the watermark until the
 // stream moves on, and saving it again is skipped.
-func (c *Checkpointer) Restore(cp Checkpoint) {
+func (c *Checkpointer) Restore(cp event.Checkpoint) {
 	c.mu.Lock()
 	c.mark = cp
 	c.mu.Unlock()
@@ -139,7 +140,7 @@ func (c *Checkpointer) Done(seq uint64, err error) error {
 	slot.state = stateDone
 	for c.count > 0 && c.ring[c.head].state == stateDone {
 		e := &c.ring[c.head]
-		c.mark = Checkpoint{Token: e.token, ClusterTime: e.clusterTime}
+		c.mark = event.Checkpoint{Token: e.token, ClusterTime: e.clusterTime}
 		*e = inflight{}
 		c.head = (c.head + 1) & (len(c.ring) - 1)
 		c.count--
@@ -154,7 +155,7 @@ func (c *Checkpointer) Pass(token bson.Raw, clusterTime bson.Timestamp) {
 	defer c.mu.Unlock()
 	if c.count == 0 {
 		c.next++
-		c.mark = Checkpoint{Token: token, ClusterTime: clusterTime}
+		c.mark = event.Checkpoint{Token: token, ClusterTime: clusterTime}
 		return
 	}
 	if c.count == len(c.ring) {
@@ -182,13 +183,13 @@ func (c *Checkpointer) Idle(token bson.Raw) bool {
 	if !ok || ct.Before(c.mark.ClusterTime) {
 		ct = c.mark.ClusterTime
 	}
-	c.mark = Checkpoint{Token: token, ClusterTime: ct}
+	c.mark = event.Checkpoint{Token: token, ClusterTime: ct}
 	return true
 }
 
 // Watermark returns the current low watermark; ok is false when there is
 // none yet (nothing restored, nothing applied).
-func (c *Checkpointer) Watermark() (cp Checkpoint, ok bool) {
+func (c *Checkpointer) Watermark() (cp event.Checkpoint, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.mark, len(c.mark.Token) > 0

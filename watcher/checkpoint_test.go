@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/projectwatcher/watcher/event"
 	"github.com/rs/zerolog"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
@@ -31,20 +32,20 @@ func tokName(t bson.Raw) string {
 // memTokenStore is a TokenStore in memory that records every save.
 type memTokenStore struct {
 	mu      sync.Mutex
-	cp      Checkpoint
+	cp      event.Checkpoint
 	has     bool
-	saves   []Checkpoint
+	saves   []event.Checkpoint
 	loadErr error
 	saveErr error
 }
 
-func (m *memTokenStore) Load(context.Context) (Checkpoint, bool, error) {
+func (m *memTokenStore) Load(context.Context) (event.Checkpoint, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.cp, m.has, m.loadErr
 }
 
-func (m *memTokenStore) Save(_ context.Context, cp Checkpoint) error {
+func (m *memTokenStore) Save(_ context.Context, cp event.Checkpoint) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.saveErr != nil {
@@ -138,7 +139,7 @@ func TestCheckpointerWatermark(t *testing.T) {
 					}
 					c.Idle(tk)
 				case "restore":
-					c.Restore(Checkpoint{Token: testToken(s.name)})
+					c.Restore(event.Checkpoint{Token: testToken(s.name)})
 				default:
 					t.Fatalf("bad op %q", s.op)
 				}
@@ -285,7 +286,7 @@ func TestCheckpointerSave(t *testing.T) {
 		}
 	}
 	save(false) // nothing yet
-	c.Restore(Checkpoint{Token: testToken("r")})
+	c.Restore(event.Checkpoint{Token: testToken("r")})
 	save(false) // the loaded token is already stored
 	a := c.Track(testToken("a"), bson.Timestamp{T: 7, I: 2})
 	save(false) // unchanged while a is in flight

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/projectwatcher/watcher/event"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
@@ -28,7 +29,7 @@ func TestRunDeadLettersInvalidIDs(t *testing.T) {
 				t.Fatalf("saved %q, want t3 (past the dead-lettered change)", got)
 			}
 			letters := store.all()
-			if len(letters) != 1 || letters[0].Reason != ReasonInvalidID || tokName(letters[0].Token) != "t2" {
+			if len(letters) != 1 || letters[0].Reason != event.ReasonInvalidID || tokName(letters[0].Token) != "t2" {
 				t.Fatalf("dead letters %+v, want the t2 change with reason invalid-id", letters)
 			}
 			if len(f.ap.get("")) != 0 {
@@ -56,7 +57,7 @@ func TestRunDeadLettersFailedApply(t *testing.T) {
 	if got := f.savedToken(); got != "t3" {
 		t.Fatalf("saved %q, want t3", got)
 	}
-	if l := store.all(); len(l) != 1 || l[0].ProjectID != "p2" || l[0].Reason != ReasonApplyFailed {
+	if l := store.all(); len(l) != 1 || l[0].ProjectID != "p2" || l[0].Reason != event.ReasonApplyFailed {
 		t.Fatalf("dead letters %+v", l)
 	}
 }
@@ -100,25 +101,25 @@ func TestWatcherProgress(t *testing.T) {
 }
 
 type loadOnlyStore struct {
-	cp    Checkpoint
+	cp    event.Checkpoint
 	saves int
 }
 
-func (s *loadOnlyStore) Load(context.Context) (Checkpoint, bool, error) { return s.cp, true, nil }
-func (s *loadOnlyStore) Save(context.Context, Checkpoint) error {
+func (s *loadOnlyStore) Load(context.Context) (event.Checkpoint, bool, error) { return s.cp, true, nil }
+func (s *loadOnlyStore) Save(context.Context, event.Checkpoint) error {
 	s.saves++
 	return nil
 }
 
 func TestMemoryStore(t *testing.T) {
 	ctx := context.Background()
-	base := &loadOnlyStore{cp: Checkpoint{Token: rawDoc(bson.D{{Key: "_data", Value: "base"}})}}
+	base := &loadOnlyStore{cp: event.Checkpoint{Token: rawDoc(bson.D{{Key: "_data", Value: "base"}})}}
 	m := NewMemoryStore(base)
 	cp, ok, err := m.Load(ctx)
 	if err != nil || !ok || tokName(cp.Token) != "base" {
 		t.Fatalf("Load = %v %v %v, want the base checkpoint", tokName(cp.Token), ok, err)
 	}
-	if err := m.Save(ctx, Checkpoint{Token: rawDoc(bson.D{{Key: "_data", Value: "mem"}})}); err != nil {
+	if err := m.Save(ctx, event.Checkpoint{Token: rawDoc(bson.D{{Key: "_data", Value: "mem"}})}); err != nil {
 		t.Fatal(err)
 	}
 	cp, _, _ = m.Load(ctx)

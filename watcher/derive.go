@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/projectwatcher/watcher/event"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
@@ -18,7 +19,7 @@ import (
 // Errors: ErrInvalidID and ErrMalformedChange (wrapped) concern this event
 // only; a *FatalError (drop, rename, dropDatabase, invalidate) or
 // ErrUnknownOperation means the stream must stop.
-func Derive(ch Change, fields []string) (Event, bool, error) {
+func Derive(ch event.Change, fields []string) (event.Event, bool, error) {
 	switch ch.Op {
 	case "delete":
 		return deriveDelete(ch)
@@ -27,9 +28,9 @@ func Derive(ch Change, fields []string) (Event, bool, error) {
 	case "replace":
 		return deriveReplace(ch, fields)
 	case "insert":
-		return Event{}, false, nil
+		return event.Event{}, false, nil
 	case "drop", "rename", "dropDatabase", "invalidate":
-		return Event{}, false, &FatalError{
+		return event.Event{}, false, &FatalError{
 			Op:          ch.Op,
 			Namespace:   ch.Namespace,
 			To:          ch.To,
@@ -37,11 +38,11 @@ func Derive(ch Change, fields []string) (Event, bool, error) {
 			ClusterTime: ch.ClusterTime,
 		}
 	}
-	return Event{}, false, fmt.Errorf("%w: %q", ErrUnknownOperation, ch.Op)
+	return event.Event{}, false, fmt.Errorf("%w: %q", ErrUnknownOperation, ch.Op)
 }
 
-func newEvent(ch Change, kind Kind, id string, raw bson.RawValue) Event {
-	return Event{
+func newEvent(ch event.Change, kind event.Kind, id string, raw bson.RawValue) event.Event {
+	return event.Event{
 		Kind:        kind,
 		ProjectID:   id,
 		DocumentID:  raw,
@@ -52,62 +53,62 @@ func newEvent(ch Change, kind Kind, id string, raw bson.RawValue) Event {
 	}
 }
 
-func deriveDelete(ch Change) (Event, bool, error) {
+func deriveDelete(ch event.Change) (event.Event, bool, error) {
 	id, raw, err := projectID(ch.DocumentKey)
 	if err != nil {
-		return Event{}, false, fmt.Errorf("derive delete: %w", err)
+		return event.Event{}, false, fmt.Errorf("derive delete: %w", err)
 	}
-	return newEvent(ch, ProjectDeleted, id, raw), true, nil
+	return newEvent(ch, event.ProjectDeleted, id, raw), true, nil
 }
 
 // projectID reads documentKey._id: an ObjectID becomes its lowercase hex, a
 // non-empty string is used as is; anything else is ErrInvalidID.
 func projectID(key bson.Raw) (string, bson.RawValue, error) {
 	if len(key) == 0 {
-		return "", bson.RawValue{}, fmt.Errorf("%w: no documentKey", ErrInvalidID)
+		return "", bson.RawValue{}, fmt.Errorf("%w: no documentKey", event.ErrInvalidID)
 	}
 	if err := key.Validate(); err != nil {
-		return "", bson.RawValue{}, fmt.Errorf("%w: documentKey: %w", ErrInvalidID, err)
+		return "", bson.RawValue{}, fmt.Errorf("%w: documentKey: %w", event.ErrInvalidID, err)
 	}
 	v, err := key.LookupErr("_id")
 	if err != nil {
-		return "", bson.RawValue{}, fmt.Errorf("%w: documentKey has no _id", ErrInvalidID)
+		return "", bson.RawValue{}, fmt.Errorf("%w: documentKey has no _id", event.ErrInvalidID)
 	}
 	switch v.Type {
 	case bson.TypeObjectID:
 		oid, ok := v.ObjectIDOK()
 		if !ok {
-			return "", bson.RawValue{}, fmt.Errorf("%w: bad ObjectID", ErrInvalidID)
+			return "", bson.RawValue{}, fmt.Errorf("%w: bad ObjectID", event.ErrInvalidID)
 		}
 		return oid.Hex(), v, nil
 	case bson.TypeString:
 		s, ok := v.StringValueOK()
 		if !ok {
-			return "", bson.RawValue{}, fmt.Errorf("%w: bad string", ErrInvalidID)
+			return "", bson.RawValue{}, fmt.Errorf("%w: bad string", event.ErrInvalidID)
 		}
 		if s == "" {
-			return "", bson.RawValue{}, fmt.Errorf("%w: empty string _id", ErrInvalidID)
+			return "", bson.RawValue{}, fmt.Errorf("%w: empty string _id", event.ErrInvalidID)
 		}
 		return s, v, nil
 	}
-	return "", bson.RawValue{}, fmt.Errorf("%w: _id of BSON type %s (want ObjectID or string)", ErrInvalidID, v.Type)
+	return "", bson.RawValue{}, fmt.Errorf("%w: _id of BSON type %s (want ObjectID or string)", event.ErrInvalidID, v.Type)
 }
 
-func deriveReplace(ch Change, fields []string) (Event, bool, error) {
+func deriveReplace(ch event.Change, fields []string) (event.Event, bool, error) {
 	if len(ch.FullDocument) == 0 {
-		return Event{}, false, fmt.Errorf("derive replace: %w: no fullDocument", ErrMalformedChange)
+		return event.Event{}, false, fmt.Errorf("derive replace: %w: no fullDocument", ErrMalformedChange)
 	}
 	if err := ch.FullDocument.Validate(); err != nil {
-		return Event{}, false, fmt.Errorf("derive replace: %w: fullDocument: %w", ErrMalformedChange, err)
+		return event.Event{}, false, fmt.Errorf("derive replace: %w: fullDocument: %w", ErrMalformedChange, err)
 	}
 	if len(fields) == 0 {
-		return Event{}, false, nil
+		return event.Event{}, false, nil
 	}
 	id, raw, err := projectID(ch.DocumentKey)
 	if err != nil {
-		return Event{}, false, fmt.Errorf("derive replace: %w", err)
+		return event.Event{}, false, fmt.Errorf("derive replace: %w", err)
 	}
-	ev := newEvent(ch, ProjectUpdated, id, raw)
+	ev := newEvent(ch, event.ProjectUpdated, id, raw)
 	doc := bson.RawValue{Type: bson.TypeEmbeddedDocument, Value: ch.FullDocument}
 	for _, f := range fields {
 		v, found := ValueAt(doc, f)
@@ -117,7 +118,7 @@ func deriveReplace(ch Change, fields []string) (Event, bool, error) {
 		}
 		pv, err := PlainValue(v)
 		if err != nil {
-			return Event{}, false, fmt.Errorf("derive replace: field %q: %w", f, err)
+			return event.Event{}, false, fmt.Errorf("derive replace: field %q: %w", f, err)
 		}
 		if ev.Set == nil {
 			ev.Set = make(map[string]any, len(fields))
@@ -153,9 +154,9 @@ const (
 	descendant          // the changed path is inside the source path
 )
 
-func deriveUpdate(ch Change, fields []string) (Event, bool, error) {
+func deriveUpdate(ch event.Change, fields []string) (event.Event, bool, error) {
 	if len(fields) == 0 {
-		return Event{}, false, nil
+		return event.Event{}, false, nil
 	}
 	for _, part := range [...]struct {
 		name string
@@ -169,12 +170,12 @@ func deriveUpdate(ch Change, fields []string) (Event, bool, error) {
 			continue
 		}
 		if err := part.raw.Validate(); err != nil {
-			return Event{}, false, fmt.Errorf("derive update: %w: %s: %w", ErrMalformedChange, part.name, err)
+			return event.Event{}, false, fmt.Errorf("derive update: %w: %s: %w", ErrMalformedChange, part.name, err)
 		}
 	}
 	paths, err := parseDisambiguated(ch.DisambiguatedPaths)
 	if err != nil {
-		return Event{}, false, fmt.Errorf("derive update: %w", err)
+		return event.Event{}, false, fmt.Errorf("derive update: %w", err)
 	}
 	results := make([]fieldResult, len(fields))
 	touched := false
@@ -188,7 +189,7 @@ func deriveUpdate(ch Change, fields []string) (Event, bool, error) {
 	if len(ch.UpdatedFields) > 0 {
 		elems, err := ch.UpdatedFields.Elements()
 		if err != nil {
-			return Event{}, false, fmt.Errorf("derive update: %w: updatedFields: %w", ErrMalformedChange, err)
+			return event.Event{}, false, fmt.Errorf("derive update: %w: updatedFields: %w", ErrMalformedChange, err)
 		}
 		for _, el := range elems {
 			key := el.Key()
@@ -223,7 +224,7 @@ func deriveUpdate(ch Change, fields []string) (Event, bool, error) {
 	if len(ch.TruncatedArrays) > 0 {
 		truncated, err := truncatedFields(ch.TruncatedArrays)
 		if err != nil {
-			return Event{}, false, fmt.Errorf("derive update: %w", err)
+			return event.Event{}, false, fmt.Errorf("derive update: %w", err)
 		}
 		// An array shrank: whatever the relation, the event does not carry the
 		// new value of the source path, so read it.
@@ -237,21 +238,21 @@ func deriveUpdate(ch Change, fields []string) (Event, bool, error) {
 		}
 	}
 	if !touched {
-		return Event{}, false, nil
+		return event.Event{}, false, nil
 	}
 
 	id, raw, err := projectID(ch.DocumentKey)
 	if err != nil {
-		return Event{}, false, fmt.Errorf("derive update: %w", err)
+		return event.Event{}, false, fmt.Errorf("derive update: %w", err)
 	}
-	ev := newEvent(ch, ProjectUpdated, id, raw)
+	ev := newEvent(ch, event.ProjectUpdated, id, raw)
 	for i, f := range fields {
 		r := results[i]
 		switch r.state {
 		case set:
 			pv, err := PlainValue(r.value)
 			if err != nil {
-				return Event{}, false, fmt.Errorf("derive update: field %q: %w", f, err)
+				return event.Event{}, false, fmt.Errorf("derive update: field %q: %w", f, err)
 			}
 			if ev.Set == nil {
 				ev.Set = make(map[string]any, len(fields))

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/projectwatcher/watcher/event"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
@@ -45,7 +46,7 @@ func TestDerive(t *testing.T) {
 
 	type want struct {
 		ok     bool
-		kind   Kind
+		kind   event.Kind
 		id     string
 		set    map[string]any
 		unset  []string
@@ -55,48 +56,48 @@ func TestDerive(t *testing.T) {
 	}
 	tests := []struct {
 		name   string
-		ch     Change
+		ch     event.Change
 		fields []string
 		want   want
 	}{
 		// delete and ids
-		{"delete ObjectID id", Change{Op: "delete", DocumentKey: oidKey}, []string{"name"},
-			want{ok: true, kind: ProjectDeleted, id: testOIDHex}},
-		{"delete string id", Change{Op: "delete", DocumentKey: key("p-42")}, nil,
-			want{ok: true, kind: ProjectDeleted, id: "p-42"}},
-		{"delete int id", Change{Op: "delete", DocumentKey: key(int32(7))}, nil,
-			want{err: ErrInvalidID}},
-		{"delete int64 id", Change{Op: "delete", DocumentKey: key(int64(7))}, nil,
-			want{err: ErrInvalidID}},
-		{"delete document id", Change{Op: "delete", DocumentKey: key(bson.D{{Key: "a", Value: 1}})}, nil,
-			want{err: ErrInvalidID}},
-		{"delete empty string id", Change{Op: "delete", DocumentKey: key("")}, nil,
-			want{err: ErrInvalidID}},
-		{"delete without documentKey", Change{Op: "delete"}, nil,
-			want{err: ErrInvalidID}},
-		{"delete documentKey without _id", Change{Op: "delete", DocumentKey: doc(bson.D{{Key: "x", Value: 1}})}, nil,
-			want{err: ErrInvalidID}},
-		{"delete malformed documentKey", Change{Op: "delete", DocumentKey: bson.Raw{5, 0, 0, 0, 1}}, nil,
-			want{err: ErrInvalidID}},
+		{"delete ObjectID id", event.Change{Op: "delete", DocumentKey: oidKey}, []string{"name"},
+			want{ok: true, kind: event.ProjectDeleted, id: testOIDHex}},
+		{"delete string id", event.Change{Op: "delete", DocumentKey: key("p-42")}, nil,
+			want{ok: true, kind: event.ProjectDeleted, id: "p-42"}},
+		{"delete int id", event.Change{Op: "delete", DocumentKey: key(int32(7))}, nil,
+			want{err: event.ErrInvalidID}},
+		{"delete int64 id", event.Change{Op: "delete", DocumentKey: key(int64(7))}, nil,
+			want{err: event.ErrInvalidID}},
+		{"delete document id", event.Change{Op: "delete", DocumentKey: key(bson.D{{Key: "a", Value: 1}})}, nil,
+			want{err: event.ErrInvalidID}},
+		{"delete empty string id", event.Change{Op: "delete", DocumentKey: key("")}, nil,
+			want{err: event.ErrInvalidID}},
+		{"delete without documentKey", event.Change{Op: "delete"}, nil,
+			want{err: event.ErrInvalidID}},
+		{"delete documentKey without _id", event.Change{Op: "delete", DocumentKey: doc(bson.D{{Key: "x", Value: 1}})}, nil,
+			want{err: event.ErrInvalidID}},
+		{"delete malformed documentKey", event.Change{Op: "delete", DocumentKey: bson.Raw{5, 0, 0, 0, 1}}, nil,
+			want{err: event.ErrInvalidID}},
 
 		// update: same path
-		{"update copied field", Change{Op: "update", DocumentKey: oidKey,
+		{"update copied field", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields: doc(bson.D{{Key: "name", Value: "Apollo"}, {Key: "budget", Value: 3}})},
 			[]string{"name"},
-			want{ok: true, kind: ProjectUpdated, id: testOIDHex, set: map[string]any{"name": "Apollo"}}},
-		{"update with string id", Change{Op: "update", DocumentKey: key("p-1"),
+			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, set: map[string]any{"name": "Apollo"}}},
+		{"update with string id", event.Change{Op: "update", DocumentKey: key("p-1"),
 			UpdatedFields: doc(bson.D{{Key: "name", Value: "A"}})},
 			[]string{"name"},
-			want{ok: true, kind: ProjectUpdated, id: "p-1", set: map[string]any{"name": "A"}}},
-		{"update nested path", Change{Op: "update", DocumentKey: oidKey,
+			want{ok: true, kind: event.ProjectUpdated, id: "p-1", set: map[string]any{"name": "A"}}},
+		{"update nested path", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields: doc(bson.D{{Key: "meta.title", Value: "T"}})},
 			[]string{"meta.title", "name"},
-			want{ok: true, kind: ProjectUpdated, id: testOIDHex, set: map[string]any{"meta.title": "T"}}},
-		{"update set to null", Change{Op: "update", DocumentKey: oidKey,
+			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, set: map[string]any{"meta.title": "T"}}},
+		{"update set to null", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields: doc(bson.D{{Key: "name", Value: nil}})},
 			[]string{"name"},
-			want{ok: true, kind: ProjectUpdated, id: testOIDHex, set: map[string]any{"name": nil}}},
-		{"update converts values", Change{Op: "update", DocumentKey: oidKey,
+			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, set: map[string]any{"name": nil}}},
+		{"update converts values", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields: doc(bson.D{
 				{Key: "n", Value: int32(5)},
 				{Key: "d", Value: bson.NewDateTimeFromTime(when)},
@@ -104,169 +105,169 @@ func TestDerive(t *testing.T) {
 				{Key: "m", Value: bson.D{{Key: "k", Value: bson.A{"x", 1.5, true}}}},
 			})},
 			[]string{"n", "d", "o", "m"},
-			want{ok: true, kind: ProjectUpdated, id: testOIDHex, set: map[string]any{
+			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, set: map[string]any{
 				"n": int64(5), "d": when, "o": testOIDHex,
 				"m": map[string]any{"k": []any{"x", 1.5, true}},
 			}}},
-		{"update value of unsupported type", Change{Op: "update", DocumentKey: oidKey,
+		{"update value of unsupported type", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields: doc(bson.D{{Key: "name", Value: bson.Regex{Pattern: "a", Options: "i"}}})},
 			[]string{"name"},
 			want{err: ErrMalformedChange}},
 
 		// update: ancestor
-		{"update ancestor takes inner value", Change{Op: "update", DocumentKey: oidKey,
+		{"update ancestor takes inner value", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields: doc(bson.D{{Key: "meta", Value: bson.D{{Key: "title", Value: "T"}, {Key: "x", Value: 1}}}})},
 			[]string{"meta.title"},
-			want{ok: true, kind: ProjectUpdated, id: testOIDHex, set: map[string]any{"meta.title": "T"}}},
-		{"update deep ancestor", Change{Op: "update", DocumentKey: oidKey,
+			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, set: map[string]any{"meta.title": "T"}}},
+		{"update deep ancestor", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields: doc(bson.D{{Key: "a.b", Value: bson.D{{Key: "c", Value: bson.D{{Key: "d", Value: "v"}}}}}})},
 			[]string{"a.b.c.d"},
-			want{ok: true, kind: ProjectUpdated, id: testOIDHex, set: map[string]any{"a.b.c.d": "v"}}},
-		{"update ancestor without the inner field unsets", Change{Op: "update", DocumentKey: oidKey,
+			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, set: map[string]any{"a.b.c.d": "v"}}},
+		{"update ancestor without the inner field unsets", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields: doc(bson.D{{Key: "meta", Value: bson.D{{Key: "other", Value: 1}}}})},
 			[]string{"meta.title"},
-			want{ok: true, kind: ProjectUpdated, id: testOIDHex, unset: []string{"meta.title"}}},
-		{"update ancestor replaced by a scalar unsets", Change{Op: "update", DocumentKey: oidKey,
+			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, unset: []string{"meta.title"}}},
+		{"update ancestor replaced by a scalar unsets", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields: doc(bson.D{{Key: "meta", Value: "flat"}})},
 			[]string{"meta.title"},
-			want{ok: true, kind: ProjectUpdated, id: testOIDHex, unset: []string{"meta.title"}}},
-		{"update ancestor array by index", Change{Op: "update", DocumentKey: oidKey,
+			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, unset: []string{"meta.title"}}},
+		{"update ancestor array by index", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields: doc(bson.D{{Key: "tags", Value: bson.A{"a", "b"}}})},
 			[]string{"tags.1"},
-			want{ok: true, kind: ProjectUpdated, id: testOIDHex, set: map[string]any{"tags.1": "b"}}},
-		{"update ancestor array by name is absent", Change{Op: "update", DocumentKey: oidKey,
+			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, set: map[string]any{"tags.1": "b"}}},
+		{"update ancestor array by name is absent", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields: doc(bson.D{{Key: "tags", Value: bson.A{bson.D{{Key: "n", Value: 1}}}}})},
 			[]string{"tags.n"},
-			want{ok: true, kind: ProjectUpdated, id: testOIDHex, unset: []string{"tags.n"}}},
+			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, unset: []string{"tags.n"}}},
 
 		// update: descendant
-		{"update descendant needs lookup", Change{Op: "update", DocumentKey: oidKey,
+		{"update descendant needs lookup", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields: doc(bson.D{{Key: "meta.title", Value: "T"}})},
 			[]string{"meta"},
-			want{ok: true, kind: ProjectUpdated, id: testOIDHex, lookup: []string{"meta"}}},
-		{"update array element is a descendant", Change{Op: "update", DocumentKey: oidKey,
+			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, lookup: []string{"meta"}}},
+		{"update array element is a descendant", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields: doc(bson.D{{Key: "tags.0", Value: "x"}})},
 			[]string{"tags"},
-			want{ok: true, kind: ProjectUpdated, id: testOIDHex, lookup: []string{"tags"}}},
-		{"lookup wins over set", Change{Op: "update", DocumentKey: oidKey,
+			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, lookup: []string{"tags"}}},
+		{"lookup wins over set", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields: doc(bson.D{{Key: "meta", Value: bson.D{}}, {Key: "meta.t", Value: 1}})},
 			[]string{"meta"},
-			want{ok: true, kind: ProjectUpdated, id: testOIDHex, lookup: []string{"meta"}}},
-		{"update mixes set, unset and lookup", Change{Op: "update", DocumentKey: oidKey,
+			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, lookup: []string{"meta"}}},
+		{"update mixes set, unset and lookup", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields: doc(bson.D{{Key: "name", Value: "N"}, {Key: "meta.title", Value: "T"}}),
 			RemovedFields: []string{"owner"}},
 			[]string{"name", "meta", "owner.email", "other"},
-			want{ok: true, kind: ProjectUpdated, id: testOIDHex,
+			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex,
 				set: map[string]any{"name": "N"}, unset: []string{"owner.email"}, lookup: []string{"meta"}}},
-		{"prefix of a name is not an ancestor", Change{Op: "update", DocumentKey: oidKey,
+		{"prefix of a name is not an ancestor", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields: doc(bson.D{{Key: "nameX", Value: "N"}, {Key: "na", Value: 1}})},
 			[]string{"name"},
 			want{ok: false}},
-		{"update touching no copied field", Change{Op: "update", DocumentKey: oidKey,
+		{"update touching no copied field", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields: doc(bson.D{{Key: "budget", Value: 10}, {Key: "owner.email", Value: "e"}}),
 			RemovedFields: []string{"notes"}},
 			[]string{"name", "meta.title"},
 			want{ok: false}},
-		{"update with no configured fields", Change{Op: "update", DocumentKey: oidKey,
+		{"update with no configured fields", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields: doc(bson.D{{Key: "name", Value: "N"}})},
 			nil,
 			want{ok: false}},
-		{"irrelevant update with a bad id is ignored", Change{Op: "update", DocumentKey: key(int32(1)),
+		{"irrelevant update with a bad id is ignored", event.Change{Op: "update", DocumentKey: key(int32(1)),
 			UpdatedFields: doc(bson.D{{Key: "budget", Value: 1}})},
 			[]string{"name"},
 			want{ok: false}},
-		{"relevant update with a bad id fails", Change{Op: "update", DocumentKey: key(int32(1)),
+		{"relevant update with a bad id fails", event.Change{Op: "update", DocumentKey: key(int32(1)),
 			UpdatedFields: doc(bson.D{{Key: "name", Value: "N"}})},
 			[]string{"name"},
-			want{err: ErrInvalidID}},
-		{"update with malformed updatedFields", Change{Op: "update", DocumentKey: oidKey,
+			want{err: event.ErrInvalidID}},
+		{"update with malformed updatedFields", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields: bson.Raw{9, 0, 0, 0, 2, 'a', 0, 0, 0}},
 			[]string{"name"},
 			want{err: ErrMalformedChange}},
 
 		// update: removed fields
-		{"removed field unsets", Change{Op: "update", DocumentKey: oidKey, RemovedFields: []string{"name"}},
+		{"removed field unsets", event.Change{Op: "update", DocumentKey: oidKey, RemovedFields: []string{"name"}},
 			[]string{"name"},
-			want{ok: true, kind: ProjectUpdated, id: testOIDHex, unset: []string{"name"}}},
-		{"removed ancestor unsets", Change{Op: "update", DocumentKey: oidKey, RemovedFields: []string{"meta"}},
+			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, unset: []string{"name"}}},
+		{"removed ancestor unsets", event.Change{Op: "update", DocumentKey: oidKey, RemovedFields: []string{"meta"}},
 			[]string{"meta.title", "meta.sub.x"},
-			want{ok: true, kind: ProjectUpdated, id: testOIDHex, unset: []string{"meta.title", "meta.sub.x"}}},
-		{"removed descendant needs lookup", Change{Op: "update", DocumentKey: oidKey, RemovedFields: []string{"meta.title"}},
+			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, unset: []string{"meta.title", "meta.sub.x"}}},
+		{"removed descendant needs lookup", event.Change{Op: "update", DocumentKey: oidKey, RemovedFields: []string{"meta.title"}},
 			[]string{"meta"},
-			want{ok: true, kind: ProjectUpdated, id: testOIDHex, lookup: []string{"meta"}}},
+			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, lookup: []string{"meta"}}},
 
 		// update: dotted field names (disambiguatedPaths)
-		{"dotted field name is not a nested path", Change{Op: "update", DocumentKey: oidKey,
+		{"dotted field name is not a nested path", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields:      doc(bson.D{{Key: "a.b", Value: "v"}}),
 			DisambiguatedPaths: doc(bson.D{{Key: "a.b", Value: bson.A{"a.b"}}})},
 			[]string{"a.b", "a"},
 			want{ok: false}},
-		{"dotted field inside a copied field needs lookup", Change{Op: "update", DocumentKey: oidKey,
+		{"dotted field inside a copied field needs lookup", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields:      doc(bson.D{{Key: "meta.a.b", Value: "v"}}),
 			DisambiguatedPaths: doc(bson.D{{Key: "meta.a.b", Value: bson.A{"meta", "a.b"}}})},
 			[]string{"meta.a", "meta"},
-			want{ok: true, kind: ProjectUpdated, id: testOIDHex, lookup: []string{"meta"}}},
-		{"dotted ancestor is not an ancestor", Change{Op: "update", DocumentKey: oidKey,
+			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, lookup: []string{"meta"}}},
+		{"dotted ancestor is not an ancestor", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields:      doc(bson.D{{Key: "x.y", Value: bson.D{{Key: "z", Value: 1}}}}),
 			DisambiguatedPaths: doc(bson.D{{Key: "x.y", Value: bson.A{"x.y"}}})},
 			[]string{"x.y.z"},
 			want{ok: false}},
-		{"disambiguated same path with array index", Change{Op: "update", DocumentKey: oidKey,
+		{"disambiguated same path with array index", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields:      doc(bson.D{{Key: "tags.0", Value: "t"}}),
 			DisambiguatedPaths: doc(bson.D{{Key: "tags.0", Value: bson.A{"tags", int32(0)}}})},
 			[]string{"tags.0"},
-			want{ok: true, kind: ProjectUpdated, id: testOIDHex, set: map[string]any{"tags.0": "t"}}},
-		{"disambiguated ancestor", Change{Op: "update", DocumentKey: oidKey,
+			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, set: map[string]any{"tags.0": "t"}}},
+		{"disambiguated ancestor", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields:      doc(bson.D{{Key: "m", Value: bson.D{{Key: "t", Value: "v"}}}}),
 			DisambiguatedPaths: doc(bson.D{{Key: "m", Value: bson.A{"m"}}})},
 			[]string{"m.t"},
-			want{ok: true, kind: ProjectUpdated, id: testOIDHex, set: map[string]any{"m.t": "v"}}},
-		{"removed dotted field name", Change{Op: "update", DocumentKey: oidKey,
+			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, set: map[string]any{"m.t": "v"}}},
+		{"removed dotted field name", event.Change{Op: "update", DocumentKey: oidKey,
 			RemovedFields:      []string{"a.b"},
 			DisambiguatedPaths: doc(bson.D{{Key: "a.b", Value: bson.A{"a.b"}}})},
 			[]string{"a.b", "a"},
 			want{ok: false}},
-		{"malformed disambiguatedPaths", Change{Op: "update", DocumentKey: oidKey,
+		{"malformed disambiguatedPaths", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields:      doc(bson.D{{Key: "a.b", Value: "v"}}),
 			DisambiguatedPaths: doc(bson.D{{Key: "a.b", Value: "a.b"}})},
 			[]string{"a"},
 			want{err: ErrMalformedChange}},
 
 		// update: truncated arrays
-		{"truncated array needs lookup", Change{Op: "update", DocumentKey: oidKey,
+		{"truncated array needs lookup", event.Change{Op: "update", DocumentKey: oidKey,
 			TruncatedArrays: mustRawArray(t, bson.A{bson.D{{Key: "field", Value: "tags"}, {Key: "newSize", Value: int32(1)}}})},
 			[]string{"tags", "name"},
-			want{ok: true, kind: ProjectUpdated, id: testOIDHex, lookup: []string{"tags"}}},
+			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, lookup: []string{"tags"}}},
 
 		// replace
-		{"replace sets present and unsets absent fields", Change{Op: "replace", DocumentKey: oidKey,
+		{"replace sets present and unsets absent fields", event.Change{Op: "replace", DocumentKey: oidKey,
 			FullDocument: doc(bson.D{{Key: "_id", Value: testOID}, {Key: "name", Value: "N"},
 				{Key: "meta", Value: bson.D{{Key: "title", Value: "T"}}}})},
 			[]string{"name", "meta.title", "meta.sub", "owner"},
-			want{ok: true, kind: ProjectUpdated, id: testOIDHex,
+			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex,
 				set: map[string]any{"name": "N", "meta.title": "T"}, unset: []string{"meta.sub", "owner"}}},
-		{"replace with every field absent", Change{Op: "replace", DocumentKey: key("p"),
+		{"replace with every field absent", event.Change{Op: "replace", DocumentKey: key("p"),
 			FullDocument: doc(bson.D{{Key: "_id", Value: "p"}})},
 			[]string{"name"},
-			want{ok: true, kind: ProjectUpdated, id: "p", unset: []string{"name"}}},
-		{"replace without fullDocument", Change{Op: "replace", DocumentKey: oidKey},
+			want{ok: true, kind: event.ProjectUpdated, id: "p", unset: []string{"name"}}},
+		{"replace without fullDocument", event.Change{Op: "replace", DocumentKey: oidKey},
 			[]string{"name"},
 			want{err: ErrMalformedChange}},
-		{"replace with a bad id", Change{Op: "replace", DocumentKey: key(""),
+		{"replace with a bad id", event.Change{Op: "replace", DocumentKey: key(""),
 			FullDocument: doc(bson.D{{Key: "name", Value: "N"}})},
 			[]string{"name"},
-			want{err: ErrInvalidID}},
+			want{err: event.ErrInvalidID}},
 
 		// nothing to do / fatal / unknown
-		{"insert", Change{Op: "insert", DocumentKey: oidKey, FullDocument: doc(bson.D{{Key: "name", Value: "N"}})},
+		{"insert", event.Change{Op: "insert", DocumentKey: oidKey, FullDocument: doc(bson.D{{Key: "name", Value: "N"}})},
 			[]string{"name"}, want{ok: false}},
-		{"drop", Change{Op: "drop", Namespace: Namespace{"collab", "projects"}}, nil, want{fatal: "drop"}},
-		{"rename", Change{Op: "rename", Namespace: Namespace{"collab", "projects"}, To: Namespace{"collab", "old"}}, nil,
+		{"drop", event.Change{Op: "drop", Namespace: event.Namespace{DB: "collab", Coll: "projects"}}, nil, want{fatal: "drop"}},
+		{"rename", event.Change{Op: "rename", Namespace: event.Namespace{DB: "collab", Coll: "projects"}, To: event.Namespace{DB: "collab", Coll: "old"}}, nil,
 			want{fatal: "rename"}},
-		{"dropDatabase", Change{Op: "dropDatabase", Namespace: Namespace{DB: "collab"}}, nil, want{fatal: "dropDatabase"}},
-		{"invalidate", Change{Op: "invalidate"}, nil, want{fatal: "invalidate"}},
-		{"unknown operation", Change{Op: "createIndexes"}, nil, want{err: ErrUnknownOperation}},
-		{"empty operation", Change{}, nil, want{err: ErrUnknownOperation}},
+		{"dropDatabase", event.Change{Op: "dropDatabase", Namespace: event.Namespace{DB: "collab"}}, nil, want{fatal: "dropDatabase"}},
+		{"invalidate", event.Change{Op: "invalidate"}, nil, want{fatal: "invalidate"}},
+		{"unknown operation", event.Change{Op: "createIndexes"}, nil, want{err: ErrUnknownOperation}},
+		{"empty operation", event.Change{}, nil, want{err: ErrUnknownOperation}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -380,14 +381,14 @@ func TestPlainValue(t *testing.T) {
 }
 
 func TestFatalErrorMessages(t *testing.T) {
-	ns := Namespace{DB: "collab", Coll: "projects"}
+	ns := event.Namespace{DB: "collab", Coll: "projects"}
 	tests := []struct {
 		err  *FatalError
 		want []string
 	}{
 		{&FatalError{Op: "drop", Namespace: ns}, []string{"collab.projects", "dropped"}},
-		{&FatalError{Op: "rename", Namespace: ns, To: Namespace{"collab", "p2"}}, []string{"collab.projects", "renamed to collab.p2"}},
-		{&FatalError{Op: "dropDatabase", Namespace: Namespace{DB: "collab"}}, []string{"database collab", "dropped"}},
+		{&FatalError{Op: "rename", Namespace: ns, To: event.Namespace{DB: "collab", Coll: "p2"}}, []string{"collab.projects", "renamed to collab.p2"}},
+		{&FatalError{Op: "dropDatabase", Namespace: event.Namespace{DB: "collab"}}, []string{"database collab", "dropped"}},
 		{&FatalError{Op: "invalidate", ClusterTime: bson.Timestamp{T: 5, I: 1}}, []string{"invalidated", "Timestamp(5, 1)"}},
 	}
 	for _, tc := range tests {
@@ -418,7 +419,7 @@ func FuzzDerive(f *testing.F) {
 		if fieldList != "" {
 			fields = strings.Split(fieldList, ",")
 		}
-		ch := Change{Op: op, DocumentKey: key, UpdatedFields: updated, RemovedFields: rem,
+		ch := event.Change{Op: op, DocumentKey: key, UpdatedFields: updated, RemovedFields: rem,
 			DisambiguatedPaths: disamb, FullDocument: full}
 		ev, ok, err := Derive(ch, fields)
 		if err != nil {
@@ -433,7 +434,7 @@ func FuzzDerive(f *testing.F) {
 		if ev.ProjectID == "" {
 			t.Fatalf("event without a project id: %+v", ev)
 		}
-		if ev.Kind != ProjectDeleted && ev.Kind != ProjectUpdated {
+		if ev.Kind != event.ProjectDeleted && ev.Kind != event.ProjectUpdated {
 			t.Fatalf("bad kind %v", ev.Kind)
 		}
 		configured := map[string]bool{}
@@ -457,7 +458,7 @@ func FuzzDerive(f *testing.F) {
 				t.Fatalf("event names %q, not a configured field %q", f, fields)
 			}
 		}
-		if ev.Kind == ProjectUpdated && len(seen) == 0 {
+		if ev.Kind == event.ProjectUpdated && len(seen) == 0 {
 			t.Fatalf("update event that changes nothing: %+v", ev)
 		}
 	})
@@ -468,14 +469,14 @@ func BenchmarkDerive(b *testing.B) {
 	fields := []string{"name", "meta.title", "owner.email", "status"}
 	cases := []struct {
 		name string
-		ch   Change
+		ch   event.Change
 	}{
-		{"delete", Change{Op: "delete", DocumentKey: oidKey}},
-		{"update-copied", Change{Op: "update", DocumentKey: oidKey,
+		{"delete", event.Change{Op: "delete", DocumentKey: oidKey}},
+		{"update-copied", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields: mustRaw(b, bson.D{{Key: "name", Value: "Apollo"}, {Key: "updatedAt", Value: int64(1)}})}},
-		{"update-irrelevant", Change{Op: "update", DocumentKey: oidKey,
+		{"update-irrelevant", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields: mustRaw(b, bson.D{{Key: "budget", Value: 5}, {Key: "updatedAt", Value: int64(1)}})}},
-		{"replace", Change{Op: "replace", DocumentKey: oidKey,
+		{"replace", event.Change{Op: "replace", DocumentKey: oidKey,
 			FullDocument: mustRaw(b, bson.D{{Key: "_id", Value: testOID}, {Key: "name", Value: "N"},
 				{Key: "meta", Value: bson.D{{Key: "title", Value: "T"}}}, {Key: "budget", Value: 5}})}},
 	}

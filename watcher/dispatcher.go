@@ -7,8 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/internal/crashpoint"
-	fssync "github.com/projectwatcher/watcher/sync"
 	"github.com/rs/zerolog"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
@@ -58,7 +58,7 @@ type Dispatcher struct {
 
 type job struct {
 	seq uint64
-	ev  Event
+	ev  event.Event
 	// invalid is set for a change that could not be derived because its
 	// _id cannot name a project; docKey is then its documentKey.
 	invalid error
@@ -134,19 +134,19 @@ func (d *Dispatcher) Start(ctx context.Context) {
 // while that queue is full and returns ctx's error if ctx ends first (the
 // event is then not queued and stays in flight). Dispatch must not be
 // called concurrently with or after Close.
-func (d *Dispatcher) Dispatch(ctx context.Context, seq uint64, ev Event) error {
+func (d *Dispatcher) Dispatch(ctx context.Context, seq uint64, ev event.Event) error {
 	return d.enqueue(ctx, job{seq: seq, ev: ev})
 }
 
 // DispatchInvalid queues a change whose documentKey._id cannot name a
 // project (cause wraps ErrInvalidID): it is dead-lettered with reason
 // invalid-id, without any Firestore call.
-func (d *Dispatcher) DispatchInvalid(ctx context.Context, seq uint64, ch Change, cause error) error {
-	ev := Event{Op: ch.Op, Token: ch.Token, ClusterTime: ch.ClusterTime, WallTime: ch.WallTime}
+func (d *Dispatcher) DispatchInvalid(ctx context.Context, seq uint64, ch event.Change, cause error) error {
+	ev := event.Event{Op: ch.Op, Token: ch.Token, ClusterTime: ch.ClusterTime, WallTime: ch.WallTime}
 	if ch.Op == "delete" {
-		ev.Kind = ProjectDeleted
+		ev.Kind = event.ProjectDeleted
 	} else if ch.Op == "update" || ch.Op == "replace" {
-		ev.Kind = ProjectUpdated
+		ev.Kind = event.ProjectUpdated
 	}
 	return d.enqueue(ctx, job{seq: seq, ev: ev, invalid: cause, docKey: ch.DocumentKey})
 }
@@ -178,20 +178,20 @@ func (d *Dispatcher) Close() {
 }
 
 // attempt is one try of an event: resolve its lookups, then apply it.
-func (d *Dispatcher) attempt(ctx context.Context, ev *Event) (fssync.Report, error) {
+func (d *Dispatcher) attempt(ctx context.Context, ev *event.Event) (event.Report, error) {
 	if len(ev.Lookup) > 0 && d.resolver != nil {
 		if err := d.resolver.Resolve(ctx, ev); err != nil {
-			return fssync.Report{}, fmt.Errorf("resolve fields of project %s: %w", ev.ProjectID, err)
+			return event.Report{}, fmt.Errorf("resolve fields of project %s: %w", ev.ProjectID, err)
 		}
 	}
 	var (
-		rep fssync.Report
+		rep event.Report
 		err error
 	)
 	switch ev.Kind {
-	case ProjectDeleted:
+	case event.ProjectDeleted:
 		rep, err = d.applier.DeleteProject(ctx, ev.ProjectID)
-	case ProjectUpdated:
+	case event.ProjectUpdated:
 		rep, err = d.applier.UpdateProject(ctx, ev.ProjectID, ev.Set, ev.Unset)
 	default:
 		err = fmt.Errorf("%w %d", errUnknownKind, int(ev.Kind))
@@ -205,20 +205,20 @@ func (d *Dispatcher) attempt(ctx context.Context, ev *Event) (fssync.Report, err
 // reason tells why a failed event is dead-lettered.
 func reason(err error, transient bool) string {
 	switch {
-	case errors.Is(err, ErrInvalidID), errors.Is(err, fssync.ErrEmptyProjectID):
-		return ReasonInvalidID
-	case errors.Is(err, fssync.ErrSafetyLimit):
-		return ReasonSafetyLimit
+	case errors.Is(err, event.ErrInvalidID), errors.Is(err, event.ErrEmptyProjectID):
+		return event.ReasonInvalidID
+	case errors.Is(err, event.ErrSafetyLimit):
+		return event.ReasonSafetyLimit
 	case transient:
-		return ReasonRetriesExhausted
+		return event.ReasonRetriesExhausted
 	}
-	return ReasonApplyFailed
+	return event.ReasonApplyFailed
 }
 
 // complete reports the end of j: to the checkpointer (doneErr: nil when the
 // event is applied or parked in the dead-letter store), the observer and
 // the log (err: the event's own error).
-func (d *Dispatcher) complete(j *job, took time.Duration, rep fssync.Report, doneErr, err error) {
+func (d *Dispatcher) complete(j *job, took time.Duration, rep event.Report, doneErr, err error) {
 	crashpoint.Hit("after-apply-before-checkpoint")
 	if derr := d.done.Done(j.seq, doneErr); derr != nil {
 		d.log.Error().Err(derr).Uint64("seq", j.seq).Msg("completion not accepted by the checkpointer")
@@ -226,7 +226,7 @@ func (d *Dispatcher) complete(j *job, took time.Duration, rep fssync.Report, don
 	if err == nil {
 		err = doneErr
 	}
-	d.obs.EventApplied(j.ev.Kind, j.ev.ProjectID, took, clusterTimeOf(&j.ev), rep, err)
+	d.obs.EventApplied(j.ev.Kind, j.ev.ProjectID, took, j.ev.Time(), rep, err)
 	if doneErr != nil || err == nil {
 		d.logApplied(&j.ev, took, rep, doneErr)
 	}
@@ -235,7 +235,7 @@ func (d *Dispatcher) complete(j *job, took time.Duration, rep fssync.Report, don
 // writeDeadLetter stores l, retrying transient failures by the retry
 // policy. It gives up on a permanent failure, when attempts run out, or
 // when ctx ends.
-func (d *Dispatcher) writeDeadLetter(ctx context.Context, l DeadLetter) error {
+func (d *Dispatcher) writeDeadLetter(ctx context.Context, l event.DeadLetter) error {
 	for n := 1; ; n++ {
 		err := d.dead.Add(ctx, l)
 		if err == nil {
@@ -255,7 +255,7 @@ func (d *Dispatcher) writeDeadLetter(ctx context.Context, l DeadLetter) error {
 	}
 }
 
-func (d *Dispatcher) logApplied(ev *Event, took time.Duration, rep fssync.Report, err error) {
+func (d *Dispatcher) logApplied(ev *event.Event, took time.Duration, rep event.Report, err error) {
 	var e *zerolog.Event
 	if err != nil {
 		e = d.log.Error().Err(err)
@@ -281,18 +281,6 @@ func (d *Dispatcher) logApplied(ev *Event, took time.Duration, rep fssync.Report
 	}
 }
 
-// clusterTimeOf is the event's time in MongoDB: its wall time (millisecond
-// precision) when the server sent one, else its cluster time (seconds).
-func clusterTimeOf(ev *Event) time.Time {
-	if !ev.WallTime.IsZero() {
-		return ev.WallTime
-	}
-	if ev.ClusterTime.T != 0 {
-		return time.Unix(int64(ev.ClusterTime.T), 0).UTC()
-	}
-	return time.Time{}
-}
-
 // partition maps a project id to a worker: FNV-1a, no allocation.
 func partition(projectID string, n int) int {
 	const (
@@ -308,7 +296,7 @@ func partition(projectID string, n int) int {
 }
 
 // reportLog renders a Report's per-collection counts in a log line.
-type reportLog fssync.Report
+type reportLog event.Report
 
 func (r reportLog) MarshalZerologArray(a *zerolog.Array) {
 	for _, c := range r.Collections {
@@ -316,7 +304,7 @@ func (r reportLog) MarshalZerologArray(a *zerolog.Array) {
 	}
 }
 
-type collectionLog fssync.CollectionReport
+type collectionLog event.CollectionReport
 
 func (c collectionLog) MarshalZerologObject(e *zerolog.Event) {
 	e.Str("collection", c.Collection).

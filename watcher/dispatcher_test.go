@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	fssync "github.com/projectwatcher/watcher/sync"
+	"github.com/projectwatcher/watcher/event"
 	"github.com/rs/zerolog"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
@@ -24,10 +24,10 @@ type recApplier struct {
 	hook func(ctx context.Context, projectID string) error
 }
 
-func (a *recApplier) record(ctx context.Context, id, what string) (fssync.Report, error) {
+func (a *recApplier) record(ctx context.Context, id, what string) (event.Report, error) {
 	if a.hook != nil {
 		if err := a.hook(ctx, id); err != nil {
-			return fssync.Report{}, err
+			return event.Report{}, err
 		}
 	}
 	a.mu.Lock()
@@ -37,14 +37,14 @@ func (a *recApplier) record(ctx context.Context, id, what string) (fssync.Report
 	}
 	a.applied[id] = append(a.applied[id], what)
 	a.order = append(a.order, id)
-	return fssync.Report{Collections: []fssync.CollectionReport{{Collection: "storyboards", Matched: 2, Deleted: 2}}}, nil
+	return event.Report{Collections: []event.CollectionReport{{Collection: "storyboards", Matched: 2, Deleted: 2}}}, nil
 }
 
-func (a *recApplier) DeleteProject(ctx context.Context, id string) (fssync.Report, error) {
+func (a *recApplier) DeleteProject(ctx context.Context, id string) (event.Report, error) {
 	return a.record(ctx, id, "delete")
 }
 
-func (a *recApplier) UpdateProject(ctx context.Context, id string, set map[string]any, unset []string) (fssync.Report, error) {
+func (a *recApplier) UpdateProject(ctx context.Context, id string, set map[string]any, unset []string) (event.Report, error) {
 	return a.record(ctx, id, fmt.Sprintf("update:%v:%v", set["name"], unset))
 }
 
@@ -80,7 +80,7 @@ func (o *recObserver) Heartbeat()                   { o.inc("heartbeat") }
 func (o *recObserver) StreamOpen(open bool)         { o.inc(fmt.Sprint("open:", open)) }
 func (o *recObserver) ChangeReceived(op string)     { o.inc("change:" + op) }
 func (o *recObserver) CheckpointSaved(at time.Time) { o.inc("saved") }
-func (o *recObserver) EventApplied(k Kind, id string, took time.Duration, ct time.Time, r fssync.Report, err error) {
+func (o *recObserver) EventApplied(k event.Kind, id string, took time.Duration, ct time.Time, r event.Report, err error) {
 	o.inc("applied:" + k.String())
 	o.mu.Lock()
 	o.applied = append(o.applied, err)
@@ -108,7 +108,7 @@ func idsOnDistinctWorkers(t *testing.T, n int) []string {
 	return out
 }
 
-func delEvent(id string) Event { return Event{Kind: ProjectDeleted, ProjectID: id} }
+func delEvent(id string) event.Event { return event.Event{Kind: event.ProjectDeleted, ProjectID: id} }
 
 func TestDispatcherKeepsProjectOrder(t *testing.T) {
 	ap := &recApplier{}
@@ -122,7 +122,7 @@ func TestDispatcherKeepsProjectOrder(t *testing.T) {
 	for i := 0; i < perProject; i++ {
 		for _, p := range projects {
 			seq := ck.Track(testToken(fmt.Sprint(p, i)), bson.Timestamp{})
-			ev := Event{Kind: ProjectUpdated, ProjectID: p, Set: map[string]any{"name": i}}
+			ev := event.Event{Kind: event.ProjectUpdated, ProjectID: p, Set: map[string]any{"name": i}}
 			if err := d.Dispatch(ctx, seq, ev); err != nil {
 				t.Fatal(err)
 			}
@@ -276,7 +276,7 @@ func TestDispatcherUnknownKindFails(t *testing.T) {
 	ck := NewCheckpointer(&memTokenStore{}, nil, zerolog.Nop())
 	d := NewDispatcher(&recApplier{}, ck, nil, zerolog.Nop(), 1, 1)
 	d.Start(context.Background())
-	if err := d.Dispatch(context.Background(), ck.Track(testToken("x"), bson.Timestamp{}), Event{ProjectID: "p"}); err != nil {
+	if err := d.Dispatch(context.Background(), ck.Track(testToken("x"), bson.Timestamp{}), event.Event{ProjectID: "p"}); err != nil {
 		t.Fatal(err)
 	}
 	d.Close()
@@ -291,7 +291,7 @@ func TestDispatcherLogsAppliedEvent(t *testing.T) {
 	ck := NewCheckpointer(&memTokenStore{}, nil, zerolog.Nop())
 	d := NewDispatcher(&recApplier{}, ck, nil, log, 1, 1)
 	d.Start(context.Background())
-	ev := Event{Kind: ProjectDeleted, ProjectID: "p1", Op: "delete", Token: testToken("t1")}
+	ev := event.Event{Kind: event.ProjectDeleted, ProjectID: "p1", Op: "delete", Token: testToken("t1")}
 	if err := d.Dispatch(context.Background(), ck.Track(ev.Token, bson.Timestamp{}), ev); err != nil {
 		t.Fatal(err)
 	}

@@ -4,13 +4,9 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/projectwatcher/watcher/event"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
-
-// ErrInvalidID marks a change whose documentKey._id cannot name a project:
-// missing, empty, or of a type other than ObjectID or string. The event
-// itself is bad (dead-letter it); the stream is fine.
-var ErrInvalidID = errors.New("invalid project _id")
 
 // ErrMalformedChange marks a change event that does not have the shape a
 // change stream event must have (undecodable BSON, a replace without
@@ -37,8 +33,8 @@ var ErrStreamClosed = errors.New("change stream closed by the server")
 // vanished, and it cannot continue the stream past an invalidate.
 type FatalError struct {
 	Op          string
-	Namespace   Namespace // ns of the event
-	To          Namespace // rename target (rename only)
+	Namespace   event.Namespace // ns of the event
+	To          event.Namespace // rename target (rename only)
 	Token       bson.Raw
 	ClusterTime bson.Timestamp
 }
@@ -48,22 +44,18 @@ func (e *FatalError) Error() string {
 		"then restart from a new position (reset the checkpoint) or reconcile"
 	switch e.Op {
 	case "drop":
-		return fmt.Sprintf("fatal change: the watched collection %s was dropped at %s: %s", e.Namespace, tsString(e.ClusterTime), stop)
+		return fmt.Sprintf("fatal change: the watched collection %s was dropped at %s: %s", e.Namespace, event.TimestampString(e.ClusterTime), stop)
 	case "rename":
-		return fmt.Sprintf("fatal change: the watched collection %s was renamed to %s at %s: %s", e.Namespace, e.To, tsString(e.ClusterTime), stop)
+		return fmt.Sprintf("fatal change: the watched collection %s was renamed to %s at %s: %s", e.Namespace, e.To, event.TimestampString(e.ClusterTime), stop)
 	case "dropDatabase":
-		return fmt.Sprintf("fatal change: the database %s of the watched collection was dropped at %s: %s", e.Namespace.DB, tsString(e.ClusterTime), stop)
+		return fmt.Sprintf("fatal change: the database %s of the watched collection was dropped at %s: %s", e.Namespace.DB, event.TimestampString(e.ClusterTime), stop)
 	case "invalidate":
-		return fmt.Sprintf("fatal change: the change stream of %s was invalidated at %s (collection dropped or renamed): %s", nsOrUnknown(e.Namespace), tsString(e.ClusterTime), stop)
+		return fmt.Sprintf("fatal change: the change stream of %s was invalidated at %s (collection dropped or renamed): %s", nsOrUnknown(e.Namespace), event.TimestampString(e.ClusterTime), stop)
 	}
-	return fmt.Sprintf("fatal change: %s of %s at %s: %s", e.Op, nsOrUnknown(e.Namespace), tsString(e.ClusterTime), stop)
+	return fmt.Sprintf("fatal change: %s of %s at %s: %s", e.Op, nsOrUnknown(e.Namespace), event.TimestampString(e.ClusterTime), stop)
 }
 
-func tsString(ts bson.Timestamp) string {
-	return fmt.Sprintf("Timestamp(%d, %d)", ts.T, ts.I)
-}
-
-func nsOrUnknown(ns Namespace) string {
+func nsOrUnknown(ns event.Namespace) string {
 	if ns.DB == "" {
 		return "the watched collection"
 	}

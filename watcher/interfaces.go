@@ -4,29 +4,21 @@ import (
 	"context"
 	"time"
 
-	fssync "github.com/projectwatcher/watcher/sync"
-	"go.mongodb.org/mongo-driver/v2/bson"
+	"github.com/projectwatcher/watcher/event"
 )
 
 // Applier applies derived events to Firestore (implemented by fssync.Applier).
 type Applier interface {
-	DeleteProject(ctx context.Context, projectID string) (fssync.Report, error)
+	DeleteProject(ctx context.Context, projectID string) (event.Report, error)
 	// UpdateProject rewrites copies: set and unset are keyed by source path.
-	UpdateProject(ctx context.Context, projectID string, set map[string]any, unset []string) (fssync.Report, error)
-}
-
-// Checkpoint is a stored stream position.
-type Checkpoint struct {
-	Token       bson.Raw
-	ClusterTime bson.Timestamp
-	SavedAt     time.Time
+	UpdateProject(ctx context.Context, projectID string, set map[string]any, unset []string) (event.Report, error)
 }
 
 // TokenStore persists the resume token (implemented in package resume).
 type TokenStore interface {
 	// Load returns the stored checkpoint; ok is false when there is none.
-	Load(ctx context.Context) (cp Checkpoint, ok bool, err error)
-	Save(ctx context.Context, cp Checkpoint) error
+	Load(ctx context.Context) (cp event.Checkpoint, ok bool, err error)
+	Save(ctx context.Context, cp event.Checkpoint) error
 }
 
 // Observer receives what metrics and health need to know. All methods must
@@ -38,5 +30,5 @@ type Observer interface {
 	CheckpointSaved(at time.Time)
 	// EventApplied is called once per derived event, after its Firestore
 	// writes (err != nil when they failed).
-	EventApplied(kind Kind, projectID string, took time.Duration, clusterTime time.Time, report fssync.Report, err error)
+	EventApplied(kind event.Kind, projectID string, took time.Duration, clusterTime time.Time, report event.Report, err error)
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/projectwatcher/watcher/event"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -39,12 +40,12 @@ func NewResolver(coll *mongo.Collection) *Resolver {
 // or archives the project's assets, so there is nothing to copy, and failing
 // (or retrying) here would only hold the stream back. Only a failed read is
 // an error (the event is then not applied and may be retried).
-func (r *Resolver) Resolve(ctx context.Context, ev *Event) error {
+func (r *Resolver) Resolve(ctx context.Context, ev *event.Event) error {
 	if len(ev.Lookup) == 0 {
 		return nil
 	}
 	if ev.DocumentID.Type == 0 {
-		return fmt.Errorf("resolve %s: %w: the event carries no raw _id", ev.ProjectID, ErrInvalidID)
+		return fmt.Errorf("resolve %s: %w: the event carries no raw _id", ev.ProjectID, event.ErrInvalidID)
 	}
 	tops := lookupProjection(ev.Lookup)
 	proj := make(bson.D, 0, len(tops)+1)

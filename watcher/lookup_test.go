@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/internal/mongotest"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
@@ -30,7 +31,7 @@ func TestResolveWithoutIO(t *testing.T) {
 	// A nil collection: these cases must not read MongoDB.
 	r := NewResolver(nil)
 	t.Run("nothing to look up", func(t *testing.T) {
-		ev := &Event{Kind: ProjectUpdated, ProjectID: "p", Set: map[string]any{"name": "N"}}
+		ev := &event.Event{Kind: event.ProjectUpdated, ProjectID: "p", Set: map[string]any{"name": "N"}}
 		if err := r.Resolve(context.Background(), ev); err != nil {
 			t.Fatal(err)
 		}
@@ -39,8 +40,8 @@ func TestResolveWithoutIO(t *testing.T) {
 		}
 	})
 	t.Run("no raw id", func(t *testing.T) {
-		ev := &Event{Kind: ProjectUpdated, ProjectID: "p", Lookup: []string{"meta"}}
-		if err := r.Resolve(context.Background(), ev); !errors.Is(err, ErrInvalidID) {
+		ev := &event.Event{Kind: event.ProjectUpdated, ProjectID: "p", Lookup: []string{"meta"}}
+		if err := r.Resolve(context.Background(), ev); !errors.Is(err, event.ErrInvalidID) {
 			t.Fatalf("err = %v, want ErrInvalidID", err)
 		}
 	})
@@ -79,7 +80,7 @@ func TestResolve(t *testing.T) {
 	r := NewResolver(coll)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ev := &Event{Kind: ProjectUpdated, ProjectID: "x", DocumentID: idOf(tc.id),
+			ev := &event.Event{Kind: event.ProjectUpdated, ProjectID: "x", DocumentID: idOf(tc.id),
 				Set: map[string]any{"keep": true}, Lookup: append([]string(nil), tc.lookup...)}
 			if err := r.Resolve(ctx, ev); err != nil {
 				t.Fatal(err)
@@ -133,7 +134,7 @@ func TestResolveReadFailure(t *testing.T) {
 	mongotest.RequireFaults(t, srv)
 	ctx := testContext(t)
 	srv.FailCommand("find", 1, 8000) // a non-retryable error
-	ev := &Event{Kind: ProjectUpdated, ProjectID: "p", DocumentID: mustRaw(t, bson.D{{Key: "_id", Value: "p"}}).Lookup("_id"),
+	ev := &event.Event{Kind: event.ProjectUpdated, ProjectID: "p", DocumentID: mustRaw(t, bson.D{{Key: "_id", Value: "p"}}).Lookup("_id"),
 		Lookup: []string{"meta"}}
 	if err := NewResolver(coll).Resolve(ctx, ev); err == nil {
 		t.Fatalf("Resolve succeeded over a failed read: %+v", ev)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sync"
+
+	"github.com/projectwatcher/watcher/event"
 )
 
 // MemoryStore is a TokenStore that never writes through: it loads the
@@ -15,7 +17,7 @@ type MemoryStore struct {
 
 	mu     sync.Mutex
 	loaded bool
-	cp     Checkpoint
+	cp     event.Checkpoint
 	ok     bool
 }
 
@@ -27,13 +29,13 @@ func NewMemoryStore(base TokenStore) *MemoryStore {
 }
 
 // Load implements TokenStore: the last save in memory, else base's.
-func (m *MemoryStore) Load(ctx context.Context) (Checkpoint, bool, error) {
+func (m *MemoryStore) Load(ctx context.Context) (event.Checkpoint, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if !m.loaded && m.base != nil {
 		cp, ok, err := m.base.Load(ctx)
 		if err != nil {
-			return Checkpoint{}, false, fmt.Errorf("memory store: load the base checkpoint: %w", err)
+			return event.Checkpoint{}, false, fmt.Errorf("memory store: load the base checkpoint: %w", err)
 		}
 		m.cp, m.ok = cp, ok
 	}
@@ -42,7 +44,7 @@ func (m *MemoryStore) Load(ctx context.Context) (Checkpoint, bool, error) {
 }
 
 // Save implements TokenStore: in memory only.
-func (m *MemoryStore) Save(_ context.Context, cp Checkpoint) error {
+func (m *MemoryStore) Save(_ context.Context, cp event.Checkpoint) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.cp, m.ok, m.loaded = cp, true, true

@@ -3,7 +3,7 @@ package watcher
 import (
 	"time"
 
-	fssync "github.com/projectwatcher/watcher/sync"
+	"github.com/projectwatcher/watcher/event"
 )
 
 // Observers fans every observation out to each of its observers, in order.
@@ -38,7 +38,7 @@ func (obs Observers) CheckpointSaved(at time.Time) {
 }
 
 // EventApplied implements Observer.
-func (obs Observers) EventApplied(kind Kind, projectID string, took time.Duration, clusterTime time.Time, report fssync.Report, err error) {
+func (obs Observers) EventApplied(kind event.Kind, projectID string, took time.Duration, clusterTime time.Time, report event.Report, err error) {
 	for _, o := range obs {
 		o.EventApplied(kind, projectID, took, clusterTime, report, err)
 	}
@@ -61,4 +61,5 @@ func (HeartbeatFunc) ChangeReceived(string) {}
 func (HeartbeatFunc) CheckpointSaved(time.Time) {}
 
 // EventApplied implements Observer.
-func (HeartbeatFunc) EventApplied(Kind, string, time.Duration, time.Time, fssync.Report, error) {}
+func (HeartbeatFunc) EventApplied(event.Kind, string, time.Duration, time.Time, event.Report, error) {
+}

@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	fssync "github.com/projectwatcher/watcher/sync"
+	"github.com/projectwatcher/watcher/event"
 	"github.com/rs/zerolog"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
@@ -24,7 +24,7 @@ type ChangeSource interface {
 	Open(ctx context.Context, token bson.Raw) error
 	// Next returns the next change; ok is false when nothing new arrived
 	// within the server's wait (the batch is exhausted).
-	Next(ctx context.Context) (ch Change, ok bool, err error)
+	Next(ctx context.Context) (ch event.Change, ok bool, err error)
 	// ResumeToken is the stream's current (post-batch) resume token.
 	ResumeToken() bson.Raw
 	Close(ctx context.Context) error
@@ -32,7 +32,7 @@ type ChangeSource interface {
 
 // FieldResolver reads the values of Event.Lookup paths from MongoDB (*Resolver).
 type FieldResolver interface {
-	Resolve(ctx context.Context, ev *Event) error
+	Resolve(ctx context.Context, ev *event.Event) error
 }
 
 // Options are what a Watcher needs.
@@ -97,7 +97,7 @@ type holdStore struct {
 	held atomic.Bool
 }
 
-func (s *holdStore) Save(ctx context.Context, cp Checkpoint) error {
+func (s *holdStore) Save(ctx context.Context, cp event.Checkpoint) error {
 	if s.held.Load() {
 		return nil
 	}
@@ -106,10 +106,10 @@ func (s *holdStore) Save(ctx context.Context, cp Checkpoint) error {
 
 // Position is the checkpoint watermark: the newest position whose event and
 // every earlier one is applied (ok is false before there is one).
-func (w *Watcher) Position() (Checkpoint, bool) {
+func (w *Watcher) Position() (event.Checkpoint, bool) {
 	c := w.ckpt.Load()
 	if c == nil {
-		return Checkpoint{}, false
+		return event.Checkpoint{}, false
 	}
 	return c.Watermark()
 }
@@ -202,7 +202,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 	if found {
 		ckpt.Restore(cp)
 		token = cp.Token
-		w.log.Info().Str("clusterTime", clusterTimeString(cp.ClusterTime)).Time("savedAt", cp.SavedAt).
+		w.log.Info().Str("clusterTime", event.TimestampString(cp.ClusterTime)).Time("savedAt", cp.SavedAt).
 			Msg("resuming the change stream from the stored checkpoint")
 		w.log.Debug().Str("token", tokenString(cp.Token)).Msg("stored resume token")
 	} else {
@@ -291,10 +291,10 @@ func (w *Watcher) Run(ctx context.Context) error {
 	_, saveErr := ckpt.Save(sctx)
 	final, _ := ckpt.Watermark()
 	if saveErr != nil {
-		w.log.Error().Err(saveErr).Str("clusterTime", clusterTimeString(final.ClusterTime)).
+		w.log.Error().Err(saveErr).Str("clusterTime", event.TimestampString(final.ClusterTime)).
 			Msg("watcher stopped; the final checkpoint could not be saved (the stream resumes from the last saved one)")
 	} else {
-		w.log.Info().Str("clusterTime", clusterTimeString(final.ClusterTime)).Int("notApplied", ckpt.InFlight()).
+		w.log.Info().Str("clusterTime", event.TimestampString(final.ClusterTime)).Int("notApplied", ckpt.InFlight()).
 			Msg("watcher stopped; final checkpoint saved")
 	}
 
@@ -331,7 +331,7 @@ func (w *Watcher) drain(disp *Dispatcher, cancelApply context.CancelFunc, ckpt *
 
 // loop reads, derives and dispatches until ctx ends (nil) or something
 // stops the watcher (an error).
-func (w *Watcher) loop(ctx context.Context, ckpt *Checkpointer, disp *Dispatcher, stored Checkpoint, found bool) error {
+func (w *Watcher) loop(ctx context.Context, ckpt *Checkpointer, disp *Dispatcher, stored event.Checkpoint, found bool) error {
 	for {
 		w.o.Observer.Heartbeat()
 		if ctx.Err() != nil {
@@ -363,7 +363,7 @@ func (w *Watcher) loop(ctx context.Context, ckpt *Checkpointer, disp *Dispatcher
 		w.o.Observer.ChangeReceived(ch.Op)
 
 		ev, has, err := Derive(ch, w.o.Fields)
-		if err != nil && errors.Is(err, ErrInvalidID) && w.o.DeadLetters != nil {
+		if err != nil && errors.Is(err, event.ErrInvalidID) && w.o.DeadLetters != nil {
 			// Dead-lettered (reason invalid-id) by a worker, in order
 			// with the checkpoint; never a Firestore query.
 			seq := ckpt.Track(ch.Token, ch.ClusterTime)
@@ -390,14 +390,14 @@ func (w *Watcher) loop(ctx context.Context, ckpt *Checkpointer, disp *Dispatcher
 
 // deriveFailed logs why a change cannot be derived and returns the error
 // that stops the watcher: nothing is ever dropped silently.
-func (w *Watcher) deriveFailed(ch Change, err error) error {
-	e := w.log.Error().Err(err).Str("op", ch.Op).Str("clusterTime", clusterTimeString(ch.ClusterTime))
+func (w *Watcher) deriveFailed(ch event.Change, err error) error {
+	e := w.log.Error().Err(err).Str("op", ch.Op).Str("clusterTime", event.TimestampString(ch.ClusterTime))
 	var fatal *FatalError
 	switch {
 	case errors.As(err, &fatal):
 		e.Msg("the watched collection's change stream ended; stopping without touching Firestore")
 		return fmt.Errorf("change stream ended by %s: %w", fatal.Op, err)
-	case errors.Is(err, ErrInvalidID):
+	case errors.Is(err, event.ErrInvalidID):
 		e.Str("documentKey", rawString(ch.DocumentKey)).
 			Msg("a change has a documentKey._id that cannot name a project; stopping instead of dropping it")
 		return fmt.Errorf("change with invalid documentKey %s: %w", rawString(ch.DocumentKey), err)
@@ -443,10 +443,10 @@ func (w *Watcher) recoverHistory(ctx context.Context, cause error) error {
 
 // historyLost logs, for the operator, what happened, what was lost and the
 // ways out, and returns an error wrapping ErrHistoryLost.
-func (w *Watcher) historyLost(err error, stored Checkpoint, found bool) error {
+func (w *Watcher) historyLost(err error, stored event.Checkpoint, found bool) error {
 	since := "the stored checkpoint"
 	if found {
-		since = fmt.Sprintf("the checkpoint's cluster time %s", clusterTimeString(stored.ClusterTime))
+		since = fmt.Sprintf("the checkpoint's cluster time %s", event.TimestampString(stored.ClusterTime))
 		if stored.ClusterTime.T != 0 {
 			since += " (" + time.Unix(int64(stored.ClusterTime.T), 0).UTC().Format(time.RFC3339) + ")"
 		}
@@ -457,10 +457,6 @@ func (w *Watcher) historyLost(err error, stored Checkpoint, found bool) error {
 		Str("fix", `either run "watcher checkpoint reset --yes", start the watcher again (it starts at resume.startAt) and run "watcher reconcile" to repair the missed changes; or set resume.onHistoryLost: reconcile`).
 		Msg("change stream history lost; the watcher stops and will not restart from now by itself")
 	return fmt.Errorf("%w: %w", ErrHistoryLost, err)
-}
-
-func clusterTimeString(ts bson.Timestamp) string {
-	return fmt.Sprintf("Timestamp(%d, %d)", ts.T, ts.I)
 }
 
 func rawString(r bson.Raw) string {
@@ -484,8 +480,8 @@ func isClosed(c <-chan struct{}) bool {
 
 type nopObserver struct{}
 
-func (nopObserver) Heartbeat()                                                                {}
-func (nopObserver) StreamOpen(bool)                                                           {}
-func (nopObserver) ChangeReceived(string)                                                     {}
-func (nopObserver) CheckpointSaved(time.Time)                                                 {}
-func (nopObserver) EventApplied(Kind, string, time.Duration, time.Time, fssync.Report, error) {}
+func (nopObserver) Heartbeat()                                                                     {}
+func (nopObserver) StreamOpen(bool)                                                                {}
+func (nopObserver) ChangeReceived(string)                                                          {}
+func (nopObserver) CheckpointSaved(time.Time)                                                      {}
+func (nopObserver) EventApplied(event.Kind, string, time.Duration, time.Time, event.Report, error) {}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/internal/mongotest"
 	"github.com/rs/zerolog"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -18,8 +19,8 @@ import (
 
 // srcStep is one answer of scriptSource.Next.
 type srcStep struct {
-	ch   *Change  // a change (ok = true)
-	idle bson.Raw // nothing new; the post-batch token becomes this
+	ch   *event.Change // a change (ok = true)
+	idle bson.Raw      // nothing new; the post-batch token becomes this
 	err  error
 }
 
@@ -47,7 +48,7 @@ func (s *scriptSource) Open(ctx context.Context, token bson.Raw) error {
 	return s.openErr
 }
 
-func (s *scriptSource) Next(ctx context.Context) (Change, bool, error) {
+func (s *scriptSource) Next(ctx context.Context) (event.Change, bool, error) {
 	s.mu.Lock()
 	if s.pos < len(s.script) {
 		st := s.script[s.pos]
@@ -55,7 +56,7 @@ func (s *scriptSource) Next(ctx context.Context) (Change, bool, error) {
 		s.mu.Unlock()
 		switch {
 		case st.err != nil:
-			return Change{}, false, st.err
+			return event.Change{}, false, st.err
 		case st.ch != nil:
 			s.mu.Lock()
 			s.resume = st.ch.Token
@@ -65,7 +66,7 @@ func (s *scriptSource) Next(ctx context.Context) (Change, bool, error) {
 			s.mu.Lock()
 			s.resume = st.idle
 			s.mu.Unlock()
-			return Change{}, false, nil
+			return event.Change{}, false, nil
 		}
 	}
 	end := !s.ended
@@ -76,9 +77,9 @@ func (s *scriptSource) Next(ctx context.Context) (Change, bool, error) {
 	}
 	select {
 	case <-ctx.Done():
-		return Change{}, false, ctx.Err()
+		return event.Change{}, false, ctx.Err()
 	case <-time.After(time.Millisecond):
-		return Change{}, false, nil
+		return event.Change{}, false, nil
 	}
 }
 
@@ -107,7 +108,7 @@ type stubResolver struct {
 	calls int
 }
 
-func (r *stubResolver) Resolve(ctx context.Context, ev *Event) error {
+func (r *stubResolver) Resolve(ctx context.Context, ev *event.Event) error {
 	r.calls++
 	if r.err != nil {
 		return r.err
@@ -132,16 +133,16 @@ func rawDoc(v any) bson.Raw {
 func docKey(id any) bson.Raw { return rawDoc(bson.D{{Key: "_id", Value: id}}) }
 
 func chDelete(token string, id any) srcStep {
-	return srcStep{ch: &Change{Token: testToken(token), Op: "delete", DocumentKey: docKey(id), ClusterTime: bson.Timestamp{T: 100}}}
+	return srcStep{ch: &event.Change{Token: testToken(token), Op: "delete", DocumentKey: docKey(id), ClusterTime: bson.Timestamp{T: 100}}}
 }
 
 func chUpdate(token, id string, updated bson.D) srcStep {
-	return srcStep{ch: &Change{Token: testToken(token), Op: "update", DocumentKey: docKey(id), UpdatedFields: rawDoc(updated), ClusterTime: bson.Timestamp{T: 100}}}
+	return srcStep{ch: &event.Change{Token: testToken(token), Op: "update", DocumentKey: docKey(id), UpdatedFields: rawDoc(updated), ClusterTime: bson.Timestamp{T: 100}}}
 }
 
 func chOp(token, op string) srcStep {
-	return srcStep{ch: &Change{Token: testToken(token), Op: op, DocumentKey: docKey("x"), ClusterTime: bson.Timestamp{T: 100},
-		Namespace: Namespace{DB: "collab", Coll: "projects"}}}
+	return srcStep{ch: &event.Change{Token: testToken(token), Op: op, DocumentKey: docKey("x"), ClusterTime: bson.Timestamp{T: 100},
+		Namespace: event.Namespace{DB: "collab", Coll: "projects"}}}
 }
 
 type runFixture struct {
@@ -222,7 +223,7 @@ func TestRunAppliesAndCheckpoints(t *testing.T) {
 	oid := bson.NewObjectID()
 	src := &scriptSource{script: []srcStep{
 		chDelete("t1", oid),
-		{ch: &Change{Token: testToken("t2"), Op: "insert", DocumentKey: docKey("p9")}},
+		{ch: &event.Change{Token: testToken("t2"), Op: "insert", DocumentKey: docKey("p9")}},
 		chUpdate("t3", "p2", bson.D{{Key: "name", Value: "New name"}}),
 		chUpdate("t4", "p3", bson.D{{Key: "other", Value: 1}}), // no copied field: nothing
 		{idle: testToken("pb5")},
@@ -279,7 +280,7 @@ func TestRunAppliesAndCheckpoints(t *testing.T) {
 func TestRunResumesFromStoredCheckpoint(t *testing.T) {
 	src := &scriptSource{script: []srcStep{chDelete("t2", "p1")}}
 	f := newRunFixture(t, src, nil)
-	f.store.cp, f.store.has = Checkpoint{Token: testToken("t1"), ClusterTime: bson.Timestamp{T: 50}}, true
+	f.store.cp, f.store.has = event.Checkpoint{Token: testToken("t1"), ClusterTime: bson.Timestamp{T: 50}}, true
 	if err := f.run(t); err != nil {
 		t.Fatal(err)
 	}
@@ -294,7 +295,7 @@ func TestRunResumesFromStoredCheckpoint(t *testing.T) {
 func TestRunQuietStreamSavesNothingNew(t *testing.T) {
 	src := &scriptSource{script: []srcStep{{idle: nil}, {idle: testToken("t1")}}}
 	f := newRunFixture(t, src, nil)
-	f.store.cp, f.store.has = Checkpoint{Token: testToken("t1")}, true
+	f.store.cp, f.store.has = event.Checkpoint{Token: testToken("t1")}, true
 	if err := f.run(t); err != nil {
 		t.Fatal(err)
 	}
@@ -339,7 +340,7 @@ func TestRunStopsOnInvalidID(t *testing.T) {
 			src := &scriptSource{script: []srcStep{chDelete("t1", "p1"), chDelete("t2", tt.id), chDelete("t3", "p3")}}
 			f := newRunFixture(t, src, nil)
 			err := f.run(t)
-			if !errors.Is(err, ErrInvalidID) {
+			if !errors.Is(err, event.ErrInvalidID) {
 				t.Fatalf("Run = %v, want ErrInvalidID", err)
 			}
 			if got := f.savedToken(); got != "t1" {
@@ -369,7 +370,7 @@ func TestRunHistoryLost(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newRunFixture(t, tt.src, nil)
-			f.store.cp, f.store.has = Checkpoint{Token: testToken("stored"), ClusterTime: bson.Timestamp{T: 1700000000}}, true
+			f.store.cp, f.store.has = event.Checkpoint{Token: testToken("stored"), ClusterTime: bson.Timestamp{T: 1700000000}}, true
 			err := f.run(t)
 			if !errors.Is(err, ErrHistoryLost) {
 				t.Fatalf("Run = %v, want ErrHistoryLost", err)

@@ -7,6 +7,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/projectwatcher/watcher/event"
 	"github.com/rs/zerolog"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -103,24 +104,24 @@ func startTimestamp(startAt string) (bson.Timestamp, error) {
 // error the stream is unusable (the driver keeps failing): Close it and Open
 // again from the last saved token. Transient network errors are retried
 // inside the driver (one automatic resume) before they surface here.
-func (s *Source) Next(ctx context.Context) (Change, bool, error) {
+func (s *Source) Next(ctx context.Context) (event.Change, bool, error) {
 	if s.cs == nil {
-		return Change{}, false, errors.New("change stream is not open")
+		return event.Change{}, false, errors.New("change stream is not open")
 	}
 	if s.cs.TryNext(ctx) {
 		ch, err := decodeChange(s.cs.Current)
 		if err != nil {
-			return Change{}, false, err
+			return event.Change{}, false, err
 		}
 		return ch, true, nil
 	}
 	if err := s.cs.Err(); err != nil {
-		return Change{}, false, fmt.Errorf("read change stream: %w", err)
+		return event.Change{}, false, fmt.Errorf("read change stream: %w", err)
 	}
 	if s.cs.ID() == 0 {
-		return Change{}, false, ErrStreamClosed
+		return event.Change{}, false, ErrStreamClosed
 	}
-	return Change{}, false, nil
+	return event.Change{}, false, nil
 }
 
 // ResumeToken is the position after the last change returned by Next, or
@@ -166,19 +167,19 @@ func cloneRaw(r bson.Raw) bson.Raw {
 
 // decodeChange reads one change stream document (as shaped by Pipeline)
 // into a Change. The Change owns its bytes (the driver reuses its buffers).
-func decodeChange(doc bson.Raw) (Change, error) {
+func decodeChange(doc bson.Raw) (event.Change, error) {
 	raw := cloneRaw(doc)
-	fail := func(format string, args ...any) (Change, error) {
+	fail := func(format string, args ...any) (event.Change, error) {
 		tok := "none"
 		if v, err := raw.LookupErr("_id"); err == nil {
 			tok = v.String()
 		}
-		return Change{}, fmt.Errorf("%w (token %s): %s", ErrUndecodableEvent, tok, fmt.Sprintf(format, args...))
+		return event.Change{}, fmt.Errorf("%w (token %s): %s", ErrUndecodableEvent, tok, fmt.Sprintf(format, args...))
 	}
 	if err := raw.Validate(); err != nil {
 		return fail("invalid BSON: %v", err)
 	}
-	var ch Change
+	var ch event.Change
 	elems, err := raw.Elements()
 	if err != nil {
 		return fail("%v", err)
@@ -251,30 +252,30 @@ func decodeChange(doc bson.Raw) (Change, error) {
 	return ch, nil
 }
 
-func decodeNamespace(v bson.RawValue) (Namespace, error) {
+func decodeNamespace(v bson.RawValue) (event.Namespace, error) {
 	d, ok := v.DocumentOK()
 	if !ok {
-		return Namespace{}, fmt.Errorf("%s, not a document", v.Type)
+		return event.Namespace{}, fmt.Errorf("%s, not a document", v.Type)
 	}
-	var ns Namespace
+	var ns event.Namespace
 	if db, err := d.LookupErr("db"); err == nil {
 		s, ok := db.StringValueOK()
 		if !ok {
-			return Namespace{}, fmt.Errorf("db is %s, not a string", db.Type)
+			return event.Namespace{}, fmt.Errorf("db is %s, not a string", db.Type)
 		}
 		ns.DB = s
 	}
 	if coll, err := d.LookupErr("coll"); err == nil {
 		s, ok := coll.StringValueOK()
 		if !ok {
-			return Namespace{}, fmt.Errorf("coll is %s, not a string", coll.Type)
+			return event.Namespace{}, fmt.Errorf("coll is %s, not a string", coll.Type)
 		}
 		ns.Coll = s
 	}
 	return ns, nil
 }
 
-func decodeUpdateDescription(v bson.RawValue, ch *Change) error {
+func decodeUpdateDescription(v bson.RawValue, ch *event.Change) error {
 	if v.Type == bson.TypeNull {
 		return nil
 	}

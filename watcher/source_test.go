@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/internal/mongotest"
 	"github.com/rs/zerolog"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -32,18 +33,18 @@ func TestDecodeChange(t *testing.T) {
 	tests := []struct {
 		name    string
 		in      bson.Raw
-		want    Change
+		want    event.Change
 		wantErr bool
 	}{
 		{"delete", raw(base("delete", bson.E{Key: "documentKey", Value: key})),
-			Change{Op: "delete", DocumentKey: raw(key)}, false},
+			event.Change{Op: "delete", DocumentKey: raw(key)}, false},
 		{"update", raw(base("update", bson.E{Key: "documentKey", Value: key}, bson.E{Key: "updateDescription", Value: bson.D{
 			{Key: "updatedFields", Value: bson.D{{Key: "a.b", Value: 1}}},
 			{Key: "removedFields", Value: bson.A{"x", "y.z"}},
 			{Key: "truncatedArrays", Value: bson.A{bson.D{{Key: "field", Value: "t"}, {Key: "newSize", Value: int32(1)}}}},
 			{Key: "disambiguatedPaths", Value: bson.D{{Key: "a.b", Value: bson.A{"a.b"}}}},
 		}})),
-			Change{Op: "update", DocumentKey: raw(key),
+			event.Change{Op: "update", DocumentKey: raw(key),
 				UpdatedFields:      raw(bson.D{{Key: "a.b", Value: 1}}),
 				RemovedFields:      []string{"x", "y.z"},
 				TruncatedArrays:    mustRawArray(t, bson.A{bson.D{{Key: "field", Value: "t"}, {Key: "newSize", Value: int32(1)}}}),
@@ -52,31 +53,31 @@ func TestDecodeChange(t *testing.T) {
 		{"update with empty lists", raw(base("update", bson.E{Key: "documentKey", Value: key}, bson.E{Key: "updateDescription", Value: bson.D{
 			{Key: "updatedFields", Value: bson.D{}}, {Key: "removedFields", Value: bson.A{}}, {Key: "truncatedArrays", Value: bson.A{}},
 		}})),
-			Change{Op: "update", DocumentKey: raw(key), UpdatedFields: raw(bson.D{})}, false},
+			event.Change{Op: "update", DocumentKey: raw(key), UpdatedFields: raw(bson.D{})}, false},
 		{"replace", raw(base("replace", bson.E{Key: "documentKey", Value: key},
 			bson.E{Key: "fullDocument", Value: bson.D{{Key: "_id", Value: testOID}, {Key: "name", Value: "N"}}})),
-			Change{Op: "replace", DocumentKey: raw(key), FullDocument: raw(bson.D{{Key: "_id", Value: testOID}, {Key: "name", Value: "N"}})}, false},
+			event.Change{Op: "replace", DocumentKey: raw(key), FullDocument: raw(bson.D{{Key: "_id", Value: testOID}, {Key: "name", Value: "N"}})}, false},
 		{"null fullDocument", raw(base("update", bson.E{Key: "documentKey", Value: key}, bson.E{Key: "fullDocument", Value: nil})),
-			Change{Op: "update", DocumentKey: raw(key)}, false},
+			event.Change{Op: "update", DocumentKey: raw(key)}, false},
 		{"rename", raw(base("rename", bson.E{Key: "to", Value: bson.D{{Key: "db", Value: "collab"}, {Key: "coll", Value: "old"}}})),
-			Change{Op: "rename", To: Namespace{"collab", "old"}}, false},
+			event.Change{Op: "rename", To: event.Namespace{DB: "collab", Coll: "old"}}, false},
 		{"unknown fields are ignored", raw(base("delete", bson.E{Key: "documentKey", Value: key}, bson.E{Key: "txnNumber", Value: int64(3)})),
-			Change{Op: "delete", DocumentKey: raw(key)}, false},
+			event.Change{Op: "delete", DocumentKey: raw(key)}, false},
 
-		{"no token", raw(bson.D{{Key: "operationType", Value: "delete"}}), Change{}, true},
-		{"token not a document", raw(bson.D{{Key: "_id", Value: "x"}, {Key: "operationType", Value: "delete"}}), Change{}, true},
-		{"no operationType", raw(bson.D{{Key: "_id", Value: tok}}), Change{}, true},
-		{"operationType not a string", raw(bson.D{{Key: "_id", Value: tok}, {Key: "operationType", Value: 1}}), Change{}, true},
-		{"clusterTime not a timestamp", raw(base("delete", bson.E{Key: "clusterTime", Value: "now"})), Change{}, true},
-		{"wallTime not a date", raw(base("delete", bson.E{Key: "wallTime", Value: 5})), Change{}, true},
-		{"documentKey not a document", raw(base("delete", bson.E{Key: "documentKey", Value: "k"})), Change{}, true},
-		{"ns.coll not a string", raw(base("drop", bson.E{Key: "ns", Value: bson.D{{Key: "db", Value: "d"}, {Key: "coll", Value: 1}}})), Change{}, true},
+		{"no token", raw(bson.D{{Key: "operationType", Value: "delete"}}), event.Change{}, true},
+		{"token not a document", raw(bson.D{{Key: "_id", Value: "x"}, {Key: "operationType", Value: "delete"}}), event.Change{}, true},
+		{"no operationType", raw(bson.D{{Key: "_id", Value: tok}}), event.Change{}, true},
+		{"operationType not a string", raw(bson.D{{Key: "_id", Value: tok}, {Key: "operationType", Value: 1}}), event.Change{}, true},
+		{"clusterTime not a timestamp", raw(base("delete", bson.E{Key: "clusterTime", Value: "now"})), event.Change{}, true},
+		{"wallTime not a date", raw(base("delete", bson.E{Key: "wallTime", Value: 5})), event.Change{}, true},
+		{"documentKey not a document", raw(base("delete", bson.E{Key: "documentKey", Value: "k"})), event.Change{}, true},
+		{"ns.coll not a string", raw(base("drop", bson.E{Key: "ns", Value: bson.D{{Key: "db", Value: "d"}, {Key: "coll", Value: 1}}})), event.Change{}, true},
 		{"removedFields holds a number", raw(base("update", bson.E{Key: "updateDescription", Value: bson.D{
-			{Key: "removedFields", Value: bson.A{1}}}})), Change{}, true},
+			{Key: "removedFields", Value: bson.A{1}}}})), event.Change{}, true},
 		{"updatedFields not a document", raw(base("update", bson.E{Key: "updateDescription", Value: bson.D{
-			{Key: "updatedFields", Value: bson.A{}}}})), Change{}, true},
-		{"fullDocument not a document", raw(base("replace", bson.E{Key: "fullDocument", Value: "doc"})), Change{}, true},
-		{"truncated BSON", raw(base("delete"))[:20], Change{}, true},
+			{Key: "updatedFields", Value: bson.A{}}}})), event.Change{}, true},
+		{"fullDocument not a document", raw(base("replace", bson.E{Key: "fullDocument", Value: "doc"})), event.Change{}, true},
+		{"truncated BSON", raw(base("delete"))[:20], event.Change{}, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -97,7 +98,7 @@ func TestDecodeChange(t *testing.T) {
 				want.ClusterTime.T, want.ClusterTime.I = v.Timestamp()
 			}
 			want.WallTime = wall
-			want.Namespace = Namespace{"collab", "projects"}
+			want.Namespace = event.Namespace{DB: "collab", Coll: "projects"}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("got  %+v\nwant %+v", got, want)
 			}
@@ -239,7 +240,7 @@ func openSource(t *testing.T, ctx context.Context, coll *mongo.Collection, start
 }
 
 // nextChange waits (at most 10 s) for the next change.
-func nextChange(t *testing.T, ctx context.Context, src *Source) Change {
+func nextChange(t *testing.T, ctx context.Context, src *Source) event.Change {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -252,7 +253,7 @@ func nextChange(t *testing.T, ctx context.Context, src *Source) Change {
 		}
 	}
 	t.Fatalf("no change within 10s")
-	return Change{}
+	return event.Change{}
 }
 
 func mustExec(t *testing.T, err error) {
@@ -263,7 +264,7 @@ func mustExec(t *testing.T, err error) {
 }
 
 // marker reads the "n" the tests write in updates, to tell changes apart.
-func marker(t *testing.T, ch Change) int64 {
+func marker(t *testing.T, ch event.Change) int64 {
 	t.Helper()
 	v, err := ch.UpdatedFields.LookupErr("n")
 	if err != nil {
@@ -309,14 +310,14 @@ func TestSourceDeliversChanges(t *testing.T) {
 	want := []struct {
 		op   string
 		id   string
-		kind Kind
+		kind event.Kind
 		set  map[string]any
 		uns  []string
 	}{
-		{"update", oid.Hex(), ProjectUpdated, map[string]any{"name": "A2"}, nil},
-		{"update", oid.Hex(), ProjectUpdated, nil, []string{"x"}},
-		{"replace", "p-b", ProjectUpdated, map[string]any{"name": "B2"}, []string{"x"}},
-		{"delete", oid.Hex(), ProjectDeleted, nil, nil},
+		{"update", oid.Hex(), event.ProjectUpdated, map[string]any{"name": "A2"}, nil},
+		{"update", oid.Hex(), event.ProjectUpdated, nil, []string{"x"}},
+		{"replace", "p-b", event.ProjectUpdated, map[string]any{"name": "B2"}, []string{"x"}},
+		{"delete", oid.Hex(), event.ProjectDeleted, nil, nil},
 	}
 	var last bson.Timestamp
 	for i, w := range want {
@@ -331,7 +332,7 @@ func TestSourceDeliversChanges(t *testing.T) {
 			t.Errorf("change %d: clusterTime %v before %v", i, ch.ClusterTime, last)
 		}
 		last = ch.ClusterTime
-		if ch.Namespace != (Namespace{coll.Database().Name(), coll.Name()}) {
+		if ch.Namespace != (event.Namespace{DB: coll.Database().Name(), Coll: coll.Name()}) {
 			t.Errorf("change %d: ns %v", i, ch.Namespace)
 		}
 		ev, ok, err := Derive(ch, fields)

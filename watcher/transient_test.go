@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"testing"
 
-	fssync "github.com/projectwatcher/watcher/sync"
+	"github.com/projectwatcher/watcher/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -44,8 +44,8 @@ func TestIsTransient(t *testing.T) {
 		{"mongo network label", mongo.CommandError{Labels: []string{"NetworkError"}}, true},
 		{"mongo duplicate key", mongo.WriteException{WriteErrors: []mongo.WriteError{{Code: 11000}}}, false},
 		{"mongo bad value", mongo.CommandError{Code: 2, Name: "BadValue"}, false},
-		{"safety limit", fmt.Errorf("x: %w", fssync.ErrSafetyLimit), false},
-		{"invalid id", fmt.Errorf("x: %w", ErrInvalidID), false},
+		{"safety limit", fmt.Errorf("x: %w", event.ErrSafetyLimit), false},
+		{"invalid id", fmt.Errorf("x: %w", event.ErrInvalidID), false},
 		{"plain error", errors.New("boom"), false},
 	}
 	for _, tt := range tests {
@@ -63,11 +63,11 @@ func TestReason(t *testing.T) {
 		transient bool
 		want      string
 	}{
-		{fmt.Errorf("a: %w", fssync.ErrEmptyProjectID), false, ReasonInvalidID},
-		{fmt.Errorf("a: %w", ErrInvalidID), false, ReasonInvalidID},
-		{fmt.Errorf("a: %w", fssync.ErrSafetyLimit), false, ReasonSafetyLimit},
-		{status.Error(codes.Unavailable, "x"), true, ReasonRetriesExhausted},
-		{status.Error(codes.PermissionDenied, "x"), false, ReasonApplyFailed},
+		{fmt.Errorf("a: %w", event.ErrEmptyProjectID), false, event.ReasonInvalidID},
+		{fmt.Errorf("a: %w", event.ErrInvalidID), false, event.ReasonInvalidID},
+		{fmt.Errorf("a: %w", event.ErrSafetyLimit), false, event.ReasonSafetyLimit},
+		{status.Error(codes.Unavailable, "x"), true, event.ReasonRetriesExhausted},
+		{status.Error(codes.PermissionDenied, "x"), false, event.ReasonApplyFailed},
 	}
 	for _, tt := range tests {
 		if got := reason(tt.err, tt.transient); got != tt.want {

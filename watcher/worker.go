@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	fssync "github.com/projectwatcher/watcher/sync"
+	"github.com/projectwatcher/watcher/event"
 )
 
 // worker applies the events of one dispatcher queue. Projects whose head
@@ -136,10 +136,10 @@ func (w *worker) try(ctx context.Context, j *job, p *parkedProject) bool {
 	if j.invalid != nil || strings.TrimSpace(j.ev.ProjectID) == "" {
 		cause := j.invalid
 		if cause == nil {
-			cause = fmt.Errorf("%w: empty project id", ErrInvalidID)
+			cause = fmt.Errorf("%w: empty project id", event.ErrInvalidID)
 		}
 		now := d.clock.Now()
-		w.deadLetter(ctx, j, 0, fssync.Report{}, ReasonInvalidID, cause, 1, now, now)
+		w.deadLetter(ctx, j, 0, event.Report{}, event.ReasonInvalidID, cause, 1, now, now)
 		return false
 	}
 	start := time.Now()
@@ -177,7 +177,7 @@ func (w *worker) try(ctx context.Context, j *job, p *parkedProject) bool {
 // deadLetter parks j in the dead-letter store, then completes it. Without
 // a store, or when the write fails, j completes with its error (the
 // watermark stays before it and the watcher stops).
-func (w *worker) deadLetter(ctx context.Context, j *job, took time.Duration, rep fssync.Report, why string, err error, attempts int, first, last time.Time) {
+func (w *worker) deadLetter(ctx context.Context, j *job, took time.Duration, rep event.Report, why string, err error, attempts int, first, last time.Time) {
 	d := w.d
 	if d.dead == nil {
 		d.complete(j, took, rep, err, nil)

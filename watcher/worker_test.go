@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	fssync "github.com/projectwatcher/watcher/sync"
+	"github.com/projectwatcher/watcher/event"
 	"github.com/rs/zerolog"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"google.golang.org/grpc/codes"
@@ -98,7 +98,7 @@ type failApplier struct {
 	applied []string // "project/op" in apply order
 }
 
-func (a *failApplier) do(id, what string) (fssync.Report, error) {
+func (a *failApplier) do(id, what string) (event.Report, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.calls == nil {
@@ -106,21 +106,21 @@ func (a *failApplier) do(id, what string) (fssync.Report, error) {
 	}
 	a.calls[id]++
 	if err := a.always[id]; err != nil {
-		return fssync.Report{}, err
+		return event.Report{}, err
 	}
 	if q := a.fail[id]; len(q) > 0 {
 		a.fail[id] = q[1:]
-		return fssync.Report{}, q[0]
+		return event.Report{}, q[0]
 	}
 	a.applied = append(a.applied, id+"/"+what)
-	return fssync.Report{}, nil
+	return event.Report{}, nil
 }
 
-func (a *failApplier) DeleteProject(_ context.Context, id string) (fssync.Report, error) {
+func (a *failApplier) DeleteProject(_ context.Context, id string) (event.Report, error) {
 	return a.do(id, "delete")
 }
 
-func (a *failApplier) UpdateProject(_ context.Context, id string, set map[string]any, _ []string) (fssync.Report, error) {
+func (a *failApplier) UpdateProject(_ context.Context, id string, set map[string]any, _ []string) (event.Report, error) {
 	return a.do(id, fmt.Sprint("update:", set["name"]))
 }
 
@@ -171,12 +171,12 @@ func (r *recDone) count() int {
 // memDeadLetters is a DeadLetterStore in memory; failures fail its next writes.
 type memDeadLetters struct {
 	mu       sync.Mutex
-	letters  []DeadLetter
+	letters  []event.DeadLetter
 	failures []error
 	writes   int
 }
 
-func (m *memDeadLetters) Add(_ context.Context, l DeadLetter) error {
+func (m *memDeadLetters) Add(_ context.Context, l event.DeadLetter) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.writes++
@@ -189,7 +189,7 @@ func (m *memDeadLetters) Add(_ context.Context, l DeadLetter) error {
 	return nil
 }
 
-func (m *memDeadLetters) all() []DeadLetter {
+func (m *memDeadLetters) all() []event.DeadLetter {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return slices.Clone(m.letters)
@@ -202,13 +202,13 @@ type recFailures struct {
 	dead    []string // reasons
 }
 
-func (f *recFailures) EventRetried(_ Kind, attempt int, delay time.Duration, _ error) {
+func (f *recFailures) EventRetried(_ event.Kind, attempt int, delay time.Duration, _ error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.retries = append(f.retries, fmt.Sprintf("%d/%s", attempt, delay))
 }
 
-func (f *recFailures) EventDeadLettered(_ Kind, reason string) {
+func (f *recFailures) EventDeadLettered(_ event.Kind, reason string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.dead = append(f.dead, reason)
@@ -233,11 +233,11 @@ func testPolicy(attempts int) RetryPolicy {
 }
 
 func TestDispatcherFailureHandling(t *testing.T) {
-	updEvent := func(id, name string) Event {
-		return Event{Kind: ProjectUpdated, ProjectID: id, Op: "update", Set: map[string]any{"name": name},
+	updEvent := func(id, name string) event.Event {
+		return event.Event{Kind: event.ProjectUpdated, ProjectID: id, Op: "update", Set: map[string]any{"name": name},
 			Token: bson.Raw(rawDoc(bson.D{{Key: "_data", Value: "T-" + name}})), ClusterTime: bson.Timestamp{T: 7, I: 1}}
 	}
-	limitErr := fmt.Errorf("sync: %w", fssync.ErrSafetyLimit)
+	limitErr := fmt.Errorf("sync: %w", event.ErrSafetyLimit)
 	tests := []struct {
 		name         string
 		attempts     int
@@ -245,7 +245,7 @@ func TestDispatcherFailureHandling(t *testing.T) {
 		always       map[string]error
 		storeFails   []error
 		noStore      bool
-		events       []Event
+		events       []event.Event
 		wantApplied  []string
 		wantRetries  []string
 		wantReasons  []string
@@ -256,47 +256,47 @@ func TestDispatcherFailureHandling(t *testing.T) {
 		{
 			name: "transient failures are retried until they succeed", attempts: 5,
 			fail:        map[string][]error{"p1": {errUnavailable, errUnavailable}},
-			events:      []Event{updEvent("p1", "a")},
+			events:      []event.Event{updEvent("p1", "a")},
 			wantApplied: []string{"p1/update:a"}, wantRetries: []string{"1/150ms", "2/250ms"},
 			wantCalls: map[string]int{"p1": 3},
 		},
 		{
 			name: "a permanent failure is dead-lettered at once", attempts: 5,
-			always: map[string]error{"p1": errDenied}, events: []Event{updEvent("p1", "a"), updEvent("p1", "b")},
-			wantReasons: []string{ReasonApplyFailed, ReasonApplyFailed}, wantAttempts: []int{1, 1},
+			always: map[string]error{"p1": errDenied}, events: []event.Event{updEvent("p1", "a"), updEvent("p1", "b")},
+			wantReasons: []string{event.ReasonApplyFailed, event.ReasonApplyFailed}, wantAttempts: []int{1, 1},
 			wantCalls: map[string]int{"p1": 2},
 		},
 		{
 			name: "transient failures until no attempts are left", attempts: 3,
-			always: map[string]error{"p1": errUnavailable}, events: []Event{updEvent("p1", "a")},
-			wantRetries: []string{"1/150ms", "2/250ms"}, wantReasons: []string{ReasonRetriesExhausted}, wantAttempts: []int{3},
+			always: map[string]error{"p1": errUnavailable}, events: []event.Event{updEvent("p1", "a")},
+			wantRetries: []string{"1/150ms", "2/250ms"}, wantReasons: []string{event.ReasonRetriesExhausted}, wantAttempts: []int{3},
 			wantCalls: map[string]int{"p1": 3},
 		},
 		{
 			name: "an empty project id never reaches the applier", attempts: 3,
-			events:      []Event{updEvent("", "a"), updEvent("  ", "b"), updEvent("p2", "c")},
-			wantApplied: []string{"p2/update:c"}, wantReasons: []string{ReasonInvalidID, ReasonInvalidID}, wantAttempts: []int{1, 1},
+			events:      []event.Event{updEvent("", "a"), updEvent("  ", "b"), updEvent("p2", "c")},
+			wantApplied: []string{"p2/update:c"}, wantReasons: []string{event.ReasonInvalidID, event.ReasonInvalidID}, wantAttempts: []int{1, 1},
 			wantCalls: map[string]int{"p2": 1},
 		},
 		{
-			name: "safety limit", attempts: 3, always: map[string]error{"p1": limitErr}, events: []Event{updEvent("p1", "a")},
-			wantReasons: []string{ReasonSafetyLimit}, wantAttempts: []int{1}, wantCalls: map[string]int{"p1": 1},
+			name: "safety limit", attempts: 3, always: map[string]error{"p1": limitErr}, events: []event.Event{updEvent("p1", "a")},
+			wantReasons: []string{event.ReasonSafetyLimit}, wantAttempts: []int{1}, wantCalls: map[string]int{"p1": 1},
 		},
 		{
 			name: "dead-letter write retried after a transient failure", attempts: 3,
 			always: map[string]error{"p1": errDenied}, storeFails: []error{errUnavailable},
-			events: []Event{updEvent("p1", "a")}, wantReasons: []string{ReasonApplyFailed}, wantAttempts: []int{1},
+			events: []event.Event{updEvent("p1", "a")}, wantReasons: []string{event.ReasonApplyFailed}, wantAttempts: []int{1},
 			wantCalls: map[string]int{"p1": 1},
 		},
 		{
 			name: "a dead-letter write that fails for good completes the event with an error", attempts: 3,
 			always: map[string]error{"p1": errDenied}, storeFails: []error{errDenied},
-			events: []Event{updEvent("p1", "a")}, wantDoneErr: map[uint64]bool{0: true},
+			events: []event.Event{updEvent("p1", "a")}, wantDoneErr: map[uint64]bool{0: true},
 			wantCalls: map[string]int{"p1": 1},
 		},
 		{
 			name: "without a dead-letter store a failure completes with its error", attempts: 1, noStore: true,
-			always: map[string]error{"p1": errDenied}, events: []Event{updEvent("p1", "a")},
+			always: map[string]error{"p1": errDenied}, events: []event.Event{updEvent("p1", "a")},
 			wantDoneErr: map[uint64]bool{0: true}, wantCalls: map[string]int{"p1": 1},
 		},
 	}
@@ -372,11 +372,11 @@ func TestDispatcherRetryParksOnlyItsProject(t *testing.T) {
 	d := NewDispatcher(ap, done, nil, zerolog.Nop(), 1, 8, WithRetry(testPolicy(3)), withClock(clk),
 		WithDeadLetters(&memDeadLetters{}))
 	d.Start(context.Background())
-	events := []Event{
-		{Kind: ProjectDeleted, ProjectID: "p1"},
-		{Kind: ProjectUpdated, ProjectID: "p1", Set: map[string]any{"name": "late"}},
-		{Kind: ProjectDeleted, ProjectID: "p2"},
-		{Kind: ProjectDeleted, ProjectID: "p3"},
+	events := []event.Event{
+		{Kind: event.ProjectDeleted, ProjectID: "p1"},
+		{Kind: event.ProjectUpdated, ProjectID: "p1", Set: map[string]any{"name": "late"}},
+		{Kind: event.ProjectDeleted, ProjectID: "p2"},
+		{Kind: event.ProjectDeleted, ProjectID: "p3"},
 	}
 	for i, ev := range events {
 		if err := d.Dispatch(context.Background(), uint64(i), ev); err != nil {
@@ -413,7 +413,7 @@ func TestDispatcherCloseLeavesParkedEventsInFlight(t *testing.T) {
 		WithDeadLetters(&memDeadLetters{}))
 	d.Start(context.Background())
 	for i, id := range []string{"p1", "p1", "p2"} {
-		if err := d.Dispatch(context.Background(), uint64(i), Event{Kind: ProjectDeleted, ProjectID: id}); err != nil {
+		if err := d.Dispatch(context.Background(), uint64(i), event.Event{Kind: event.ProjectDeleted, ProjectID: id}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -441,13 +441,13 @@ func TestDispatcherParkedEventsAreBounded(t *testing.T) {
 	// room.
 	const total = queue + queue
 	for i := 0; i < total; i++ {
-		if err := d.Dispatch(context.Background(), uint64(i), Event{Kind: ProjectDeleted, ProjectID: "p1"}); err != nil {
+		if err := d.Dispatch(context.Background(), uint64(i), event.Event{Kind: event.ProjectDeleted, ProjectID: "p1"}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	waitFor(t, "the worker to hold its budget", func() bool { return len(d.queues[0]) == queue })
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	err := d.Dispatch(ctx, 99, Event{Kind: ProjectDeleted, ProjectID: "p9"})
+	err := d.Dispatch(ctx, 99, event.Event{Kind: event.ProjectDeleted, ProjectID: "p9"})
 	cancel()
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Dispatch beyond the budget = %v, want it to block", err)
@@ -467,9 +467,9 @@ func TestDispatchInvalidIsDeadLettered(t *testing.T) {
 	d := NewDispatcher(ap, done, nil, zerolog.Nop(), 2, 2, WithDeadLetters(store))
 	d.Start(context.Background())
 	key := docKey(int32(42))
-	ch := Change{Op: "delete", DocumentKey: key, Token: rawDoc(bson.D{{Key: "_data", Value: "T1"}}), ClusterTime: bson.Timestamp{T: 9}}
+	ch := event.Change{Op: "delete", DocumentKey: key, Token: rawDoc(bson.D{{Key: "_data", Value: "T1"}}), ClusterTime: bson.Timestamp{T: 9}}
 	_, _, derr := Derive(ch, nil)
-	if !errors.Is(derr, ErrInvalidID) {
+	if !errors.Is(derr, event.ErrInvalidID) {
 		t.Fatalf("Derive = %v, want ErrInvalidID", derr)
 	}
 	if err := d.DispatchInvalid(context.Background(), 0, ch, derr); err != nil {
@@ -487,7 +487,7 @@ func TestDispatchInvalidIsDeadLettered(t *testing.T) {
 		t.Fatalf("%d letters", len(letters))
 	}
 	l := letters[0]
-	if l.Reason != ReasonInvalidID || l.Kind != "ProjectDeleted" || !strings.Contains(l.Error, "integer") ||
+	if l.Reason != event.ReasonInvalidID || l.Kind != "ProjectDeleted" || !strings.Contains(l.Error, "integer") ||
 		!bytesEqual(l.DocumentKey, key) || l.ClusterTime.T != 9 {
 		t.Fatalf("letter %+v", l)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/projectwatcher/watcher/config"
 	"github.com/projectwatcher/watcher/daemon"
 	"github.com/projectwatcher/watcher/deadletter"
+	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/logging"
 	fssync "github.com/projectwatcher/watcher/sync"
 	"github.com/projectwatcher/watcher/watcher"
@@ -118,7 +119,7 @@ func retryLetters(ctx context.Context, out io.Writer, r *deadletter.Retrier, ids
 		if err != nil {
 			failed++
 			hint := ""
-			if errors.Is(err, fssync.ErrSafetyLimit) {
+			if errors.Is(err, event.ErrSafetyLimit) {
 				hint = " (check the project, then retry with --force)"
 			}
 			fmt.Fprintf(out, "%s: failed: %v%s\n", id, oneLine(err.Error()), hint)
@@ -205,7 +206,7 @@ func withDeadLetters(ctx context.Context, cfg config.Config, fn func(context.Con
 	return nil
 }
 
-func writeLettersTable(out io.Writer, letters []watcher.DeadLetter) error {
+func writeLettersTable(out io.Writer, letters []event.DeadLetter) error {
 	if len(letters) == 0 {
 		_, err := fmt.Fprintln(out, "no dead letters")
 		return err
@@ -223,7 +224,7 @@ func writeLettersTable(out io.Writer, letters []watcher.DeadLetter) error {
 	return tw.Flush()
 }
 
-func keyOrNone(l watcher.DeadLetter) string {
+func keyOrNone(l event.DeadLetter) string {
 	if len(l.DocumentKey) == 0 {
 		return "no documentKey"
 	}
@@ -254,7 +255,7 @@ type clusterTime struct {
 	I uint32 `json:"i"`
 }
 
-func writeLettersJSON(out io.Writer, letters []watcher.DeadLetter) error {
+func writeLettersJSON(out io.Writer, letters []event.DeadLetter) error {
 	items := make([]letterJSON, 0, len(letters))
 	for _, l := range letters {
 		j := letterJSON{

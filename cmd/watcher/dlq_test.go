@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/projectwatcher/watcher/deadletter"
+	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/internal/firestoretest"
 	"github.com/projectwatcher/watcher/internal/mongotest"
-	"github.com/projectwatcher/watcher/watcher"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -40,13 +40,13 @@ func TestDLQCommands(t *testing.T) {
 	at := time.Date(2026, 2, 1, 9, 0, 0, 0, time.UTC)
 	key := func(id any) bson.Raw { b, _ := bson.Marshal(bson.D{{Key: "_id", Value: id}}); return b }
 	tok := func(s string) bson.Raw { b, _ := bson.Marshal(bson.D{{Key: "_data", Value: s}}); return b }
-	letters := []watcher.DeadLetter{
+	letters := []event.DeadLetter{
 		{Kind: "ProjectDeleted", ProjectID: "p1", Op: "delete", DocumentKey: key("p1"), Token: tok("T1"),
-			ClusterTime: bson.Timestamp{T: 1, I: 1}, Reason: watcher.ReasonSafetyLimit, Error: "too many", Attempts: 1, FirstFailedAt: at, LastFailedAt: at},
+			ClusterTime: bson.Timestamp{T: 1, I: 1}, Reason: event.ReasonSafetyLimit, Error: "too many", Attempts: 1, FirstFailedAt: at, LastFailedAt: at},
 		{Kind: "ProjectUpdated", ProjectID: "p2", Op: "update", DocumentKey: key("p2"), Token: tok("T2"), Set: map[string]any{"name": "New"},
-			ClusterTime: bson.Timestamp{T: 2, I: 1}, Reason: watcher.ReasonRetriesExhausted, Error: "unavailable", Attempts: 8, FirstFailedAt: at, LastFailedAt: at},
+			ClusterTime: bson.Timestamp{T: 2, I: 1}, Reason: event.ReasonRetriesExhausted, Error: "unavailable", Attempts: 8, FirstFailedAt: at, LastFailedAt: at},
 		{Kind: "ProjectDeleted", Op: "delete", DocumentKey: key(int32(7)), Token: tok("T3"),
-			ClusterTime: bson.Timestamp{T: 3, I: 1}, Reason: watcher.ReasonInvalidID, Error: "bad id", Attempts: 1, FirstFailedAt: at, LastFailedAt: at},
+			ClusterTime: bson.Timestamp{T: 3, I: 1}, Reason: event.ReasonInvalidID, Error: "bad id", Attempts: 1, FirstFailedAt: at, LastFailedAt: at},
 	}
 	for _, l := range letters {
 		if err := store.Add(ctx, l); err != nil {

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/resume"
-	"github.com/projectwatcher/watcher/watcher"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
@@ -232,7 +232,7 @@ func TestCheckpointWithFileStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	store := resume.NewFileStore(path, "cli-test")
-	cp := watcher.Checkpoint{Token: token, ClusterTime: bson.Timestamp{T: 1714557600, I: 2}, SavedAt: time.Now().Add(-time.Hour)}
+	cp := event.Checkpoint{Token: token, ClusterTime: bson.Timestamp{T: 1714557600, I: 2}, SavedAt: time.Now().Add(-time.Hour)}
 	if err := store.Save(context.Background(), cp); err != nil {
 		t.Fatal(err)
 	}

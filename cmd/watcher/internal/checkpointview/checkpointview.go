@@ -6,12 +6,12 @@ import (
 	"io"
 	"time"
 
-	"github.com/projectwatcher/watcher/watcher"
+	"github.com/projectwatcher/watcher/event"
 )
 
 // Write prints cp (ok: one is stored) for the stream name, its age relative
 // to now. startAt is what the watcher does without a checkpoint.
-func Write(w io.Writer, name string, cp watcher.Checkpoint, ok bool, now time.Time, startAt string) error {
+func Write(w io.Writer, name string, cp event.Checkpoint, ok bool, now time.Time, startAt string) error {
 	if !ok {
 		_, err := fmt.Fprintf(w, "no checkpoint stored for %q: the watcher starts at resume.startAt (%s)\n", name, startAt)
 		return err

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/projectwatcher/watcher/watcher"
+	"github.com/projectwatcher/watcher/event"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
@@ -19,19 +19,19 @@ func TestWrite(t *testing.T) {
 	now := saved.Add(90 * time.Second)
 	tests := []struct {
 		name string
-		cp   watcher.Checkpoint
+		cp   event.Checkpoint
 		ok   bool
 		want []string
 	}{
-		{"none stored", watcher.Checkpoint{}, false, []string{`no checkpoint stored for "s"`, "resume.startAt (now)"}},
-		{"stored", watcher.Checkpoint{Token: token, ClusterTime: bson.Timestamp{T: 1714557600, I: 3}, SavedAt: saved}, true, []string{
+		{"none stored", event.Checkpoint{}, false, []string{`no checkpoint stored for "s"`, "resume.startAt (now)"}},
+		{"stored", event.Checkpoint{Token: token, ClusterTime: bson.Timestamp{T: 1714557600, I: 3}, SavedAt: saved}, true, []string{
 			"name:        s\n",
 			`token:       {"_data": "82ABCDEF"}`,
 			"clusterTime: {T: 1714557600, I: 3} (2024-05-01T10:00:00Z)",
 			"savedAt:     2024-05-01T10:00:00Z",
 			"age:         1m30s",
 		}},
-		{"stored without times", watcher.Checkpoint{Token: token}, true, []string{"clusterTime: (none)", "savedAt:     (unknown)", "age:         (unknown)"}},
+		{"stored without times", event.Checkpoint{Token: token}, true, []string{"clusterTime: (none)", "savedAt:     (unknown)", "age:         (unknown)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
