@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/projectwatcher/watcher/bsonvalue"
 	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/watcher"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -220,7 +221,7 @@ func decode(raw bson.Raw) (event.DeadLetter, error) {
 	if len(r.Set) > 0 {
 		l.Set = make(map[string]any, len(r.Set))
 		for _, f := range r.Set {
-			v, err := watcher.PlainValue(f.Value)
+			v, err := bsonvalue.Plain(f.Value)
 			if err != nil {
 				return l, fmt.Errorf("deadletter: decode set.%s of %s: %w", f.Path, r.ID, err)
 			}

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/projectwatcher/watcher/watcher"
+	"github.com/projectwatcher/watcher/bsonvalue"
 	"github.com/rs/zerolog"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -88,11 +88,11 @@ func (f *finder) project(pid string, doc bson.Raw) Project {
 	p := Project{Values: make(map[string]any, len(f.sources))}
 	root := bson.RawValue{Type: bson.TypeEmbeddedDocument, Value: doc}
 	for _, s := range f.sources {
-		v, ok := watcher.ValueAt(root, s)
+		v, ok := bsonvalue.At(root, s)
 		if !ok {
 			continue
 		}
-		pv, err := watcher.PlainValue(v)
+		pv, err := bsonvalue.Plain(v)
 		if err != nil {
 			f.log.Warn().Err(err).Str("projectId", pid).Str("field", s).Msg("field cannot be copied; not compared")
 			if p.Skip == nil {

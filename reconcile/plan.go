@@ -26,10 +26,10 @@ type Doc struct {
 // Project is a project found in MongoDB.
 type Project struct {
 	// Values holds the copied source fields present in the project, after
-	// watcher.PlainValue; a missing key is a field absent from the project.
+	// bsonvalue.Plain; a missing key is a field absent from the project.
 	Values map[string]any
 	// Skip lists source fields whose value cannot be copied (a type
-	// PlainValue rejects): they are not compared.
+	// bsonvalue.Plain rejects): they are not compared.
 	Skip map[string]bool
 }
 

@@ -152,7 +152,7 @@ func TestSameValue(t *testing.T) {
 		{"nested maps", map[string]any{"a": []any{int64(1), "x"}}, map[string]any{"a": []any{int64(1), "x"}}, true},
 		{"map with an extra key", map[string]any{"a": int64(1), "b": nil}, map[string]any{"a": int64(1)}, false},
 		{"arrays of different length", []any{int64(1)}, []any{int64(1), int64(2)}, false},
-		{"a type PlainValue never yields", "a", int32(1), false},
+		{"a type bsonvalue.Plain never yields", "a", int32(1), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 )
 
 // sameValue reports whether a value read from Firestore equals a MongoDB
-// value after watcher.PlainValue. PlainValue already yields the form the
+// value after bsonvalue.Plain. bsonvalue.Plain already yields the form the
 // applier writes (nil, bool, int64, float64, string, []byte, time.Time in
 // UTC, map[string]any, []any: fssync's conversion leaves these as they
 // are), so the comparison is structural, with times compared as instants
@@ -53,7 +53,7 @@ func sameValue(stored, want any) bool {
 		}
 		return true
 	default:
-		return false // a type PlainValue never yields: rewrite it
+		return false // a type bsonvalue.Plain never yields: rewrite it
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"cloud.google.com/go/firestore"
+	"github.com/projectwatcher/watcher/bsonvalue"
 	"github.com/projectwatcher/watcher/config"
 	"github.com/projectwatcher/watcher/event"
 )
@@ -76,7 +77,7 @@ func (a *Applier) planChanges(set map[string]any, unset []string) (map[string][]
 			a.log.Debug().Str("source", source).Msg("changed field is not copied; ignored")
 			continue
 		}
-		value, err := firestoreValue(v)
+		value, err := bsonvalue.Firestore(v)
 		if err != nil {
 			return nil, fmt.Errorf("field %s: %w", source, err)
 		}

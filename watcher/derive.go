@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
+	"github.com/projectwatcher/watcher/bsonvalue"
 	"github.com/projectwatcher/watcher/event"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
@@ -111,12 +111,12 @@ func deriveReplace(ch event.Change, fields []string) (event.Event, bool, error) 
 	ev := newEvent(ch, event.ProjectUpdated, id, raw)
 	doc := bson.RawValue{Type: bson.TypeEmbeddedDocument, Value: ch.FullDocument}
 	for _, f := range fields {
-		v, found := ValueAt(doc, f)
+		v, found := bsonvalue.At(doc, f)
 		if !found {
 			ev.Unset = appendOnce(ev.Unset, f)
 			continue
 		}
-		pv, err := PlainValue(v)
+		pv, err := copied(v)
 		if err != nil {
 			return event.Event{}, false, fmt.Errorf("derive replace: field %q: %w", f, err)
 		}
@@ -199,7 +199,7 @@ func deriveUpdate(ch event.Change, fields []string) (event.Event, bool, error) {
 				case same:
 					mark(i, set, el.Value())
 				case ancestor:
-					if v, ok := ValueAt(el.Value(), rest); ok {
+					if v, ok := bsonvalue.At(el.Value(), rest); ok {
 						mark(i, set, v)
 					} else {
 						mark(i, unset, bson.RawValue{})
@@ -250,7 +250,7 @@ func deriveUpdate(ch event.Change, fields []string) (event.Event, bool, error) {
 		r := results[i]
 		switch r.state {
 		case set:
-			pv, err := PlainValue(r.value)
+			pv, err := copied(r.value)
 			if err != nil {
 				return event.Event{}, false, fmt.Errorf("derive update: field %q: %w", f, err)
 			}
@@ -301,49 +301,6 @@ func relate(key string, comps []string, src string) (relation, string) {
 		rest = tail
 	}
 	return unrelated, "" // comps is empty: matches nothing
-}
-
-// ValueAt reads the value at a dotted path below v: through embedded
-// documents by field name and through arrays by numeric index only (a
-// field name applied to an array is treated as absent: there is no single
-// value to copy).
-func ValueAt(v bson.RawValue, path string) (bson.RawValue, bool) {
-	rest := path
-	for {
-		head, tail, more := strings.Cut(rest, ".")
-		switch v.Type {
-		case bson.TypeEmbeddedDocument:
-			doc, ok := v.DocumentOK()
-			if !ok {
-				return bson.RawValue{}, false
-			}
-			next, err := doc.LookupErr(head)
-			if err != nil {
-				return bson.RawValue{}, false
-			}
-			v = next
-		case bson.TypeArray:
-			arr, ok := v.ArrayOK()
-			if !ok {
-				return bson.RawValue{}, false
-			}
-			n, err := strconv.ParseUint(head, 10, 31)
-			if err != nil || (len(head) > 1 && head[0] == '0') {
-				return bson.RawValue{}, false
-			}
-			next, err := arr.IndexErr(uint(n))
-			if err != nil {
-				return bson.RawValue{}, false
-			}
-			v = next
-		default:
-			return bson.RawValue{}, false
-		}
-		if !more {
-			return v, true
-		}
-		rest = tail
-	}
 }
 
 // parseDisambiguated reads updateDescription.disambiguatedPaths: for each
@@ -410,103 +367,6 @@ func truncatedFields(raw bson.Raw) ([]string, error) {
 	return out, nil
 }
 
-// PlainValue converts a BSON value into the plain Go value written to
-// Firestore: null and undefined → nil; bool; int32 and int64 → int64;
-// double → float64; string and symbol → string; ObjectID → its hex string;
-// decimal128 → its string form; datetime → time.Time (UTC); timestamp →
-// time.Time of its seconds; binary → []byte; document → map[string]any;
-// array → []any. Other types (regex, JavaScript, DBPointer, min/max key)
-// have no sensible copy and are ErrMalformedChange.
-func PlainValue(v bson.RawValue) (any, error) {
-	switch v.Type {
-	case bson.TypeNull, bson.TypeUndefined:
-		return nil, nil
-	case bson.TypeBoolean:
-		if b, ok := v.BooleanOK(); ok {
-			return b, nil
-		}
-	case bson.TypeInt32:
-		if n, ok := v.Int32OK(); ok {
-			return int64(n), nil
-		}
-	case bson.TypeInt64:
-		if n, ok := v.Int64OK(); ok {
-			return n, nil
-		}
-	case bson.TypeDouble:
-		if f, ok := v.DoubleOK(); ok {
-			return f, nil
-		}
-	case bson.TypeString:
-		if s, ok := v.StringValueOK(); ok {
-			return s, nil
-		}
-	case bson.TypeSymbol:
-		if s, ok := v.SymbolOK(); ok {
-			return s, nil
-		}
-	case bson.TypeObjectID:
-		if oid, ok := v.ObjectIDOK(); ok {
-			return oid.Hex(), nil
-		}
-	case bson.TypeDecimal128:
-		if d, ok := v.Decimal128OK(); ok {
-			return d.String(), nil
-		}
-	case bson.TypeDateTime:
-		if ms, ok := v.DateTimeOK(); ok {
-			return time.UnixMilli(ms).UTC(), nil
-		}
-	case bson.TypeTimestamp:
-		if t, _, ok := v.TimestampOK(); ok {
-			return time.Unix(int64(t), 0).UTC(), nil
-		}
-	case bson.TypeBinary:
-		if _, data, ok := v.BinaryOK(); ok {
-			return append([]byte(nil), data...), nil
-		}
-	case bson.TypeEmbeddedDocument:
-		doc, ok := v.DocumentOK()
-		if !ok {
-			break
-		}
-		elems, err := doc.Elements()
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrMalformedChange, err)
-		}
-		m := make(map[string]any, len(elems))
-		for _, el := range elems {
-			pv, err := PlainValue(el.Value())
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", el.Key(), err)
-			}
-			m[el.Key()] = pv
-		}
-		return m, nil
-	case bson.TypeArray:
-		arr, ok := v.ArrayOK()
-		if !ok {
-			break
-		}
-		vals, err := arr.Values()
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrMalformedChange, err)
-		}
-		out := make([]any, len(vals))
-		for i, el := range vals {
-			pv, err := PlainValue(el)
-			if err != nil {
-				return nil, fmt.Errorf("%d: %w", i, err)
-			}
-			out[i] = pv
-		}
-		return out, nil
-	default:
-		return nil, fmt.Errorf("%w: value of BSON type %s cannot be copied", ErrMalformedChange, v.Type)
-	}
-	return nil, fmt.Errorf("%w: bad %s value", ErrMalformedChange, v.Type)
-}
-
 func appendOnce(list []string, s string) []string {
 	for _, x := range list {
 		if x == s {
@@ -514,4 +374,14 @@ func appendOnce(list []string, s string) []string {
 		}
 	}
 	return append(list, s)
+}
+
+// copied converts the value of a copied field (bsonvalue.Plain); a value
+// Firestore cannot hold makes the change malformed.
+func copied(v bson.RawValue) (any, error) {
+	pv, err := bsonvalue.Plain(v)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformedChange, err)
+	}
+	return pv, nil
 }

@@ -327,59 +327,6 @@ func TestDerive(t *testing.T) {
 	}
 }
 
-func TestPlainValue(t *testing.T) {
-	when := time.Date(2020, 2, 3, 4, 5, 6, 7_000_000, time.UTC)
-	dec, err := bson.ParseDecimal128("12.50")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name    string
-		in      any
-		want    any
-		wantErr bool
-	}{
-		{"null", nil, nil, false},
-		{"bool", true, true, false},
-		{"int32", int32(-3), int64(-3), false},
-		{"int64", int64(1) << 40, int64(1) << 40, false},
-		{"double", 2.5, 2.5, false},
-		{"string", "s", "s", false},
-		{"symbol", bson.Symbol("sym"), "sym", false},
-		{"ObjectID", testOID, testOIDHex, false},
-		{"decimal128", dec, "12.50", false},
-		{"datetime", bson.NewDateTimeFromTime(when), when, false},
-		{"timestamp", bson.Timestamp{T: 1_600_000_000, I: 9}, time.Unix(1_600_000_000, 0).UTC(), false},
-		{"binary", bson.Binary{Subtype: 0, Data: []byte{1, 2}}, []byte{1, 2}, false},
-		{"document", bson.D{{Key: "a", Value: bson.D{{Key: "b", Value: int32(1)}}}},
-			map[string]any{"a": map[string]any{"b": int64(1)}}, false},
-		{"array", bson.A{"x", bson.A{int32(1)}, nil}, []any{"x", []any{int64(1)}, nil}, false},
-		{"regex", bson.Regex{Pattern: "a"}, nil, true},
-		{"javascript", bson.JavaScript("f()"), nil, true},
-		{"minkey", bson.MinKey{}, nil, true},
-		{"regex nested in document", bson.D{{Key: "r", Value: bson.Regex{Pattern: "a"}}}, nil, true},
-		{"regex nested in array", bson.A{bson.MaxKey{}}, nil, true},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			raw := mustRaw(t, bson.D{{Key: "v", Value: tc.in}})
-			got, err := PlainValue(raw.Lookup("v"))
-			if tc.wantErr {
-				if !errors.Is(err, ErrMalformedChange) {
-					t.Fatalf("err = %v, want ErrMalformedChange", err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, tc.want) {
-				t.Errorf("got %#v, want %#v", got, tc.want)
-			}
-		})
-	}
-}
-
 func TestFatalErrorMessages(t *testing.T) {
 	ns := event.Namespace{DB: "collab", Coll: "projects"}
 	tests := []struct {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/projectwatcher/watcher/bsonvalue"
 	"github.com/projectwatcher/watcher/event"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -67,12 +68,12 @@ func (r *Resolver) Resolve(ctx context.Context, ev *event.Event) error {
 	}
 	root := bson.RawValue{Type: bson.TypeEmbeddedDocument, Value: doc}
 	for _, p := range ev.Lookup {
-		v, found := ValueAt(root, p)
+		v, found := bsonvalue.At(root, p)
 		if !found {
 			ev.Unset = appendOnce(ev.Unset, p)
 			continue
 		}
-		pv, err := PlainValue(v)
+		pv, err := bsonvalue.Plain(v)
 		if err != nil {
 			return fmt.Errorf("resolve %s: field %q: %w", ev.ProjectID, p, err)
 		}
