@@ -11,6 +11,7 @@ import (
 	"github.com/projectwatcher/watcher/config"
 	"github.com/projectwatcher/watcher/metrics"
 	"github.com/projectwatcher/watcher/reconcile"
+	"github.com/projectwatcher/watcher/source"
 	"github.com/projectwatcher/watcher/watcher"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
@@ -73,7 +74,7 @@ func (d *daemonReconcile) install(cfg config.Config, o *watcher.Options, project
 		return
 	}
 	o.OnHistoryLost = d.afterHistoryLost
-	o.RestartSource = watcher.NewSource(projects, "now", log)
+	o.RestartSource = source.NewSource(projects, "now", log)
 }
 
 // readiness fails while the repair after a lost history runs.

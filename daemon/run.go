@@ -12,6 +12,7 @@ import (
 	"github.com/projectwatcher/watcher/health"
 	"github.com/projectwatcher/watcher/metrics"
 	"github.com/projectwatcher/watcher/resume"
+	"github.com/projectwatcher/watcher/source"
 	fssync "github.com/projectwatcher/watcher/sync"
 	"github.com/projectwatcher/watcher/watcher"
 	"github.com/prometheus/client_golang/prometheus"
@@ -76,8 +77,8 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		fields = append(fields, f.Source)
 	}
 	wopts := watcher.Options{
-		Source:             watcher.NewSource(projects, cfg.Resume.StartAt, log),
-		Resolver:           watcher.NewResolver(projects),
+		Source:             source.NewSource(projects, cfg.Resume.StartAt, log),
+		Resolver:           source.NewResolver(projects),
 		Applier:            chain,
 		Store:              store,
 		Observer:           watcher.Observers{m, watcher.HeartbeatFunc(hs.Beat)},
@@ -101,7 +102,7 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		return err
 	}
 	rec.install(cfg, &wopts, projects, log)
-	newSource := func() watcher.ChangeSource { return watcher.NewSource(projects, cfg.Resume.StartAt, log) }
+	newSource := func() watcher.ChangeSource { return source.NewSource(projects, cfg.Resume.StartAt, log) }
 	in, err := newInstance(cfg, mc, store, wopts, newSource, lm, log)
 	if err != nil {
 		return err

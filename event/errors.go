@@ -13,3 +13,9 @@ var ErrEmptyProjectID = errors.New("empty project id")
 // ErrSafetyLimit marks an event that would touch more documents than
 // safety.maxDocsPerEvent: nothing was written; a human decides.
 var ErrSafetyLimit = errors.New("safety limit: the event would touch more documents than safety.maxDocsPerEvent")
+
+// ErrHistoryLost reports that the stored resume token is no longer in the
+// change stream history (the oplog rolled past it). A change source wraps
+// the server's answer in it; main maps it to exit code 1. The watcher never
+// restarts from "now" by itself.
+var ErrHistoryLost = errors.New("change stream history lost: the stored resume token is no longer in the oplog")

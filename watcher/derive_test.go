@@ -3,45 +3,22 @@ package watcher
 import (
 	"errors"
 	"reflect"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/projectwatcher/watcher/event"
+	"github.com/projectwatcher/watcher/internal/watchertest"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
-func mustRaw(t testing.TB, v any) bson.Raw {
-	t.Helper()
-	b, err := bson.Marshal(v)
-	if err != nil {
-		t.Fatalf("marshal %v: %v", v, err)
-	}
-	return b
-}
-
-func mustRawArray(t testing.TB, v bson.A) bson.Raw {
-	t.Helper()
-	// An array is a document whose keys are "0", "1", ...
-	d := bson.D{}
-	for i, x := range v {
-		d = append(d, bson.E{Key: strconv.Itoa(i), Value: x})
-	}
-	return mustRaw(t, d)
-}
-
-var testOID = bson.ObjectID{0x65, 0x0f, 0x1a, 0x2b, 0x3c, 0x4d, 0x5e, 0x6f, 0x70, 0x81, 0x92, 0xa3}
-
-const testOIDHex = "650f1a2b3c4d5e6f708192a3"
-
 func TestDerive(t *testing.T) {
-	token := mustRaw(t, bson.D{{Key: "_data", Value: "8265"}})
+	token := watchertest.Raw(t, bson.D{{Key: "_data", Value: "8265"}})
 	ct := bson.Timestamp{T: 1700000000, I: 3}
 	wall := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
-	key := func(id any) bson.Raw { return mustRaw(t, bson.D{{Key: "_id", Value: id}}) }
-	oidKey := key(testOID)
-	doc := func(d bson.D) bson.Raw { return mustRaw(t, d) }
+	key := func(id any) bson.Raw { return watchertest.Raw(t, bson.D{{Key: "_id", Value: id}}) }
+	oidKey := key(watchertest.OID)
+	doc := func(d bson.D) bson.Raw { return watchertest.Raw(t, d) }
 	when := time.Date(2023, 1, 2, 3, 4, 5, 0, time.UTC)
 
 	type want struct {
@@ -62,7 +39,7 @@ func TestDerive(t *testing.T) {
 	}{
 		// delete and ids
 		{"delete ObjectID id", event.Change{Op: "delete", DocumentKey: oidKey}, []string{"name"},
-			want{ok: true, kind: event.ProjectDeleted, id: testOIDHex}},
+			want{ok: true, kind: event.ProjectDeleted, id: watchertest.OIDHex}},
 		{"delete string id", event.Change{Op: "delete", DocumentKey: key("p-42")}, nil,
 			want{ok: true, kind: event.ProjectDeleted, id: "p-42"}},
 		{"delete int id", event.Change{Op: "delete", DocumentKey: key(int32(7))}, nil,
@@ -84,7 +61,7 @@ func TestDerive(t *testing.T) {
 		{"update copied field", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields: doc(bson.D{{Key: "name", Value: "Apollo"}, {Key: "budget", Value: 3}})},
 			[]string{"name"},
-			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, set: map[string]any{"name": "Apollo"}}},
+			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, set: map[string]any{"name": "Apollo"}}},
 		{"update with string id", event.Change{Op: "update", DocumentKey: key("p-1"),
 			UpdatedFields: doc(bson.D{{Key: "name", Value: "A"}})},
 			[]string{"name"},
@@ -92,21 +69,21 @@ func TestDerive(t *testing.T) {
 		{"update nested path", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields: doc(bson.D{{Key: "meta.title", Value: "T"}})},
 			[]string{"meta.title", "name"},
-			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, set: map[string]any{"meta.title": "T"}}},
+			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, set: map[string]any{"meta.title": "T"}}},
 		{"update set to null", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields: doc(bson.D{{Key: "name", Value: nil}})},
 			[]string{"name"},
-			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, set: map[string]any{"name": nil}}},
+			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, set: map[string]any{"name": nil}}},
 		{"update converts values", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields: doc(bson.D{
 				{Key: "n", Value: int32(5)},
 				{Key: "d", Value: bson.NewDateTimeFromTime(when)},
-				{Key: "o", Value: testOID},
+				{Key: "o", Value: watchertest.OID},
 				{Key: "m", Value: bson.D{{Key: "k", Value: bson.A{"x", 1.5, true}}}},
 			})},
 			[]string{"n", "d", "o", "m"},
-			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, set: map[string]any{
-				"n": int64(5), "d": when, "o": testOIDHex,
+			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, set: map[string]any{
+				"n": int64(5), "d": when, "o": watchertest.OIDHex,
 				"m": map[string]any{"k": []any{"x", 1.5, true}},
 			}}},
 		{"update value of unsupported type", event.Change{Op: "update", DocumentKey: oidKey,
@@ -118,46 +95,46 @@ func TestDerive(t *testing.T) {
 		{"update ancestor takes inner value", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields: doc(bson.D{{Key: "meta", Value: bson.D{{Key: "title", Value: "T"}, {Key: "x", Value: 1}}}})},
 			[]string{"meta.title"},
-			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, set: map[string]any{"meta.title": "T"}}},
+			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, set: map[string]any{"meta.title": "T"}}},
 		{"update deep ancestor", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields: doc(bson.D{{Key: "a.b", Value: bson.D{{Key: "c", Value: bson.D{{Key: "d", Value: "v"}}}}}})},
 			[]string{"a.b.c.d"},
-			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, set: map[string]any{"a.b.c.d": "v"}}},
+			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, set: map[string]any{"a.b.c.d": "v"}}},
 		{"update ancestor without the inner field unsets", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields: doc(bson.D{{Key: "meta", Value: bson.D{{Key: "other", Value: 1}}}})},
 			[]string{"meta.title"},
-			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, unset: []string{"meta.title"}}},
+			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, unset: []string{"meta.title"}}},
 		{"update ancestor replaced by a scalar unsets", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields: doc(bson.D{{Key: "meta", Value: "flat"}})},
 			[]string{"meta.title"},
-			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, unset: []string{"meta.title"}}},
+			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, unset: []string{"meta.title"}}},
 		{"update ancestor array by index", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields: doc(bson.D{{Key: "tags", Value: bson.A{"a", "b"}}})},
 			[]string{"tags.1"},
-			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, set: map[string]any{"tags.1": "b"}}},
+			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, set: map[string]any{"tags.1": "b"}}},
 		{"update ancestor array by name is absent", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields: doc(bson.D{{Key: "tags", Value: bson.A{bson.D{{Key: "n", Value: 1}}}}})},
 			[]string{"tags.n"},
-			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, unset: []string{"tags.n"}}},
+			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, unset: []string{"tags.n"}}},
 
 		// update: descendant
 		{"update descendant needs lookup", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields: doc(bson.D{{Key: "meta.title", Value: "T"}})},
 			[]string{"meta"},
-			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, lookup: []string{"meta"}}},
+			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, lookup: []string{"meta"}}},
 		{"update array element is a descendant", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields: doc(bson.D{{Key: "tags.0", Value: "x"}})},
 			[]string{"tags"},
-			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, lookup: []string{"tags"}}},
+			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, lookup: []string{"tags"}}},
 		{"lookup wins over set", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields: doc(bson.D{{Key: "meta", Value: bson.D{}}, {Key: "meta.t", Value: 1}})},
 			[]string{"meta"},
-			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, lookup: []string{"meta"}}},
+			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, lookup: []string{"meta"}}},
 		{"update mixes set, unset and lookup", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields: doc(bson.D{{Key: "name", Value: "N"}, {Key: "meta.title", Value: "T"}}),
 			RemovedFields: []string{"owner"}},
 			[]string{"name", "meta", "owner.email", "other"},
-			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex,
+			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex,
 				set: map[string]any{"name": "N"}, unset: []string{"owner.email"}, lookup: []string{"meta"}}},
 		{"prefix of a name is not an ancestor", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields: doc(bson.D{{Key: "nameX", Value: "N"}, {Key: "na", Value: 1}})},
@@ -188,13 +165,13 @@ func TestDerive(t *testing.T) {
 		// update: removed fields
 		{"removed field unsets", event.Change{Op: "update", DocumentKey: oidKey, RemovedFields: []string{"name"}},
 			[]string{"name"},
-			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, unset: []string{"name"}}},
+			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, unset: []string{"name"}}},
 		{"removed ancestor unsets", event.Change{Op: "update", DocumentKey: oidKey, RemovedFields: []string{"meta"}},
 			[]string{"meta.title", "meta.sub.x"},
-			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, unset: []string{"meta.title", "meta.sub.x"}}},
+			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, unset: []string{"meta.title", "meta.sub.x"}}},
 		{"removed descendant needs lookup", event.Change{Op: "update", DocumentKey: oidKey, RemovedFields: []string{"meta.title"}},
 			[]string{"meta"},
-			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, lookup: []string{"meta"}}},
+			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, lookup: []string{"meta"}}},
 
 		// update: dotted field names (disambiguatedPaths)
 		{"dotted field name is not a nested path", event.Change{Op: "update", DocumentKey: oidKey,
@@ -206,7 +183,7 @@ func TestDerive(t *testing.T) {
 			UpdatedFields:      doc(bson.D{{Key: "meta.a.b", Value: "v"}}),
 			DisambiguatedPaths: doc(bson.D{{Key: "meta.a.b", Value: bson.A{"meta", "a.b"}}})},
 			[]string{"meta.a", "meta"},
-			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, lookup: []string{"meta"}}},
+			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, lookup: []string{"meta"}}},
 		{"dotted ancestor is not an ancestor", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields:      doc(bson.D{{Key: "x.y", Value: bson.D{{Key: "z", Value: 1}}}}),
 			DisambiguatedPaths: doc(bson.D{{Key: "x.y", Value: bson.A{"x.y"}}})},
@@ -216,12 +193,12 @@ func TestDerive(t *testing.T) {
 			UpdatedFields:      doc(bson.D{{Key: "tags.0", Value: "t"}}),
 			DisambiguatedPaths: doc(bson.D{{Key: "tags.0", Value: bson.A{"tags", int32(0)}}})},
 			[]string{"tags.0"},
-			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, set: map[string]any{"tags.0": "t"}}},
+			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, set: map[string]any{"tags.0": "t"}}},
 		{"disambiguated ancestor", event.Change{Op: "update", DocumentKey: oidKey,
 			UpdatedFields:      doc(bson.D{{Key: "m", Value: bson.D{{Key: "t", Value: "v"}}}}),
 			DisambiguatedPaths: doc(bson.D{{Key: "m", Value: bson.A{"m"}}})},
 			[]string{"m.t"},
-			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, set: map[string]any{"m.t": "v"}}},
+			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, set: map[string]any{"m.t": "v"}}},
 		{"removed dotted field name", event.Change{Op: "update", DocumentKey: oidKey,
 			RemovedFields:      []string{"a.b"},
 			DisambiguatedPaths: doc(bson.D{{Key: "a.b", Value: bson.A{"a.b"}}})},
@@ -235,16 +212,16 @@ func TestDerive(t *testing.T) {
 
 		// update: truncated arrays
 		{"truncated array needs lookup", event.Change{Op: "update", DocumentKey: oidKey,
-			TruncatedArrays: mustRawArray(t, bson.A{bson.D{{Key: "field", Value: "tags"}, {Key: "newSize", Value: int32(1)}}})},
+			TruncatedArrays: watchertest.RawArray(t, bson.A{bson.D{{Key: "field", Value: "tags"}, {Key: "newSize", Value: int32(1)}}})},
 			[]string{"tags", "name"},
-			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex, lookup: []string{"tags"}}},
+			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, lookup: []string{"tags"}}},
 
 		// replace
 		{"replace sets present and unsets absent fields", event.Change{Op: "replace", DocumentKey: oidKey,
-			FullDocument: doc(bson.D{{Key: "_id", Value: testOID}, {Key: "name", Value: "N"},
+			FullDocument: doc(bson.D{{Key: "_id", Value: watchertest.OID}, {Key: "name", Value: "N"},
 				{Key: "meta", Value: bson.D{{Key: "title", Value: "T"}}}})},
 			[]string{"name", "meta.title", "meta.sub", "owner"},
-			want{ok: true, kind: event.ProjectUpdated, id: testOIDHex,
+			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex,
 				set: map[string]any{"name": "N", "meta.title": "T"}, unset: []string{"meta.sub", "owner"}}},
 		{"replace with every field absent", event.Change{Op: "replace", DocumentKey: key("p"),
 			FullDocument: doc(bson.D{{Key: "_id", Value: "p"}})},
@@ -353,10 +330,10 @@ func TestFatalErrorMessages(t *testing.T) {
 // FuzzDerive checks that Derive never panics and that its results keep
 // their invariants, whatever the bytes of the change.
 func FuzzDerive(f *testing.F) {
-	f.Add("update", []byte(mustRaw(f, bson.D{{Key: "_id", Value: testOID}})),
-		[]byte(mustRaw(f, bson.D{{Key: "meta.title", Value: "T"}, {Key: "name", Value: "N"}})),
+	f.Add("update", []byte(watchertest.Raw(f, bson.D{{Key: "_id", Value: watchertest.OID}})),
+		[]byte(watchertest.Raw(f, bson.D{{Key: "meta.title", Value: "T"}, {Key: "name", Value: "N"}})),
 		"owner", []byte(nil), []byte(nil), "name,meta,owner.email")
-	f.Add("delete", []byte(mustRaw(f, bson.D{{Key: "_id", Value: "p-1"}})), []byte(nil), "", []byte(nil), []byte(nil), "name")
+	f.Add("delete", []byte(watchertest.Raw(f, bson.D{{Key: "_id", Value: "p-1"}})), []byte(nil), "", []byte(nil), []byte(nil), "name")
 	f.Fuzz(func(t *testing.T, op string, key, updated []byte, removed string, disamb, full []byte, fieldList string) {
 		var rem []string
 		if removed != "" {
@@ -412,7 +389,7 @@ func FuzzDerive(f *testing.F) {
 }
 
 func BenchmarkDerive(b *testing.B) {
-	oidKey := mustRaw(b, bson.D{{Key: "_id", Value: testOID}})
+	oidKey := watchertest.Raw(b, bson.D{{Key: "_id", Value: watchertest.OID}})
 	fields := []string{"name", "meta.title", "owner.email", "status"}
 	cases := []struct {
 		name string
@@ -420,11 +397,11 @@ func BenchmarkDerive(b *testing.B) {
 	}{
 		{"delete", event.Change{Op: "delete", DocumentKey: oidKey}},
 		{"update-copied", event.Change{Op: "update", DocumentKey: oidKey,
-			UpdatedFields: mustRaw(b, bson.D{{Key: "name", Value: "Apollo"}, {Key: "updatedAt", Value: int64(1)}})}},
+			UpdatedFields: watchertest.Raw(b, bson.D{{Key: "name", Value: "Apollo"}, {Key: "updatedAt", Value: int64(1)}})}},
 		{"update-irrelevant", event.Change{Op: "update", DocumentKey: oidKey,
-			UpdatedFields: mustRaw(b, bson.D{{Key: "budget", Value: 5}, {Key: "updatedAt", Value: int64(1)}})}},
+			UpdatedFields: watchertest.Raw(b, bson.D{{Key: "budget", Value: 5}, {Key: "updatedAt", Value: int64(1)}})}},
 		{"replace", event.Change{Op: "replace", DocumentKey: oidKey,
-			FullDocument: mustRaw(b, bson.D{{Key: "_id", Value: testOID}, {Key: "name", Value: "N"},
+			FullDocument: watchertest.Raw(b, bson.D{{Key: "_id", Value: watchertest.OID}, {Key: "name", Value: "N"},
 				{Key: "meta", Value: bson.D{{Key: "title", Value: "T"}}}, {Key: "budget", Value: 5}})}},
 	}
 	for _, c := range cases {

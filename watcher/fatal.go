@@ -18,15 +18,6 @@ var ErrMalformedChange = errors.New("malformed change event")
 // the server and the watcher disagree: stop rather than guess.
 var ErrUnknownOperation = errors.New("unknown change stream operation type")
 
-// ErrUndecodableEvent marks a change stream document the Source cannot read
-// into a Change. It stops the daemon: skipping it would lose an event
-// silently, and the next ones may be just as unreadable.
-var ErrUndecodableEvent = errors.New("undecodable change stream event")
-
-// ErrStreamClosed means the server closed the change stream cursor (after an
-// invalidate, for example): it must be reopened from a stored position.
-var ErrStreamClosed = errors.New("change stream closed by the server")
-
 // FatalError is a change that ends the stream of the watched collection
 // (drop, rename, dropDatabase, invalidate). The watcher must stop and the
 // operator must act: it never mass-deletes assets because a collection

@@ -9,6 +9,7 @@ import (
 
 	"github.com/projectwatcher/watcher/internal/clocktest"
 	"github.com/projectwatcher/watcher/internal/mongotest"
+	"github.com/projectwatcher/watcher/internal/watchertest"
 	"github.com/rs/zerolog"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -26,7 +27,7 @@ func newTestLease(t *testing.T, coll *mongo.Collection, owner string, ttl time.D
 
 func leaseColl(t *testing.T) (*mongo.Collection, *mongotest.Server) {
 	t.Helper()
-	projects, srv := testProjects(t)
+	projects, srv := watchertest.Projects(t)
 	return projects.Database().Collection("leases"), srv
 }
 
@@ -80,7 +81,7 @@ func TestLeaseTakeRenewRelease(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx := testContext(t)
+			ctx := watchertest.Context(t, 30*time.Second)
 			coll, _ := leaseColl(t)
 			clk := clocktest.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 			leases := map[string]*Lease{
@@ -126,7 +127,7 @@ func TestLeaseTakeRenewRelease(t *testing.T) {
 
 // TestLeaseStoredShape checks the documented lease document.
 func TestLeaseStoredShape(t *testing.T) {
-	ctx := testContext(t)
+	ctx := watchertest.Context(t, 30*time.Second)
 	coll, _ := leaseColl(t)
 	now := time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
 	l := newTestLease(t, coll, "me", 15*time.Second, func() time.Time { return now })
@@ -153,7 +154,7 @@ func TestLeaseStoredShape(t *testing.T) {
 // TestTermLostWhenRenewalsFail: a holder whose renewals keep failing loses
 // the lease on its own, before the expiry it last wrote.
 func TestTermLostWhenRenewalsFail(t *testing.T) {
-	ctx := testContext(t)
+	ctx := watchertest.Context(t, 30*time.Second)
 	coll, srv := leaseColl(t)
 	mongotest.RequireFaults(t, srv)
 	const ttl = 600 * time.Millisecond
@@ -195,7 +196,7 @@ func TestTermLostWhenRenewalsFail(t *testing.T) {
 // TestTermLostWhenTakenOver: an instance whose clock says the lease expired
 // takes it; the former holder's next renewal finds it gone.
 func TestTermLostWhenTakenOver(t *testing.T) {
-	ctx := testContext(t)
+	ctx := watchertest.Context(t, 30*time.Second)
 	coll, _ := leaseColl(t)
 	const ttl = 900 * time.Millisecond
 	a := newTestLease(t, coll, "a", ttl, nil)
@@ -226,7 +227,7 @@ func TestTermLostWhenTakenOver(t *testing.T) {
 // the leader releases the lease and the standby leads next with a larger
 // epoch. Lose() steps a leader down to standby.
 func TestLeadHandsOverOnCleanStop(t *testing.T) {
-	ctx := testContext(t)
+	ctx := watchertest.Context(t, 30*time.Second)
 	coll, _ := leaseColl(t)
 	const ttl = time.Hour // nothing expires: every handover is a release or a Lose
 	type rec struct {

@@ -12,15 +12,11 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
-// ErrHistoryLost reports that the stored resume token is no longer in the
-// change stream history (the oplog rolled past it). Run wraps it; main maps
-// it to exit code 1. The watcher never restarts from "now" by itself.
-var ErrHistoryLost = errors.New("change stream history lost: the stored resume token is no longer in the oplog")
-
 // ChangeSource is the change stream as the run loop uses it (*Source).
 type ChangeSource interface {
 	// Open starts the stream after token, or at the configured start
-	// position when token is nil.
+	// position when token is nil. Open and Next report a position that is
+	// no longer in the history with an error wrapping event.ErrHistoryLost.
 	Open(ctx context.Context, token bson.Raw) error
 	// Next returns the next change; ok is false when nothing new arrived
 	// within the server's wait (the batch is exhausted).
@@ -73,7 +69,7 @@ type Options struct {
 	// Source with a nil token) and calls OnHistoryLost in the background
 	// (a full reconciliation). Until it returns nil no checkpoint is
 	// stored, so a stop before the repair finished repairs again on the
-	// next start. nil: a lost history stops Run with ErrHistoryLost.
+	// next start. nil: a lost history stops Run with event.ErrHistoryLost.
 	OnHistoryLost func(ctx context.Context) error
 	// RestartSource is the stream opened after a lost history; with a nil
 	// token it must start at now. nil: Source.
@@ -215,11 +211,11 @@ func (w *Watcher) Run(ctx context.Context) error {
 			return nil
 		}
 		switch {
-		case IsHistoryLost(err) && w.o.OnHistoryLost != nil:
+		case errors.Is(err, event.ErrHistoryLost) && w.o.OnHistoryLost != nil:
 			if err := w.recoverHistory(ctx, err); err != nil {
 				return err
 			}
-		case IsHistoryLost(err):
+		case errors.Is(err, event.ErrHistoryLost):
 			return w.historyLost(err, cp, found)
 		default:
 			return fmt.Errorf("open change stream: %w", err)
@@ -342,13 +338,13 @@ func (w *Watcher) loop(ctx context.Context, ckpt *Checkpointer, disp *Dispatcher
 			if ctx.Err() != nil {
 				return nil
 			}
-			if IsHistoryLost(err) && w.o.OnHistoryLost != nil {
+			if errors.Is(err, event.ErrHistoryLost) && w.o.OnHistoryLost != nil {
 				if err := w.recoverHistory(ctx, err); err != nil {
 					return err
 				}
 				continue
 			}
-			if IsHistoryLost(err) {
+			if errors.Is(err, event.ErrHistoryLost) {
 				return w.historyLost(err, stored, found)
 			}
 			if err := w.reopenStream(ctx, err); err != nil {
@@ -442,7 +438,7 @@ func (w *Watcher) recoverHistory(ctx context.Context, cause error) error {
 }
 
 // historyLost logs, for the operator, what happened, what was lost and the
-// ways out, and returns an error wrapping ErrHistoryLost.
+// ways out, and returns the error (it wraps event.ErrHistoryLost).
 func (w *Watcher) historyLost(err error, stored event.Checkpoint, found bool) error {
 	since := "the stored checkpoint"
 	if found {
@@ -456,7 +452,7 @@ func (w *Watcher) historyLost(err error, stored event.Checkpoint, found bool) er
 		Str("lost", "events between "+since+" and now may have been missed: project deletes and field renames in that window were not applied to Firestore").
 		Str("fix", `either run "watcher checkpoint reset --yes", start the watcher again (it starts at resume.startAt) and run "watcher reconcile" to repair the missed changes; or set resume.onHistoryLost: reconcile`).
 		Msg("change stream history lost; the watcher stops and will not restart from now by itself")
-	return fmt.Errorf("%w: %w", ErrHistoryLost, err)
+	return err
 }
 
 func rawString(r bson.Raw) string {

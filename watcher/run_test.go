@@ -12,6 +12,7 @@ import (
 
 	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/internal/mongotest"
+	"github.com/projectwatcher/watcher/source"
 	"github.com/rs/zerolog"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -355,7 +356,8 @@ func TestRunStopsOnInvalidID(t *testing.T) {
 }
 
 func historyLostErr() error {
-	return mongo.CommandError{Code: 286, Name: "ChangeStreamHistoryLost", Message: "Resume of change stream was not possible"}
+	return fmt.Errorf("%w: %w", event.ErrHistoryLost,
+		mongo.CommandError{Code: 286, Name: "ChangeStreamHistoryLost", Message: "Resume of change stream was not possible"})
 }
 
 func TestRunHistoryLost(t *testing.T) {
@@ -372,8 +374,8 @@ func TestRunHistoryLost(t *testing.T) {
 			f := newRunFixture(t, tt.src, nil)
 			f.store.cp, f.store.has = event.Checkpoint{Token: testToken("stored"), ClusterTime: bson.Timestamp{T: 1700000000}}, true
 			err := f.run(t)
-			if !errors.Is(err, ErrHistoryLost) {
-				t.Fatalf("Run = %v, want ErrHistoryLost", err)
+			if !errors.Is(err, event.ErrHistoryLost) {
+				t.Fatalf("Run = %v, want event.ErrHistoryLost", err)
 			}
 			if got := f.savedToken(); got != tt.wantTok {
 				t.Fatalf("checkpoint %q, want %q (never restarted from now)", got, tt.wantTok)
@@ -570,7 +572,7 @@ func TestRunAgainstMongo(t *testing.T) {
 		t.Helper()
 		obs = &recObserver{}
 		w, err := New(Options{
-			Source: NewSource(coll, "now", zerolog.Nop()), Resolver: NewResolver(coll), Applier: ap, Store: store,
+			Source: source.NewSource(coll, "now", zerolog.Nop()), Resolver: source.NewResolver(coll), Applier: ap, Store: store,
 			Observer: obs, Fields: []string{"name"}, Workers: 2, CheckpointInterval: 10 * time.Millisecond,
 			Logger: zerolog.New(logs),
 		})
@@ -638,7 +640,7 @@ func TestRunAgainstMongo(t *testing.T) {
 		srv.TrimHistory()
 		saved := store.cp
 		w, err := New(Options{
-			Source: NewSource(coll, "now", zerolog.Nop()), Resolver: NewResolver(coll), Applier: ap, Store: store,
+			Source: source.NewSource(coll, "now", zerolog.Nop()), Resolver: source.NewResolver(coll), Applier: ap, Store: store,
 			Fields: []string{"name"}, Logger: zerolog.New(logs),
 		})
 		if err != nil {
@@ -646,8 +648,8 @@ func TestRunAgainstMongo(t *testing.T) {
 		}
 		rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 		defer cancel()
-		if err := w.Run(rctx); !errors.Is(err, ErrHistoryLost) {
-			t.Fatalf("Run = %v, want ErrHistoryLost", err)
+		if err := w.Run(rctx); !errors.Is(err, event.ErrHistoryLost) {
+			t.Fatalf("Run = %v, want event.ErrHistoryLost", err)
 		}
 		if string(store.cp.Token) != string(saved.Token) {
 			t.Fatal("the checkpoint moved although the history was lost (restarted from now?)")

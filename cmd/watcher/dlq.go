@@ -15,8 +15,8 @@ import (
 	"github.com/projectwatcher/watcher/deadletter"
 	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/logging"
+	"github.com/projectwatcher/watcher/source"
 	fssync "github.com/projectwatcher/watcher/sync"
-	"github.com/projectwatcher/watcher/watcher"
 	"github.com/spf13/cobra"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -89,7 +89,7 @@ func newDLQRetryCmd(g *globals) *cobra.Command {
 					return configError(err)
 				}
 				projects := mc.Database(cfg.Mongo.Database).Collection(cfg.Mongo.Collection)
-				r := deadletter.NewRetrier(s, daemon.ApplierChain(applier, cfg.Safety, log), applier, watcher.NewResolver(projects))
+				r := deadletter.NewRetrier(s, daemon.ApplierChain(applier, cfg.Safety, log), applier, source.NewResolver(projects))
 				ids := args
 				if all {
 					letters, err := s.List(ctx)

@@ -1,4 +1,4 @@
-package watcher
+package source
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/internal/mongotest"
+	"github.com/projectwatcher/watcher/internal/watchertest"
 	"github.com/rs/zerolog"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -27,8 +28,8 @@ func TestDecodeChange(t *testing.T) {
 			{Key: "wallTime", Value: bson.NewDateTimeFromTime(wall)}, {Key: "ns", Value: ns}}
 		return append(d, extra...)
 	}
-	key := bson.D{{Key: "_id", Value: testOID}}
-	raw := func(v any) bson.Raw { return mustRaw(t, v) }
+	key := bson.D{{Key: "_id", Value: watchertest.OID}}
+	raw := func(v any) bson.Raw { return watchertest.Raw(t, v) }
 
 	tests := []struct {
 		name    string
@@ -47,7 +48,7 @@ func TestDecodeChange(t *testing.T) {
 			event.Change{Op: "update", DocumentKey: raw(key),
 				UpdatedFields:      raw(bson.D{{Key: "a.b", Value: 1}}),
 				RemovedFields:      []string{"x", "y.z"},
-				TruncatedArrays:    mustRawArray(t, bson.A{bson.D{{Key: "field", Value: "t"}, {Key: "newSize", Value: int32(1)}}}),
+				TruncatedArrays:    watchertest.RawArray(t, bson.A{bson.D{{Key: "field", Value: "t"}, {Key: "newSize", Value: int32(1)}}}),
 				DisambiguatedPaths: raw(bson.D{{Key: "a.b", Value: bson.A{"a.b"}}}),
 			}, false},
 		{"update with empty lists", raw(base("update", bson.E{Key: "documentKey", Value: key}, bson.E{Key: "updateDescription", Value: bson.D{
@@ -55,8 +56,8 @@ func TestDecodeChange(t *testing.T) {
 		}})),
 			event.Change{Op: "update", DocumentKey: raw(key), UpdatedFields: raw(bson.D{})}, false},
 		{"replace", raw(base("replace", bson.E{Key: "documentKey", Value: key},
-			bson.E{Key: "fullDocument", Value: bson.D{{Key: "_id", Value: testOID}, {Key: "name", Value: "N"}}})),
-			event.Change{Op: "replace", DocumentKey: raw(key), FullDocument: raw(bson.D{{Key: "_id", Value: testOID}, {Key: "name", Value: "N"}})}, false},
+			bson.E{Key: "fullDocument", Value: bson.D{{Key: "_id", Value: watchertest.OID}, {Key: "name", Value: "N"}}})),
+			event.Change{Op: "replace", DocumentKey: raw(key), FullDocument: raw(bson.D{{Key: "_id", Value: watchertest.OID}, {Key: "name", Value: "N"}})}, false},
 		{"null fullDocument", raw(base("update", bson.E{Key: "documentKey", Value: key}, bson.E{Key: "fullDocument", Value: nil})),
 			event.Change{Op: "update", DocumentKey: raw(key)}, false},
 		{"rename", raw(base("rename", bson.E{Key: "to", Value: bson.D{{Key: "db", Value: "collab"}, {Key: "coll", Value: "old"}}})),
@@ -107,7 +108,7 @@ func TestDecodeChange(t *testing.T) {
 }
 
 func TestDecodeChangeOwnsItsBytes(t *testing.T) {
-	in := mustRaw(t, bson.D{{Key: "_id", Value: bson.D{{Key: "_data", Value: "AA"}}}, {Key: "operationType", Value: "delete"},
+	in := watchertest.Raw(t, bson.D{{Key: "_id", Value: bson.D{{Key: "_data", Value: "AA"}}}, {Key: "operationType", Value: "delete"},
 		{Key: "documentKey", Value: bson.D{{Key: "_id", Value: "p1"}}}})
 	ch, err := decodeChange(in)
 	if err != nil {
@@ -199,36 +200,6 @@ func TestPipelineShape(t *testing.T) {
 
 // --- integration tests: mongotest.ForTest (or WATCHER_TEST_MONGO_URI) ---
 
-// testProjects returns the projects collection of a database unique to the
-// test, on the MongoDB ForTest chooses.
-func testProjects(t *testing.T) (*mongo.Collection, *mongotest.Server) {
-	t.Helper()
-	uri, srv := mongotest.ForTest(t)
-	client, err := mongo.Connect(mongotest.ClientOptions(uri))
-	if err != nil {
-		t.Fatalf("connect %s: %v", uri, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = client.Disconnect(ctx)
-	})
-	db := client.Database(mongotest.DBName(t))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = db.Drop(ctx)
-	})
-	return db.Collection("projects"), srv
-}
-
-func testContext(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
-
 func openSource(t *testing.T, ctx context.Context, coll *mongo.Collection, startAt string, token bson.Raw) *Source {
 	t.Helper()
 	src := NewSource(coll, startAt, zerolog.New(zerolog.NewTestWriter(t)))
@@ -237,23 +208,6 @@ func openSource(t *testing.T, ctx context.Context, coll *mongo.Collection, start
 	}
 	t.Cleanup(func() { _ = src.Close(context.Background()) })
 	return src
-}
-
-// nextChange waits (at most 10 s) for the next change.
-func nextChange(t *testing.T, ctx context.Context, src *Source) event.Change {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		ch, ok, err := src.Next(ctx)
-		if err != nil {
-			t.Fatalf("next: %v", err)
-		}
-		if ok {
-			return ch
-		}
-	}
-	t.Fatalf("no change within 10s")
-	return event.Change{}
 }
 
 func mustExec(t *testing.T, err error) {
@@ -283,95 +237,16 @@ func setN(t *testing.T, ctx context.Context, coll *mongo.Collection, id any, n i
 	mustExec(t, err)
 }
 
-func TestSourceDeliversChanges(t *testing.T) {
-	coll, _ := testProjects(t)
-	ctx := testContext(t)
-	oid := bson.NewObjectID()
-	_, err := coll.InsertMany(ctx, []any{
-		bson.D{{Key: "_id", Value: oid}, {Key: "name", Value: "A"}, {Key: "x", Value: 1}},
-		bson.D{{Key: "_id", Value: "p-b"}, {Key: "name", Value: "B"}},
-	})
-	mustExec(t, err)
-	setN(t, ctx, coll, oid, 0) // before Open: startAt "now" must not see it
-
-	src := openSource(t, ctx, coll, "now", nil)
-	_, err = coll.InsertOne(ctx, bson.D{{Key: "_id", Value: "p-c"}, {Key: "name", Value: "C"}}) // filtered server-side
-	mustExec(t, err)
-	_, err = coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: oid}}, bson.D{{Key: "$set", Value: bson.D{{Key: "name", Value: "A2"}}}})
-	mustExec(t, err)
-	_, err = coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: oid}}, bson.D{{Key: "$unset", Value: bson.D{{Key: "x", Value: ""}}}})
-	mustExec(t, err)
-	_, err = coll.ReplaceOne(ctx, bson.D{{Key: "_id", Value: "p-b"}}, bson.D{{Key: "name", Value: "B2"}, {Key: "meta", Value: bson.D{{Key: "title", Value: "old"}}}})
-	mustExec(t, err)
-	_, err = coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: oid}})
-	mustExec(t, err)
-
-	fields := []string{"name", "x"}
-	want := []struct {
-		op   string
-		id   string
-		kind event.Kind
-		set  map[string]any
-		uns  []string
-	}{
-		{"update", oid.Hex(), event.ProjectUpdated, map[string]any{"name": "A2"}, nil},
-		{"update", oid.Hex(), event.ProjectUpdated, nil, []string{"x"}},
-		{"replace", "p-b", event.ProjectUpdated, map[string]any{"name": "B2"}, []string{"x"}},
-		{"delete", oid.Hex(), event.ProjectDeleted, nil, nil},
-	}
-	var last bson.Timestamp
-	for i, w := range want {
-		ch := nextChange(t, ctx, src)
-		if ch.Op != w.op {
-			t.Fatalf("change %d: op %q, want %q (%+v)", i, ch.Op, w.op, ch)
-		}
-		if len(ch.Token) == 0 || ch.ClusterTime.T == 0 || ch.WallTime.IsZero() {
-			t.Errorf("change %d: token/clusterTime/wallTime missing: %+v", i, ch)
-		}
-		if ch.ClusterTime.Before(last) {
-			t.Errorf("change %d: clusterTime %v before %v", i, ch.ClusterTime, last)
-		}
-		last = ch.ClusterTime
-		if ch.Namespace != (event.Namespace{DB: coll.Database().Name(), Coll: coll.Name()}) {
-			t.Errorf("change %d: ns %v", i, ch.Namespace)
-		}
-		ev, ok, err := Derive(ch, fields)
-		if err != nil || !ok {
-			t.Fatalf("change %d: derive: ok=%v err=%v", i, ok, err)
-		}
-		if ev.Kind != w.kind || ev.ProjectID != w.id || !reflect.DeepEqual(ev.Set, w.set) || !reflect.DeepEqual(ev.Unset, w.uns) {
-			t.Errorf("change %d: event %+v, want %s %s set=%v unset=%v", i, ev, w.kind, w.id, w.set, w.uns)
-		}
-	}
-	// The raw fields as the server sent them.
-	_, err = coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: "p-b"}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "meta.title", Value: "T"}}}, {Key: "$unset", Value: bson.D{{Key: "name", Value: ""}}}})
-	mustExec(t, err)
-	ch := nextChange(t, ctx, src)
-	if got, ok := ch.UpdatedFields.Lookup("meta.title").StringValueOK(); !ok || got != "T" {
-		t.Errorf("updatedFields = %v", ch.UpdatedFields)
-	}
-	if !reflect.DeepEqual(ch.RemovedFields, []string{"name"}) {
-		t.Errorf("removedFields = %v", ch.RemovedFields)
-	}
-	if id := ch.DocumentKey.Lookup("_id").StringValue(); id != "p-b" {
-		t.Errorf("documentKey = %v", ch.DocumentKey)
-	}
-	if ch.FullDocument != nil {
-		t.Errorf("update carries a fullDocument: %v", ch.FullDocument)
-	}
-}
-
 func TestSourceResumesWithoutGapOrDuplicate(t *testing.T) {
-	coll, _ := testProjects(t)
-	ctx := testContext(t)
+	coll, _ := watchertest.Projects(t)
+	ctx := watchertest.Context(t, 30*time.Second)
 	_, err := coll.InsertOne(ctx, bson.D{{Key: "_id", Value: "p"}})
 	mustExec(t, err)
 	src := openSource(t, ctx, coll, "now", nil)
 	for n := 1; n <= 3; n++ {
 		setN(t, ctx, coll, "p", n)
 	}
-	first := nextChange(t, ctx, src)
+	first := watchertest.NextChange(t, ctx, src)
 	if marker(t, first) != 1 {
 		t.Fatalf("first change n=%d", marker(t, first))
 	}
@@ -380,24 +255,24 @@ func TestSourceResumesWithoutGapOrDuplicate(t *testing.T) {
 
 	again := openSource(t, ctx, coll, "now", first.Token)
 	for want := int64(2); want <= 4; want++ {
-		if got := marker(t, nextChange(t, ctx, again)); got != want {
+		if got := marker(t, watchertest.NextChange(t, ctx, again)); got != want {
 			t.Fatalf("after resume: n=%d, want %d", got, want)
 		}
 	}
 	setN(t, ctx, coll, "p", 5)
-	if got := marker(t, nextChange(t, ctx, again)); got != 5 {
+	if got := marker(t, watchertest.NextChange(t, ctx, again)); got != 5 {
 		t.Fatalf("n=%d, want 5", got)
 	}
 }
 
 func TestSourceStartAtTime(t *testing.T) {
-	coll, _ := testProjects(t)
-	ctx := testContext(t)
+	coll, _ := watchertest.Projects(t)
+	ctx := watchertest.Context(t, 30*time.Second)
 	_, err := coll.InsertOne(ctx, bson.D{{Key: "_id", Value: "p"}})
 	mustExec(t, err)
 	probe := openSource(t, ctx, coll, "now", nil)
 	setN(t, ctx, coll, "p", 1)
-	before := nextChange(t, ctx, probe)
+	before := watchertest.NextChange(t, ctx, probe)
 	mustExec(t, probe.Close(ctx))
 
 	// Write n=2 once the server's clock is past the second of n=1.
@@ -408,7 +283,7 @@ func TestSourceStartAtTime(t *testing.T) {
 
 	src := openSource(t, ctx, coll, start.Format(time.RFC3339), nil)
 	for want := int64(2); want <= 3; want++ {
-		ch := nextChange(t, ctx, src)
+		ch := watchertest.NextChange(t, ctx, src)
 		if got := marker(t, ch); got != want {
 			t.Fatalf("startAt %s: n=%d, want %d", start.Format(time.RFC3339), got, want)
 		}
@@ -419,17 +294,17 @@ func TestSourceStartAtTime(t *testing.T) {
 }
 
 func TestSourceBadStartAt(t *testing.T) {
-	coll, _ := testProjects(t)
+	coll, _ := watchertest.Projects(t)
 	src := NewSource(coll, "last tuesday", zerolog.Nop())
-	if err := src.Open(testContext(t), nil); err == nil {
+	if err := src.Open(watchertest.Context(t, 30*time.Second), nil); err == nil {
 		_ = src.Close(context.Background())
 		t.Fatal("open with a bad startAt succeeded")
 	}
 }
 
 func TestSourceResumeTokenAdvancesWhenIdle(t *testing.T) {
-	coll, _ := testProjects(t)
-	ctx := testContext(t)
+	coll, _ := watchertest.Projects(t)
+	ctx := watchertest.Context(t, 30*time.Second)
 	src := openSource(t, ctx, coll, "now", nil)
 	if _, ok, err := src.Next(ctx); err != nil || ok {
 		t.Fatalf("idle stream: ok=%v err=%v", ok, err)
@@ -459,21 +334,21 @@ func TestSourceResumeTokenAdvancesWhenIdle(t *testing.T) {
 	// Resuming from the idle token starts after the insert.
 	again := openSource(t, ctx, coll, "now", idle)
 	setN(t, ctx, coll, "p", 7)
-	if got := marker(t, nextChange(t, ctx, again)); got != 7 {
+	if got := marker(t, watchertest.NextChange(t, ctx, again)); got != 7 {
 		t.Fatalf("n=%d, want 7", got)
 	}
 }
 
 func TestSourceHistoryLost(t *testing.T) {
-	coll, srv := testProjects(t)
+	coll, srv := watchertest.Projects(t)
 	mongotest.RequireFaults(t, srv)
-	ctx := testContext(t)
+	ctx := watchertest.Context(t, 30*time.Second)
 	_, err := coll.InsertOne(ctx, bson.D{{Key: "_id", Value: "p"}})
 	mustExec(t, err)
 	start := time.Now().UTC().Add(-time.Second).Format(time.RFC3339)
 	src := openSource(t, ctx, coll, "now", nil)
 	setN(t, ctx, coll, "p", 1)
-	tok := nextChange(t, ctx, src).Token
+	tok := watchertest.NextChange(t, ctx, src).Token
 	mustExec(t, src.Close(ctx))
 	srv.TrimHistory()
 
@@ -495,59 +370,6 @@ func TestSourceHistoryLost(t *testing.T) {
 			}
 			if !IsHistoryLost(err) {
 				t.Fatalf("err = %v, want history lost", err)
-			}
-		})
-	}
-}
-
-func TestSourceFatalChanges(t *testing.T) {
-	tests := []struct {
-		name string
-		do   func(ctx context.Context, coll *mongo.Collection) error
-		ops  []string // acceptable ops of the first change
-	}{
-		{"drop", func(ctx context.Context, coll *mongo.Collection) error { return coll.Drop(ctx) }, []string{"drop"}},
-		{"rename", func(ctx context.Context, coll *mongo.Collection) error {
-			return coll.Database().Client().Database("admin").RunCommand(ctx, bson.D{
-				{Key: "renameCollection", Value: coll.Database().Name() + "." + coll.Name()},
-				{Key: "to", Value: coll.Database().Name() + ".renamed"},
-			}).Err()
-		}, []string{"rename"}},
-		{"dropDatabase", func(ctx context.Context, coll *mongo.Collection) error { return coll.Database().Drop(ctx) },
-			[]string{"drop", "dropDatabase"}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			coll, _ := testProjects(t)
-			ctx := testContext(t)
-			_, err := coll.InsertOne(ctx, bson.D{{Key: "_id", Value: "p"}})
-			mustExec(t, err)
-			src := openSource(t, ctx, coll, "now", nil)
-			mustExec(t, tc.do(ctx, coll))
-
-			ch := nextChange(t, ctx, src)
-			if !slices.Contains(tc.ops, ch.Op) {
-				t.Fatalf("op %q, want one of %v", ch.Op, tc.ops)
-			}
-			var fe *FatalError
-			if _, _, err := Derive(ch, []string{"name"}); !errors.As(err, &fe) {
-				t.Fatalf("derive %s: err = %v, want *FatalError", ch.Op, err)
-			}
-			if ch.Namespace.DB != coll.Database().Name() {
-				t.Errorf("ns = %v", ch.Namespace)
-			}
-			if tc.name == "rename" && ch.To.Coll != "renamed" {
-				t.Errorf("to = %v", ch.To)
-			}
-			inv := nextChange(t, ctx, src)
-			if inv.Op != "invalidate" {
-				t.Fatalf("then op %q, want invalidate", inv.Op)
-			}
-			if _, _, err := Derive(inv, nil); !errors.As(err, &fe) {
-				t.Fatalf("derive invalidate: err = %v", err)
-			}
-			if _, ok, err := src.Next(ctx); ok || !errors.Is(err, ErrStreamClosed) {
-				t.Fatalf("after invalidate: ok=%v err=%v, want ErrStreamClosed", ok, err)
 			}
 		})
 	}

@@ -1,4 +1,4 @@
-package watcher
+package source
 
 import (
 	"go.mongodb.org/mongo-driver/v2/bson"

@@ -1,4 +1,4 @@
-package watcher
+package source
 
 import (
 	"context"
@@ -77,7 +77,7 @@ func (s *Source) Open(ctx context.Context, token bson.Raw) error {
 	}
 	cs, err := s.coll.Watch(ctx, Pipeline(), opts)
 	if err != nil {
-		return fmt.Errorf("open change stream on %s: %w", ns, err)
+		return fmt.Errorf("open change stream on %s: %w", ns, historyLost(err))
 	}
 	s.cs = cs
 	ev.Msg("change stream open")
@@ -116,7 +116,7 @@ func (s *Source) Next(ctx context.Context) (event.Change, bool, error) {
 		return ch, true, nil
 	}
 	if err := s.cs.Err(); err != nil {
-		return event.Change{}, false, fmt.Errorf("read change stream: %w", err)
+		return event.Change{}, false, fmt.Errorf("read change stream: %w", historyLost(err))
 	}
 	if s.cs.ID() == 0 {
 		return event.Change{}, false, ErrStreamClosed
@@ -156,6 +156,15 @@ func IsHistoryLost(err error) bool {
 		return false
 	}
 	return se.HasErrorCode(codeChangeStreamHistoryLost) || se.HasErrorCode(codeChangeStreamFatalError)
+}
+
+// historyLost wraps err in event.ErrHistoryLost when it is the server's
+// answer for a position outside the history.
+func historyLost(err error) error {
+	if IsHistoryLost(err) {
+		return fmt.Errorf("%w: %w", event.ErrHistoryLost, err)
+	}
+	return err
 }
 
 func cloneRaw(r bson.Raw) bson.Raw {

@@ -1,13 +1,15 @@
-package watcher
+package source
 
 import (
 	"context"
 	"errors"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/internal/mongotest"
+	"github.com/projectwatcher/watcher/internal/watchertest"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
@@ -48,8 +50,8 @@ func TestResolveWithoutIO(t *testing.T) {
 }
 
 func TestResolve(t *testing.T) {
-	coll, _ := testProjects(t)
-	ctx := testContext(t)
+	coll, _ := watchertest.Projects(t)
+	ctx := watchertest.Context(t, 30*time.Second)
 	oid := bson.NewObjectID()
 	_, err := coll.InsertMany(ctx, []any{
 		bson.D{{Key: "_id", Value: oid}, {Key: "name", Value: "by oid"},
@@ -59,7 +61,7 @@ func TestResolve(t *testing.T) {
 		bson.D{{Key: "_id", Value: oid.Hex()}, {Key: "name", Value: "by string"}, {Key: "meta", Value: "flat"}},
 	})
 	mustExec(t, err)
-	idOf := func(v any) bson.RawValue { return mustRaw(t, bson.D{{Key: "_id", Value: v}}).Lookup("_id") }
+	idOf := func(v any) bson.RawValue { return watchertest.Raw(t, bson.D{{Key: "_id", Value: v}}).Lookup("_id") }
 
 	tests := []struct {
 		name       string
@@ -103,8 +105,8 @@ func TestResolve(t *testing.T) {
 
 // A descendant update through the stream ends as the whole new value.
 func TestResolveDescendantUpdateFromStream(t *testing.T) {
-	coll, _ := testProjects(t)
-	ctx := testContext(t)
+	coll, _ := watchertest.Projects(t)
+	ctx := watchertest.Context(t, 30*time.Second)
 	oid := bson.NewObjectID()
 	_, err := coll.InsertOne(ctx, bson.D{{Key: "_id", Value: oid},
 		{Key: "meta", Value: bson.D{{Key: "title", Value: "old"}, {Key: "lang", Value: "en"}}}})
@@ -113,13 +115,12 @@ func TestResolveDescendantUpdateFromStream(t *testing.T) {
 	_, err = coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: oid}}, bson.D{{Key: "$set", Value: bson.D{{Key: "meta.title", Value: "new"}}}})
 	mustExec(t, err)
 
-	ev, ok, err := Derive(nextChange(t, ctx, src), []string{"meta"})
-	if err != nil || !ok {
-		t.Fatalf("derive: ok=%v err=%v", ok, err)
+	ch := watchertest.NextChange(t, ctx, src)
+	if _, err := ch.UpdatedFields.LookupErr("meta.title"); err != nil {
+		t.Fatalf("the change carries only the descendant meta.title: %v", ch.UpdatedFields)
 	}
-	if !reflect.DeepEqual(ev.Lookup, []string{"meta"}) {
-		t.Fatalf("Lookup = %v, want [meta]", ev.Lookup)
-	}
+	// What derivation makes of it (watcher.Derive's descendant rule).
+	ev := event.Event{Kind: event.ProjectUpdated, ProjectID: oid.Hex(), DocumentID: ch.DocumentKey.Lookup("_id"), Lookup: []string{"meta"}}
 	if err := NewResolver(coll).Resolve(ctx, &ev); err != nil {
 		t.Fatal(err)
 	}
@@ -130,11 +131,11 @@ func TestResolveDescendantUpdateFromStream(t *testing.T) {
 }
 
 func TestResolveReadFailure(t *testing.T) {
-	coll, srv := testProjects(t)
+	coll, srv := watchertest.Projects(t)
 	mongotest.RequireFaults(t, srv)
-	ctx := testContext(t)
+	ctx := watchertest.Context(t, 30*time.Second)
 	srv.FailCommand("find", 1, 8000) // a non-retryable error
-	ev := &event.Event{Kind: event.ProjectUpdated, ProjectID: "p", DocumentID: mustRaw(t, bson.D{{Key: "_id", Value: "p"}}).Lookup("_id"),
+	ev := &event.Event{Kind: event.ProjectUpdated, ProjectID: "p", DocumentID: watchertest.Raw(t, bson.D{{Key: "_id", Value: "p"}}).Lookup("_id"),
 		Lookup: []string{"meta"}}
 	if err := NewResolver(coll).Resolve(ctx, ev); err == nil {
 		t.Fatalf("Resolve succeeded over a failed read: %+v", ev)

@@ -1,4 +1,4 @@
-package watcher
+package source
 
 import (
 	"context"
@@ -70,7 +70,9 @@ func (r *Resolver) Resolve(ctx context.Context, ev *event.Event) error {
 	for _, p := range ev.Lookup {
 		v, found := bsonvalue.At(root, p)
 		if !found {
-			ev.Unset = appendOnce(ev.Unset, p)
+			if !slices.Contains(ev.Unset, p) {
+				ev.Unset = append(ev.Unset, p)
+			}
 			continue
 		}
 		pv, err := bsonvalue.Plain(v)
