@@ -13,6 +13,7 @@ import (
 
 	"github.com/projectwatcher/watcher/config"
 	"github.com/projectwatcher/watcher/event"
+	"github.com/projectwatcher/watcher/lease"
 	"github.com/projectwatcher/watcher/metrics"
 	"github.com/projectwatcher/watcher/resume"
 	"github.com/projectwatcher/watcher/watcher"
@@ -25,14 +26,14 @@ import (
 type instance struct {
 	opts      watcher.Options
 	newSource func() watcher.ChangeSource
-	lease     *watcher.Lease     // nil: leases off, this instance always leads
+	lease     *lease.Lease       // nil: leases off, this instance always leads
 	store     *resume.MongoStore // fenced per term when lease != nil
 	lm        *metrics.Leadership
 	log       zerolog.Logger
 
 	cur     atomic.Pointer[watcher.Watcher]
 	mu      sync.Mutex
-	role    watcher.Role
+	role    lease.Role
 	epoch   int64
 	lastErr error
 }
@@ -48,7 +49,7 @@ func newInstance(cfg config.Config, mc *mongo.Client, store resume.Store, opts w
 	}
 	if !cfg.Lease.Enabled {
 		in.opts.Store = store
-		in.setRole(watcher.RoleLeader, 0)
+		in.setRole(lease.RoleLeader, 0)
 		return in, nil
 	}
 	ms, ok := store.(*resume.MongoStore)
@@ -59,7 +60,7 @@ func newInstance(cfg config.Config, mc *mongo.Client, store resume.Store, opts w
 	if err != nil {
 		return nil, err
 	}
-	l, err := watcher.NewLease(watcher.LeaseOptions{
+	l, err := lease.New(lease.Options{
 		Collection: mc.Database(cfg.Resume.Database).Collection("leases"),
 		Name:       cfg.Resume.Name,
 		Owner:      owner,
@@ -70,7 +71,7 @@ func newInstance(cfg config.Config, mc *mongo.Client, store resume.Store, opts w
 		return nil, err
 	}
 	in.lease, in.store = l, ms
-	in.setRole(watcher.RoleStandby, 0)
+	in.setRole(lease.RoleStandby, 0)
 	return in, nil
 }
 
@@ -87,7 +88,7 @@ func ownerID() (string, error) {
 	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:])), nil
 }
 
-func (in *instance) setRole(r watcher.Role, epoch int64) {
+func (in *instance) setRole(r lease.Role, epoch int64) {
 	in.mu.Lock()
 	in.role, in.epoch = r, epoch
 	in.mu.Unlock()
@@ -95,7 +96,7 @@ func (in *instance) setRole(r watcher.Role, epoch int64) {
 }
 
 // Role is the current role and epoch.
-func (in *instance) Role() (watcher.Role, int64) {
+func (in *instance) Role() (lease.Role, int64) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	return in.role, in.epoch
@@ -110,7 +111,7 @@ func (in *instance) roleName() string {
 // streamErr is the changeStream readiness check: a standby is ready
 // without a stream (it is ready to take over).
 func (in *instance) streamErr(ctx context.Context) error {
-	if r, _ := in.Role(); r == watcher.RoleStandby {
+	if r, _ := in.Role(); r == lease.RoleStandby {
 		return nil
 	}
 	w := in.cur.Load()
@@ -131,7 +132,7 @@ func (in *instance) run(ctx context.Context) error {
 	if in.lease == nil {
 		return in.runWatcher(ctx, in.opts)
 	}
-	return in.lease.Lead(ctx, in.setRole, func(term *watcher.Term) error {
+	return in.lease.Lead(ctx, in.setRole, func(term *lease.Term) error {
 		fenced, err := resume.NewFenced(in.store, term.Epoch(), func(err error) {
 			in.lm.CheckpointRefused()
 			term.Lose(err)

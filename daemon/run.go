@@ -10,6 +10,7 @@ import (
 	"github.com/projectwatcher/watcher/config"
 	"github.com/projectwatcher/watcher/deadletter"
 	"github.com/projectwatcher/watcher/health"
+	"github.com/projectwatcher/watcher/lease"
 	"github.com/projectwatcher/watcher/metrics"
 	"github.com/projectwatcher/watcher/resume"
 	"github.com/projectwatcher/watcher/source"
@@ -135,7 +136,7 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- hs.Serve(httpCtx) }()
 
-	rec.start(func() bool { r, _ := in.Role(); return r == watcher.RoleLeader })
+	rec.start(func() bool { r, _ := in.Role(); return r == lease.RoleLeader })
 	runErr := in.run(ctx)
 	rec.stop()
 	stopHTTP()

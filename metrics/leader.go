@@ -6,7 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/projectwatcher/watcher/watcher"
+	"github.com/projectwatcher/watcher/lease"
 )
 
 // Leadership exposes leader election:
@@ -48,8 +48,8 @@ func NewLeadership(reg prometheus.Registerer) (*Leadership, error) {
 }
 
 // SetRole records a role change (a watcher.RoleFunc).
-func (l *Leadership) SetRole(role watcher.Role, epoch int64) {
-	if role == watcher.RoleLeader {
+func (l *Leadership) SetRole(role lease.Role, epoch int64) {
+	if role == lease.RoleLeader {
 		l.leader.Set(1)
 		l.epoch.Set(float64(epoch))
 		return

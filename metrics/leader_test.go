@@ -7,7 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/projectwatcher/watcher/watcher"
+	"github.com/projectwatcher/watcher/lease"
 )
 
 func TestLeadership(t *testing.T) {
@@ -23,16 +23,16 @@ func TestLeadership(t *testing.T) {
 		},
 		{
 			name:  "leader with epoch",
-			drive: func(l *Leadership) { l.SetRole(watcher.RoleLeader, 7) },
+			drive: func(l *Leadership) { l.SetRole(lease.RoleLeader, 7) },
 			want:  "watcher_checkpoint_writes_refused_total 0\nwatcher_leader 1\nwatcher_lease_epoch 7\n",
 		},
 		{
 			name: "stepped down after refused writes",
 			drive: func(l *Leadership) {
-				l.SetRole(watcher.RoleLeader, 3)
+				l.SetRole(lease.RoleLeader, 3)
 				l.CheckpointRefused()
 				l.CheckpointRefused()
-				l.SetRole(watcher.RoleStandby, 0)
+				l.SetRole(lease.RoleStandby, 0)
 			},
 			want: "watcher_checkpoint_writes_refused_total 2\nwatcher_leader 0\nwatcher_lease_epoch 0\n",
 		},

@@ -1,4 +1,4 @@
-package watcher
+package lease
 
 import (
 	"context"
@@ -17,7 +17,7 @@ import (
 
 func newTestLease(t *testing.T, coll *mongo.Collection, owner string, ttl time.Duration, now func() time.Time) *Lease {
 	t.Helper()
-	l, err := NewLease(LeaseOptions{Collection: coll, Name: "stream", Owner: owner, TTL: ttl, Now: now,
+	l, err := New(Options{Collection: coll, Name: "stream", Owner: owner, TTL: ttl, Now: now,
 		Logger: zerolog.New(zerolog.NewTestWriter(t))})
 	if err != nil {
 		t.Fatal(err)
@@ -175,8 +175,8 @@ func TestTermLostWhenRenewalsFail(t *testing.T) {
 		t.Fatal("the term was not lost while every renewal failed")
 	}
 	lostAt := time.Now()
-	if !errors.Is(term.Err(), ErrLeaseLost) {
-		t.Errorf("Err = %v, want ErrLeaseLost", term.Err())
+	if !errors.Is(term.Err(), ErrLost) {
+		t.Errorf("Err = %v, want ErrLost", term.Err())
 	}
 	if term.Context().Err() == nil {
 		t.Error("the term's context is not done after the loss")
@@ -215,7 +215,7 @@ func TestTermLostWhenTakenOver(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("the former holder did not notice the takeover")
 	}
-	if !errors.Is(term.Err(), ErrLeaseLost) {
+	if !errors.Is(term.Err(), ErrLost) {
 		t.Errorf("Err = %v", term.Err())
 	}
 	if info, _ := a.Info(ctx); info.Owner != "b" {
@@ -306,21 +306,21 @@ func TestLeadHandsOverOnCleanStop(t *testing.T) {
 	}
 }
 
-func TestNewLeaseRejects(t *testing.T) {
+func TestNewRejects(t *testing.T) {
 	coll, _ := leaseColl(t)
 	tests := []struct {
 		name string
-		opts LeaseOptions
+		opts Options
 	}{
-		{"no collection", LeaseOptions{Name: "n", Owner: "o", TTL: time.Second}},
-		{"no name", LeaseOptions{Collection: coll, Owner: "o", TTL: time.Second}},
-		{"no owner", LeaseOptions{Collection: coll, Name: "n", TTL: time.Second}},
-		{"tiny ttl", LeaseOptions{Collection: coll, Name: "n", Owner: "o", TTL: time.Millisecond}},
+		{"no collection", Options{Name: "n", Owner: "o", TTL: time.Second}},
+		{"no name", Options{Collection: coll, Owner: "o", TTL: time.Second}},
+		{"no owner", Options{Collection: coll, Name: "n", TTL: time.Second}},
+		{"tiny ttl", Options{Collection: coll, Name: "n", Owner: "o", TTL: time.Millisecond}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := NewLease(tt.opts); err == nil {
-				t.Error("NewLease accepted it")
+			if _, err := New(tt.opts); err == nil {
+				t.Error("New accepted it")
 			}
 		})
 	}

@@ -1,4 +1,4 @@
-package watcher
+package lease
 
 import (
 	"context"
@@ -15,9 +15,9 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/writeconcern"
 )
 
-// ErrLeaseLost reports that this instance lost the leader lease: it was not
+// ErrLost reports that this instance lost the leader lease: it was not
 // renewed in time, another instance took it, or a fenced write was refused.
-var ErrLeaseLost = errors.New("leader lease lost")
+var ErrLost = errors.New("leader lease lost")
 
 // Lease is leader election over one MongoDB document per stream name:
 //
@@ -48,14 +48,14 @@ type Lease struct {
 	log          zerolog.Logger
 }
 
-// LeaseOptions configure NewLease.
-type LeaseOptions struct {
+// Options configure New.
+type Options struct {
 	// Collection holds the lease documents (majority read and write concern
-	// are applied by NewLease).
+	// are applied by New).
 	Collection *mongo.Collection
 	Name       string        // resume.name: one lease per stream
 	Owner      string        // unique per process (host, pid, random)
-	TTL        time.Duration // lease.ttl
+	TTL        time.Duration // ttl
 	// Poll is how often a standby tries to take the lease (default
 	// min(TTL/6, 500ms), so a standby takes an expired lease well within a
 	// second).
@@ -77,15 +77,15 @@ type leaseDoc struct {
 	RenewedAt  time.Time `bson:"renewedAt"`
 }
 
-// LeaseInfo is the stored state of a lease (for logs and status).
-type LeaseInfo struct {
+// Info is the stored state of a lease (for logs and status).
+type Info struct {
 	Owner     string
 	Epoch     int64
 	ExpiresAt time.Time
 }
 
-// NewLease checks opts and returns a Lease.
-func NewLease(opts LeaseOptions) (*Lease, error) {
+// New checks opts and returns a Lease.
+func New(opts Options) (*Lease, error) {
 	var errs []error
 	if opts.Collection == nil {
 		errs = append(errs, errors.New("lease: Collection is required"))
@@ -129,7 +129,7 @@ func (l *Lease) TTL() time.Duration { return l.ttl }
 // TryAcquire takes the lease if it is free (never taken, released, or
 // expired). ok is false when another instance holds it; held describes the
 // holder then.
-func (l *Lease) TryAcquire(ctx context.Context) (epoch int64, ok bool, held LeaseInfo, err error) {
+func (l *Lease) TryAcquire(ctx context.Context) (epoch int64, ok bool, held Info, err error) {
 	now := l.now()
 	filter := bson.D{{Key: "_id", Value: l.name}, {Key: "expiresAt", Value: bson.D{{Key: "$lt", Value: now}}}}
 	update := bson.D{
@@ -147,30 +147,30 @@ func (l *Lease) TryAcquire(ctx context.Context) (epoch int64, ok bool, held Leas
 	if mongo.IsDuplicateKeyError(err) {
 		info, ierr := l.Info(ctx)
 		if ierr != nil {
-			return 0, false, LeaseInfo{}, ierr
+			return 0, false, Info{}, ierr
 		}
 		return 0, false, info, nil
 	}
 	if err != nil {
-		return 0, false, LeaseInfo{}, fmt.Errorf("take lease %q: %w", l.name, err)
+		return 0, false, Info{}, fmt.Errorf("take lease %q: %w", l.name, err)
 	}
 	if doc.Owner != l.owner {
-		return 0, false, LeaseInfo{Owner: doc.Owner, Epoch: doc.Epoch, ExpiresAt: doc.ExpiresAt}, nil
+		return 0, false, Info{Owner: doc.Owner, Epoch: doc.Epoch, ExpiresAt: doc.ExpiresAt}, nil
 	}
-	return doc.Epoch, true, LeaseInfo{}, nil
+	return doc.Epoch, true, Info{}, nil
 }
 
 // Info reads the stored lease (zero when there is none).
-func (l *Lease) Info(ctx context.Context) (LeaseInfo, error) {
+func (l *Lease) Info(ctx context.Context) (Info, error) {
 	var doc leaseDoc
 	err := l.coll.FindOne(ctx, bson.D{{Key: "_id", Value: l.name}}).Decode(&doc)
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		return LeaseInfo{}, nil
+		return Info{}, nil
 	}
 	if err != nil {
-		return LeaseInfo{}, fmt.Errorf("read lease %q: %w", l.name, err)
+		return Info{}, fmt.Errorf("read lease %q: %w", l.name, err)
 	}
-	return LeaseInfo{Owner: doc.Owner, Epoch: doc.Epoch, ExpiresAt: doc.ExpiresAt.UTC()}, nil
+	return Info{Owner: doc.Owner, Epoch: doc.Epoch, ExpiresAt: doc.ExpiresAt.UTC()}, nil
 }
 
 // renew extends the lease held with epoch. ok is false when this instance
@@ -269,7 +269,7 @@ func (t *Term) Context() context.Context { return t.ctx }
 // Lost is closed when the lease is lost.
 func (t *Term) Lost() <-chan struct{} { return t.lost }
 
-// Err is ErrLeaseLost (wrapped with the reason) once the lease is lost,
+// Err is ErrLost (wrapped with the reason) once the lease is lost,
 // nil otherwise.
 func (t *Term) Err() error {
 	t.mu.Lock()
@@ -281,7 +281,7 @@ func (t *Term) Err() error {
 func (t *Term) Lose(reason error) {
 	t.lostOnce.Do(func() {
 		t.mu.Lock()
-		t.lostErr = fmt.Errorf("%w: %w", ErrLeaseLost, reason)
+		t.lostErr = fmt.Errorf("%w: %w", ErrLost, reason)
 		t.mu.Unlock()
 		t.stop() // before close: whoever wakes on Lost sees the context done
 		close(t.lost)
