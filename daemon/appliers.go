@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 
+	"cloud.google.com/go/firestore"
 	"github.com/projectwatcher/watcher/config"
 	"github.com/projectwatcher/watcher/deadletter"
 	"github.com/projectwatcher/watcher/event"
@@ -12,15 +13,19 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
 
-// ApplierChain is the applier the events go through: the safety limit
-// (safety.maxDocsPerEvent) around the Firestore applier, or around the dry
-// run (safety.dryRun), so a dry run also reports what the limit would stop.
-func ApplierChain(a *fssync.Applier, safety config.Safety, log zerolog.Logger) *fssync.Limited {
-	var inner fssync.BoundedApplier = a
-	if safety.DryRun {
-		inner = fssync.NewDryRun(a, log)
+// NewApplier is the applier the events go through: the Firestore applier
+// with the safety limit (safety.maxDocsPerEvent) and, with safety.dryRun,
+// as a dry run (which also reports what the limit would stop). force
+// leaves the limit out ("watcher dlq retry --force").
+func NewApplier(fs *firestore.Client, cfg config.Config, log zerolog.Logger, force bool) (*fssync.Applier, error) {
+	opts := []fssync.Option{}
+	if !force {
+		opts = append(opts, fssync.WithLimit(cfg.Safety.MaxDocsPerEvent))
 	}
-	return fssync.NewLimited(inner, safety.MaxDocsPerEvent)
+	if cfg.Safety.DryRun {
+		opts = append(opts, fssync.WithDryRun())
+	}
+	return fssync.New(fs, cfg.Sync, log, opts...)
 }
 
 func DeadLetterCollection(mc *mongo.Client, cfg config.Config) *mongo.Collection {

@@ -52,7 +52,7 @@ type daemonReconcile struct {
 
 // newDaemonReconcile builds the reconciler repairing through applier (the
 // applier the events use) and registers its metrics on reg.
-func newDaemonReconcile(cfg config.Config, fs *firestore.Client, projects *mongo.Collection, applier reconcile.Applier,
+func newDaemonReconcile(cfg config.Config, fs *firestore.Client, projects *mongo.Collection, applier watcher.Applier,
 	reg prometheus.Registerer, log zerolog.Logger) (*daemonReconcile, error) {
 	r, err := reconcile.New(fs, projects, cfg.Sync, applier, log, reconcile.Options{PagesPerSecond: daemonPagesPerSecond})
 	if err != nil {

@@ -14,7 +14,6 @@ import (
 	"github.com/projectwatcher/watcher/metrics"
 	"github.com/projectwatcher/watcher/resume"
 	"github.com/projectwatcher/watcher/source"
-	fssync "github.com/projectwatcher/watcher/sync"
 	"github.com/projectwatcher/watcher/watcher"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
@@ -45,11 +44,10 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		return err
 	}
 	defer fs.Close()
-	applier, err := fssync.New(fs, cfg.Sync, log)
+	applier, err := NewApplier(fs, cfg, log, false)
 	if err != nil {
 		return err
 	}
-	chain := ApplierChain(applier, cfg.Safety, log)
 	store, err := resume.New(mc, cfg.Resume)
 	if err != nil {
 		return err
@@ -80,7 +78,7 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	wopts := watcher.Options{
 		Source:             source.NewSource(projects, cfg.Resume.StartAt, log),
 		Resolver:           source.NewResolver(projects),
-		Applier:            chain,
+		Applier:            applier,
 		Store:              store,
 		Observer:           watcher.Observers{m, watcher.HeartbeatFunc(hs.Beat)},
 		Fields:             fields,

@@ -80,15 +80,10 @@ func (r *Retrier) apply(ctx context.Context, l event.DeadLetter, force bool) (ev
 	if force {
 		a = r.force
 	}
-	switch ev.Kind {
-	case event.ProjectDeleted:
-		return a.DeleteProject(ctx, ev.ProjectID)
-	default:
-		if len(ev.Set) == 0 && len(ev.Unset) == 0 {
-			return event.Report{}, nil // nothing left to copy (the project is gone)
-		}
-		return a.UpdateProject(ctx, ev.ProjectID, ev.Set, ev.Unset)
+	if ev.Kind == event.ProjectUpdated && len(ev.Set) == 0 && len(ev.Unset) == 0 {
+		return event.Report{}, nil // nothing left to copy (the project is gone)
 	}
+	return a.Apply(ctx, ev)
 }
 
 // Event rebuilds the watcher event of a dead letter. A letter without a

@@ -220,3 +220,11 @@ func TestRetrier(t *testing.T) {
 		})
 	}
 }
+
+// Apply implements the Applier port by kind.
+func (a *fakeApplier) Apply(ctx context.Context, ev event.Event) (event.Report, error) {
+	if ev.Kind == event.ProjectDeleted {
+		return a.DeleteProject(ctx, ev.ProjectID)
+	}
+	return a.UpdateProject(ctx, ev.ProjectID, ev.Set, ev.Unset)
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/projectwatcher/watcher/internal/firestoretest"
 	"github.com/projectwatcher/watcher/internal/mongotest"
 	fssync "github.com/projectwatcher/watcher/sync"
+	"github.com/projectwatcher/watcher/watcher"
 	"github.com/rs/zerolog"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -66,7 +67,7 @@ func newFixture(t *testing.T, mode string) *fixture {
 
 func (f *fixture) reconciler(opts Options) *Reconciler {
 	f.t.Helper()
-	var a Applier = f.applier
+	var a watcher.Applier = f.applier
 	r, err := New(f.fs, f.projects, f.cfg, a, f.log, opts)
 	if err != nil {
 		f.t.Fatal(err)

@@ -1,10 +1,7 @@
 package reconcile
 
 import (
-	"context"
 	"fmt"
-
-	"github.com/projectwatcher/watcher/event"
 )
 
 // Defaults of Options.
@@ -18,14 +15,6 @@ const (
 	// every document.
 	pendingDocsPerID = 10
 )
-
-// Applier repairs: orphans through DeleteProject (the ProjectDeleted path),
-// drift through UpdateProject (the ProjectUpdated path). The daemon passes
-// the applier its events use.
-type Applier interface {
-	DeleteProject(ctx context.Context, projectID string) (event.Report, error)
-	UpdateProject(ctx context.Context, projectID string, set map[string]any, unset []string) (event.Report, error)
-}
 
 // Progress is told how the scan advances (a progress bar, log lines). Its
 // methods are called from the goroutine running Run.

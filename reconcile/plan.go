@@ -46,7 +46,7 @@ type Checks struct {
 }
 
 // Repair is what brings one project's copies in line with MongoDB: the
-// arguments of Applier.UpdateProject (every copied field of the collection,
+// Set and Unset of the ProjectUpdated repair (every copied field of the collection,
 // set or unset as in MongoDB; documents already right are not written).
 type Repair struct {
 	Set   map[string]any

@@ -13,6 +13,7 @@ import (
 	"github.com/projectwatcher/watcher/config"
 	"github.com/projectwatcher/watcher/event"
 	fssync "github.com/projectwatcher/watcher/sync"
+	"github.com/projectwatcher/watcher/watcher"
 	"github.com/rs/zerolog"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"golang.org/x/time/rate"
@@ -29,7 +30,7 @@ type Reconciler struct {
 	cfg     config.Sync
 	scan    *scanner
 	find    *finder
-	applier Applier
+	applier watcher.Applier
 	opts    Options
 	log     zerolog.Logger
 	targets map[string][]Target // collection → its copies
@@ -38,7 +39,7 @@ type Reconciler struct {
 // New returns a Reconciler scanning the collections of cfg in fs, looking
 // projects up in projects, and repairing through applier (nil is allowed
 // with DryRun only).
-func New(fs *firestore.Client, projects *mongo.Collection, cfg config.Sync, applier Applier, log zerolog.Logger, opts Options) (*Reconciler, error) {
+func New(fs *firestore.Client, projects *mongo.Collection, cfg config.Sync, applier watcher.Applier, log zerolog.Logger, opts Options) (*Reconciler, error) {
 	if fs == nil || projects == nil {
 		return nil, errors.New("reconcile: a Firestore client and the projects collection are required")
 	}
@@ -233,7 +234,7 @@ func (run *runState) batch(ctx context.Context, coll string, targets []Target, d
 			continue
 		}
 		log.Info().Str("mode", r.cfg.Mode).Msg("orphan: the project does not exist; cleaning up its assets")
-		rep, err := r.applier.DeleteProject(ctx, pid)
+		rep, err := r.applier.Apply(ctx, event.Event{Kind: event.ProjectDeleted, ProjectID: pid, Op: "reconcile"})
 		run.account(coll, n, rep, cleaned(r.cfg.Mode), func(c *CollectionSummary, extra, repaired int) {
 			c.Orphans += extra
 			c.RepairedOrphans += repaired
@@ -261,7 +262,7 @@ func (run *runState) batch(ctx context.Context, coll string, targets []Target, d
 			continue
 		}
 		log.Info().Strs("unset", rp.Unset).Msg("drift: copies differ from MongoDB; rewriting them")
-		rep, err := r.applier.UpdateProject(ctx, pid, rp.Set, rp.Unset)
+		rep, err := r.applier.Apply(ctx, event.Event{Kind: event.ProjectUpdated, ProjectID: pid, Op: "reconcile", Set: rp.Set, Unset: rp.Unset})
 		run.account(coll, rp.Docs, rep, func(c event.CollectionReport) int { return c.Updated },
 			func(c *CollectionSummary, extra, repaired int) {
 				c.Drifted += extra

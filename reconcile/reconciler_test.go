@@ -8,6 +8,7 @@ import (
 
 	"github.com/projectwatcher/watcher/event"
 	fssync "github.com/projectwatcher/watcher/sync"
+	"github.com/projectwatcher/watcher/watcher"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
@@ -198,16 +199,19 @@ func TestArchiveModeArchivesOrphansOnce(t *testing.T) {
 	}
 }
 
-// hookApplier runs before on every DeleteProject (a change made while the
+// hookApplier runs before on every delete it applies (a change made while the
 // reconciliation runs).
 type hookApplier struct {
-	Applier
+	watcher.Applier
 	before func()
 }
 
-func (h hookApplier) DeleteProject(ctx context.Context, pid string) (event.Report, error) {
+func (h hookApplier) Apply(ctx context.Context, ev event.Event) (event.Report, error) {
+	if ev.Kind != event.ProjectDeleted {
+		return h.Applier.Apply(ctx, ev)
+	}
 	h.before()
-	return h.Applier.DeleteProject(ctx, pid)
+	return h.Applier.Apply(ctx, ev)
 }
 
 func TestRepairsUseValuesReadRightBeforeThem(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 
 	"cloud.google.com/go/firestore"
 	"github.com/projectwatcher/watcher/config"
+	"github.com/projectwatcher/watcher/event"
 	"github.com/rs/zerolog"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -35,6 +36,7 @@ type Applier struct {
 	opts    options
 	targets map[string][]target // source path → its copies
 	lastErr atomic.Pointer[callResult]
+	dry     *dryRun // set by WithDryRun
 }
 
 // callResult boxes the outcome of the last Firestore call.
@@ -64,7 +66,22 @@ func New(client *firestore.Client, cfg config.Sync, log zerolog.Logger, opts ...
 		targets: targets,
 	}
 	a.lastErr.Store(&callResult{})
+	if o.dryRun {
+		a.dry = &dryRun{a: a, log: log.With().Str("component", "dryrun").Logger()}
+	}
 	return a, nil
+}
+
+// Apply implements watcher.Applier: a ProjectDeleted through DeleteProject,
+// a ProjectUpdated through UpdateProject, with the applier's options.
+func (a *Applier) Apply(ctx context.Context, ev event.Event) (event.Report, error) {
+	switch ev.Kind {
+	case event.ProjectDeleted:
+		return a.DeleteProject(ctx, ev.ProjectID)
+	case event.ProjectUpdated:
+		return a.UpdateProject(ctx, ev.ProjectID, ev.Set, ev.Unset)
+	}
+	return event.Report{}, fmt.Errorf("sync: event kind %d of project %s: unknown", int(ev.Kind), ev.ProjectID)
 }
 
 // LastCallErr is nil when the most recent Firestore call succeeded (for

@@ -42,7 +42,7 @@ type read struct {
 // wrapping ErrSafetyLimit).
 func (a *Applier) withinLimit(ctx context.Context, colls []config.Collection, projectID string, max int, b bounded) (event.Report, error) {
 	if max > maxBufferedDocs {
-		if rep, err := overLimit(ctx, a, projectID, max); err != nil {
+		if rep, err := overLimit(ctx, a.CountProject, projectID, max); err != nil {
 			return rep, err
 		}
 		max = 0

@@ -41,7 +41,7 @@ func TestLimitCostsNoQuery(t *testing.T) {
 	seedCounted(t, a, 3)
 	counter.reset()
 
-	l := NewLimited(a, 100)
+	l := withOptions(t, a, WithLimit(100))
 	rep, err := l.UpdateProject(ctx, "p1", map[string]any{"name": "new"}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +66,7 @@ func TestLimitCostsNoQuery(t *testing.T) {
 	// the counter sees it.
 	seedCounted(t, a, 1)
 	counter.reset()
-	if _, err := NewLimited(a, maxBufferedDocs+1).DeleteProject(ctx, "p1"); err != nil {
+	if _, err := withOptions(t, a, WithLimit(maxBufferedDocs+1)).DeleteProject(ctx, "p1"); err != nil {
 		t.Fatal(err)
 	}
 	if by := counter.reset(); by["RunAggregationQuery"] != 3 || by["RunQuery"] != 3 {
@@ -91,7 +91,7 @@ func TestLimitedManyQueries(t *testing.T) {
 			ctx := testContext(t)
 			seedCounted(t, a, n)
 			counter.reset()
-			l := NewLimited(a, n)
+			l := withOptions(t, a, WithLimit(n))
 			if update {
 				rep, err := l.UpdateProject(ctx, "p1", map[string]any{"name": "new"}, nil)
 				if err != nil || rep.Total() != n || reportOf(rep)["storyboards"].Updated != n {
@@ -131,7 +131,7 @@ func TestLimitOverSeveralCollections(t *testing.T) {
 	a, client, _ := newApplier(t, cfg)
 	ctx := testContext(t)
 	all := seedProject(t, a, "p1", 3) // storyboards 3, aiAnalyses 1
-	l := NewLimited(a, 3)
+	l := withOptions(t, a, WithLimit(3))
 	_, err := l.DeleteProject(ctx, "p1")
 	if !errors.Is(err, event.ErrSafetyLimit) || !strings.Contains(err.Error(), "more than 3") {
 		t.Fatalf("delete of 4 documents with limit 3: %v", err)

@@ -18,16 +18,23 @@ import (
 // Archive mode marks matched documents only (their subcollections are kept
 // as they are) and leaves documents already archived untouched, so a replay
 // changes nothing. Repeating a cleanup is harmless.
+//
+// With WithLimit, a project with more documents than the limit gets no
+// write at all and an error wrapping event.ErrSafetyLimit; with WithDryRun
+// nothing is written.
 func (a *Applier) DeleteProject(ctx context.Context, projectID string) (event.Report, error) {
-	return a.DeleteProjectWithin(ctx, projectID, 0)
+	if a.dry != nil {
+		return a.dry.deleteProject(ctx, projectID, a.opts.limit)
+	}
+	return a.deleteProjectWithin(ctx, projectID, a.opts.limit)
 }
 
-// DeleteProjectWithin is DeleteProject for a project of at most max
+// deleteProjectWithin is DeleteProject for a project of at most max
 // documents (max <= 0: no limit). A project with more gets no write at all
 // and an error wrapping ErrSafetyLimit. The limit costs no extra query: the
 // documents are read first, then the same results are written (see
 // readWithin).
-func (a *Applier) DeleteProjectWithin(ctx context.Context, projectID string, max int) (event.Report, error) {
+func (a *Applier) deleteProjectWithin(ctx context.Context, projectID string, max int) (event.Report, error) {
 	if strings.TrimSpace(projectID) == "" {
 		return event.Report{}, event.ErrEmptyProjectID
 	}

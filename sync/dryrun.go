@@ -9,25 +9,24 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// DryRun is the one decorator of safety.dryRun: it logs what each event
-// would change (per collection: documents matched, fields set or removed)
-// and writes nothing to Firestore. It only reads (an aggregation count per
-// collection).
-type DryRun struct {
+// dryRun carries out WithDryRun: it logs what each event would change (per
+// collection: documents matched, fields set or removed) and writes nothing
+// to Firestore. It only reads (an aggregation count per collection).
+type dryRun struct {
 	a   *Applier
 	log zerolog.Logger
 }
 
-var _ ProjectApplier = (*DryRun)(nil)
-
-// NewDryRun wraps a.
-func NewDryRun(a *Applier, log zerolog.Logger) *DryRun {
-	return &DryRun{a: a, log: log.With().Str("component", "dryrun").Logger()}
-}
-
-// DeleteProject counts the project's documents and logs the cleanup it
-// would make; the report lists them as matched only.
-func (d *DryRun) DeleteProject(ctx context.Context, projectID string) (event.Report, error) {
+// deleteProject counts the project's documents and logs the cleanup it
+// would make; the report lists them as matched only. Over max documents
+// (max > 0) it reports what the safety limit would stop.
+func (d *dryRun) deleteProject(ctx context.Context, projectID string, max int) (event.Report, error) {
+	if strings.TrimSpace(projectID) == "" {
+		return event.Report{}, event.ErrEmptyProjectID
+	}
+	if rep, err := overLimit(ctx, d.a.CountProject, projectID, max); err != nil {
+		return rep, err
+	}
 	rep, err := d.a.CountProject(ctx, projectID)
 	if err != nil {
 		return rep, fmt.Errorf("dry run: %w", err)
@@ -44,11 +43,15 @@ func (d *DryRun) DeleteProject(ctx context.Context, projectID string) (event.Rep
 	return rep, nil
 }
 
-// UpdateProject counts the project's documents in the collections the
-// changed fields are copied to and logs the fields it would set or remove.
-func (d *DryRun) UpdateProject(ctx context.Context, projectID string, set map[string]any, unset []string) (event.Report, error) {
+// updateProject counts the project's documents in the collections the
+// changed fields are copied to and logs the fields it would set or remove
+// (over max documents, what the safety limit would stop).
+func (d *dryRun) updateProject(ctx context.Context, projectID string, set map[string]any, unset []string, max int) (event.Report, error) {
 	if strings.TrimSpace(projectID) == "" {
 		return event.Report{}, event.ErrEmptyProjectID
+	}
+	if rep, err := overLimit(ctx, d.a.CountProject, projectID, max); err != nil {
+		return rep, err
 	}
 	plan, err := d.a.planChanges(set, unset)
 	if err != nil {
@@ -85,30 +88,7 @@ func (d *DryRun) UpdateProject(ctx context.Context, projectID string, set map[st
 	return rep, nil
 }
 
-// DeleteProjectWithin is DeleteProject with the safety limit checked by a
-// count, so a dry run also reports what the limit would stop.
-func (d *DryRun) DeleteProjectWithin(ctx context.Context, projectID string, max int) (event.Report, error) {
-	if rep, err := overLimit(ctx, d.a, projectID, max); err != nil {
-		return rep, err
-	}
-	return d.DeleteProject(ctx, projectID)
-}
-
-// UpdateProjectWithin is UpdateProject with the safety limit checked by a
-// count.
-func (d *DryRun) UpdateProjectWithin(ctx context.Context, projectID string, set map[string]any, unset []string, max int) (event.Report, error) {
-	if rep, err := overLimit(ctx, d.a, projectID, max); err != nil {
-		return rep, err
-	}
-	return d.UpdateProject(ctx, projectID, set, unset)
-}
-
-// CountProject implements ProjectApplier (a read).
-func (d *DryRun) CountProject(ctx context.Context, projectID string) (event.Report, error) {
-	return d.a.CountProject(ctx, projectID)
-}
-
-func (d *DryRun) recursive(collection string) bool {
+func (d *dryRun) recursive(collection string) bool {
 	for _, c := range d.a.cfg.Collections {
 		if c.Name == collection {
 			return c.Recursive && d.a.cfg.Mode != ModeArchive

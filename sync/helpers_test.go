@@ -142,3 +142,26 @@ func countLines(s string, parts ...string) int {
 	}
 	return n
 }
+
+// withOptions is another applier over a's client and config, with opts.
+func withOptions(t *testing.T, a *Applier, opts ...Option) *Applier {
+	t.Helper()
+	return withLog(t, a, a.log, opts...)
+}
+
+// withLog is withOptions logging to log (a's options, then opts).
+func withLog(t *testing.T, a *Applier, log zerolog.Logger, opts ...Option) *Applier {
+	t.Helper()
+	same := func(o *options) { *o = a.opts }
+	b, err := New(a.client, a.cfg, log, append([]Option{same}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// limitedDry is a dry run over a's client and config behind a limit of n.
+func limitedDry(t *testing.T, a *Applier, n int) *Applier {
+	t.Helper()
+	return withOptions(t, a, WithDryRun(), WithLimit(n))
+}

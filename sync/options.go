@@ -19,6 +19,8 @@ type options struct {
 	pageSize    int
 	concurrency int
 	maxPasses   int
+	limit       int  // safety.maxDocsPerEvent; <= 0: no limit
+	dryRun      bool // safety.dryRun
 }
 
 func defaultOptions() options {
@@ -50,3 +52,19 @@ func WithCollectionConcurrency(n int) Option { return func(o *options) { o.concu
 // query until a pass finds nothing left to do (documents written concurrently
 // with the cleanup are caught by the next pass). Default 3.
 func WithMaxPasses(n int) Option { return func(o *options) { o.maxPasses = n } }
+
+// WithLimit is safety.maxDocsPerEvent: an event that would touch more than
+// n of the project's documents writes nothing and fails with an error
+// wrapping event.ErrSafetyLimit (the watcher dead-letters it). The limit
+// counts the project's documents in the collections the event reaches (for
+// an update, those its changed fields are copied to), with the reads the
+// event makes anyway. Documents written while the event is applied are not
+// counted: the limit guards against mass changes, it is not a transaction.
+// n <= 0: no limit (the default).
+func WithLimit(n int) Option { return func(o *options) { o.limit = n } }
+
+// WithDryRun is safety.dryRun: every event logs what it would change (per
+// collection: documents matched, fields set or removed) and writes nothing.
+// It only reads (a count per collection), so a dry run behind the limit
+// reports what the limit would stop.
+func WithDryRun() Option { return func(o *options) { o.dryRun = true } }

@@ -25,15 +25,19 @@ type change struct {
 // collections its mapping names. Sources that are not configured are
 // ignored. Documents already holding the new values are not written, so a
 // replay writes nothing.
+// With WithLimit and WithDryRun it behaves as DeleteProject does.
 func (a *Applier) UpdateProject(ctx context.Context, projectID string, set map[string]any, unset []string) (event.Report, error) {
-	return a.UpdateProjectWithin(ctx, projectID, set, unset, 0)
+	if a.dry != nil {
+		return a.dry.updateProject(ctx, projectID, set, unset, a.opts.limit)
+	}
+	return a.updateProjectWithin(ctx, projectID, set, unset, a.opts.limit)
 }
 
-// UpdateProjectWithin is UpdateProject for a project of at most max
+// updateProjectWithin is UpdateProject for a project of at most max
 // documents in the collections the changed fields are copied to (max <= 0:
 // no limit). A project with more gets no write at all and an error wrapping
 // ErrSafetyLimit; the limit costs no extra query (see readWithin).
-func (a *Applier) UpdateProjectWithin(ctx context.Context, projectID string, set map[string]any, unset []string, max int) (event.Report, error) {
+func (a *Applier) updateProjectWithin(ctx context.Context, projectID string, set map[string]any, unset []string, max int) (event.Report, error) {
 	if strings.TrimSpace(projectID) == "" {
 		return event.Report{}, event.ErrEmptyProjectID
 	}

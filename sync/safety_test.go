@@ -49,7 +49,7 @@ func TestLimitedStopsBeforeWriting(t *testing.T) {
 			a, client, _ := newApplier(t, threeCollections(ModeDelete))
 			ctx := testContext(t)
 			all := seedProject(t, a, "p1", 3) // 3 + 1 = 4 documents
-			l := NewLimited(a, tt.limit)
+			l := withOptions(t, a, WithLimit(tt.limit))
 			var err error
 			if tt.update {
 				_, err = l.UpdateProject(ctx, "p1", map[string]any{"name": "new"}, nil)
@@ -71,20 +71,14 @@ func TestLimitedStopsBeforeWriting(t *testing.T) {
 	}
 }
 
-// failingCounter fails CountProject.
-type failingCounter struct{ err error }
-
-func (c failingCounter) CountProject(context.Context, string) (event.Report, error) {
-	return event.Report{}, c.err
-}
-
 func TestOverLimitCountFailure(t *testing.T) {
 	boom := errors.New("unavailable")
-	_, err := overLimit(context.Background(), failingCounter{err: boom}, "p1", 10)
+	failingCount := func(context.Context, string) (event.Report, error) { return event.Report{}, boom }
+	_, err := overLimit(context.Background(), failingCount, "p1", 10)
 	if !errors.Is(err, boom) || errors.Is(err, event.ErrSafetyLimit) {
 		t.Fatalf("err %v: want the count error, not a safety-limit error", err)
 	}
-	if _, err := overLimit(context.Background(), failingCounter{err: boom}, "p1", 0); err != nil {
+	if _, err := overLimit(context.Background(), failingCount, "p1", 0); err != nil {
 		t.Fatalf("no limit: %v, want no count at all", err)
 	}
 }
@@ -96,7 +90,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 			ctx := testContext(t)
 			all := seedProject(t, a, "p1", 3)
 			logs := &logBuffer{}
-			d := NewDryRun(a, zerolog.New(logs))
+			d := withLog(t, a, zerolog.New(logs), WithDryRun())
 
 			rep, err := d.DeleteProject(ctx, "p1")
 			if err != nil {
@@ -136,14 +130,13 @@ func TestDryRunReportsTheLimit(t *testing.T) {
 	a, client, _ := newApplier(t, threeCollections(ModeDelete))
 	ctx := testContext(t)
 	all := seedProject(t, a, "p1", 3) // 4 documents of p1
-	d := NewDryRun(a, zerolog.Nop())
-	if _, err := NewLimited(d, 3).DeleteProject(ctx, "p1"); !errors.Is(err, event.ErrSafetyLimit) || !strings.Contains(err.Error(), "4 documents (limit 3)") {
+	if _, err := limitedDry(t, a, 3).DeleteProject(ctx, "p1"); !errors.Is(err, event.ErrSafetyLimit) || !strings.Contains(err.Error(), "4 documents (limit 3)") {
 		t.Fatalf("dry run over the limit: %v, want a safety-limit error counting 4 documents", err)
 	}
-	if _, err := NewLimited(d, 3).UpdateProject(ctx, "p1", map[string]any{"name": "new"}, nil); !errors.Is(err, event.ErrSafetyLimit) {
+	if _, err := limitedDry(t, a, 3).UpdateProject(ctx, "p1", map[string]any{"name": "new"}, nil); !errors.Is(err, event.ErrSafetyLimit) {
 		t.Fatalf("dry-run update over the limit: %v", err)
 	}
-	rep, err := NewLimited(d, 4).DeleteProject(ctx, "p1")
+	rep, err := limitedDry(t, a, 4).DeleteProject(ctx, "p1")
 	if err != nil || rep.Total() != 4 {
 		t.Fatalf("dry run within the limit: %v, report %+v", err, rep)
 	}

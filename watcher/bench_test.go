@@ -127,3 +127,11 @@ func BenchmarkDispatchCheckpoint(b *testing.B) {
 		b.Fatalf("in flight %d after the drain", ck.InFlight())
 	}
 }
+
+// Apply implements the Applier port by kind.
+func (a nopApplier) Apply(ctx context.Context, ev event.Event) (event.Report, error) {
+	if ev.Kind == event.ProjectDeleted {
+		return a.DeleteProject(ctx, ev.ProjectID)
+	}
+	return a.UpdateProject(ctx, ev.ProjectID, ev.Set, ev.Unset)
+}

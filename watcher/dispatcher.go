@@ -189,10 +189,8 @@ func (d *Dispatcher) attempt(ctx context.Context, ev *event.Event) (event.Report
 		err error
 	)
 	switch ev.Kind {
-	case event.ProjectDeleted:
-		rep, err = d.applier.DeleteProject(ctx, ev.ProjectID)
-	case event.ProjectUpdated:
-		rep, err = d.applier.UpdateProject(ctx, ev.ProjectID, ev.Set, ev.Unset)
+	case event.ProjectDeleted, event.ProjectUpdated:
+		rep, err = d.applier.Apply(ctx, *ev)
 	default:
 		err = fmt.Errorf("%w %d", errUnknownKind, int(ev.Kind))
 	}

@@ -7,11 +7,16 @@ import (
 	"github.com/projectwatcher/watcher/event"
 )
 
-// Applier applies derived events to Firestore (implemented by fssync.Applier).
+// Applier writes an event's effect to Firestore (implemented by
+// fssync.Applier, with the safety limit and the dry run as its options). It
+// is the one port every path that changes Firestore goes through: the
+// stream's workers, reconciliation and "watcher dlq retry".
 type Applier interface {
-	DeleteProject(ctx context.Context, projectID string) (event.Report, error)
-	// UpdateProject rewrites copies: set and unset are keyed by source path.
-	UpdateProject(ctx context.Context, projectID string, set map[string]any, unset []string) (event.Report, error)
+	// Apply carries out ev: a ProjectDeleted deletes (or archives) the
+	// project's assets, a ProjectUpdated rewrites the copies of ev.Set and
+	// removes those of ev.Unset (source paths; ev.Lookup resolved before).
+	// Applying an event again is harmless.
+	Apply(ctx context.Context, ev event.Event) (event.Report, error)
 }
 
 // TokenStore persists the resume token (implemented in package resume).

@@ -494,3 +494,11 @@ func TestDispatchInvalidIsDeadLettered(t *testing.T) {
 }
 
 func bytesEqual(a, b []byte) bool { return string(a) == string(b) }
+
+// Apply implements the Applier port by kind.
+func (a *failApplier) Apply(ctx context.Context, ev event.Event) (event.Report, error) {
+	if ev.Kind == event.ProjectDeleted {
+		return a.DeleteProject(ctx, ev.ProjectID)
+	}
+	return a.UpdateProject(ctx, ev.ProjectID, ev.Set, ev.Unset)
+}

@@ -16,7 +16,6 @@ import (
 	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/logging"
 	"github.com/projectwatcher/watcher/source"
-	fssync "github.com/projectwatcher/watcher/sync"
 	"github.com/spf13/cobra"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -84,12 +83,16 @@ func newDLQRetryCmd(g *globals) *cobra.Command {
 					return err
 				}
 				defer fs.Close()
-				applier, err := fssync.New(fs, cfg.Sync, log)
+				applier, err := daemon.NewApplier(fs, cfg, log, false)
+				if err != nil {
+					return configError(err)
+				}
+				unlimited, err := daemon.NewApplier(fs, cfg, log, true)
 				if err != nil {
 					return configError(err)
 				}
 				projects := mc.Database(cfg.Mongo.Database).Collection(cfg.Mongo.Collection)
-				r := deadletter.NewRetrier(s, daemon.ApplierChain(applier, cfg.Safety, log), applier, source.NewResolver(projects))
+				r := deadletter.NewRetrier(s, applier, unlimited, source.NewResolver(projects))
 				ids := args
 				if all {
 					letters, err := s.List(ctx)

@@ -12,7 +12,6 @@ import (
 	"github.com/projectwatcher/watcher/daemon"
 	"github.com/projectwatcher/watcher/logging"
 	"github.com/projectwatcher/watcher/reconcile"
-	fssync "github.com/projectwatcher/watcher/sync"
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -103,11 +102,11 @@ func runReconcile(ctx context.Context, cfg config.Config, f reconcileFlags, prog
 		return reconcile.Summary{}, err
 	}
 	defer fs.Close()
-	applier, err := fssync.New(fs, cfg.Sync, log)
+	applier, err := daemon.NewApplier(fs, cfg, log, false)
 	if err != nil {
 		return reconcile.Summary{}, err
 	}
-	r, err := reconcile.New(fs, projects, cfg.Sync, fssync.NewLimited(applier, cfg.Safety.MaxDocsPerEvent), log, reconcile.Options{
+	r, err := reconcile.New(fs, projects, cfg.Sync, applier, log, reconcile.Options{
 		DryRun:   f.dryRun,
 		Checks:   reconcile.Checks{Orphans: f.orphans, Drift: f.drift},
 		Progress: progress,
