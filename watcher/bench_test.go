@@ -69,12 +69,12 @@ func benchChanges(b *testing.B) []event.Change {
 func BenchmarkPipeline(b *testing.B) {
 	changes := benchChanges(b)
 	fields := []string{"name", "settings.color"}
-	ck := NewCheckpointer(nopTokenStore{}, nil, zerolog.Nop())
+	ck := NewWatermark(nil)
 	d := NewDispatcher(nopApplier{}, ck, nil, zerolog.Nop(), 8, 64)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	d.Start(ctx)
-	go ck.SaveEvery(ctx, time.Millisecond)
+	go newSaver(nopTokenStore{}, ck, NopObserver{}, zerolog.Nop()).every(ctx, time.Millisecond)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -101,12 +101,12 @@ func BenchmarkPipeline(b *testing.B) {
 
 // BenchmarkDispatchCheckpoint is the pipeline without Derive.
 func BenchmarkDispatchCheckpoint(b *testing.B) {
-	ck := NewCheckpointer(nopTokenStore{}, nil, zerolog.Nop())
+	ck := NewWatermark(nil)
 	d := NewDispatcher(nopApplier{}, ck, nil, zerolog.Nop(), 8, 64)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	d.Start(ctx)
-	go ck.SaveEvery(ctx, time.Millisecond)
+	go newSaver(nopTokenStore{}, ck, NopObserver{}, zerolog.Nop()).every(ctx, time.Millisecond)
 	ids := make([]string, 1000)
 	for i := range ids {
 		ids[i] = bson.NewObjectID().Hex()

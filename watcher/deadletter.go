@@ -1,26 +1,11 @@
 package watcher
 
 import (
-	"context"
 	"time"
 
 	"github.com/projectwatcher/watcher/event"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
-
-// DeadLetterStore keeps dead letters (implemented by deadletter.Store).
-// Add must be idempotent for the same event (same token): a replay after a
-// crash parks the event once.
-type DeadLetterStore interface {
-	Add(ctx context.Context, l event.DeadLetter) error
-}
-
-// FailureObserver is told about retries and dead letters (metrics). Its
-// methods must be cheap and safe for concurrent use.
-type FailureObserver interface {
-	EventRetried(kind event.Kind, attempt int, delay time.Duration, err error)
-	EventDeadLettered(kind event.Kind, reason string)
-}
 
 type nopFailures struct{}
 

@@ -103,7 +103,7 @@ func NewDispatcher(applier Applier, done completer, obs Observer, log zerolog.Lo
 		queue = 1
 	}
 	if obs == nil {
-		obs = nopObserver{}
+		obs = NopObserver{}
 	}
 	d := &Dispatcher{
 		applier: applier, done: done, obs: obs, log: log, queues: make([]chan job, workers),

@@ -113,7 +113,7 @@ func delEvent(id string) event.Event { return event.Event{Kind: event.ProjectDel
 func TestDispatcherKeepsProjectOrder(t *testing.T) {
 	ap := &recApplier{}
 	obs := &recObserver{}
-	ck := NewCheckpointer(&memTokenStore{}, nil, zerolog.Nop())
+	ck := NewWatermark(nil)
 	d := NewDispatcher(ap, ck, obs, zerolog.Nop(), 4, 3)
 	d.Start(context.Background())
 	projects := []string{"a", "b", "c", "d", "e"}
@@ -140,7 +140,7 @@ func TestDispatcherKeepsProjectOrder(t *testing.T) {
 			}
 		}
 	}
-	if cp, _ := ck.Watermark(); tokName(cp.Token) != fmt.Sprint("e", perProject-1) {
+	if cp, _ := ck.Position(); tokName(cp.Token) != fmt.Sprint("e", perProject-1) {
 		t.Fatalf("watermark %q, want the last event's token", tokName(cp.Token))
 	}
 	if n := obs.count("applied:ProjectUpdated"); n != perProject*len(projects) {
@@ -158,7 +158,7 @@ func TestDispatcherProjectsRunInParallel(t *testing.T) {
 		}
 		return nil
 	}}
-	ck := NewCheckpointer(&memTokenStore{}, nil, zerolog.Nop())
+	ck := NewWatermark(nil)
 	d := NewDispatcher(ap, ck, nil, zerolog.Nop(), 2, 4)
 	d.Start(context.Background())
 	ctx := context.Background()
@@ -178,12 +178,12 @@ func TestDispatcherProjectsRunInParallel(t *testing.T) {
 	if len(ap.get(fast)) != 1 {
 		t.Fatal("a blocked project held up another project's worker")
 	}
-	if _, ok := ck.Watermark(); ok {
+	if _, ok := ck.Position(); ok {
 		t.Fatal("watermark advanced past an event still being applied")
 	}
 	close(release)
 	d.Close()
-	if cp, _ := ck.Watermark(); tokName(cp.Token) != "fast" {
+	if cp, _ := ck.Position(); tokName(cp.Token) != "fast" {
 		t.Fatalf("watermark %q, want fast", tokName(cp.Token))
 	}
 }
@@ -196,7 +196,7 @@ func TestDispatcherBackpressure(t *testing.T) {
 		<-release
 		return nil
 	}}
-	ck := NewCheckpointer(&memTokenStore{}, nil, zerolog.Nop())
+	ck := NewWatermark(nil)
 	const queue = 2
 	d := NewDispatcher(ap, ck, nil, zerolog.Nop(), 1, queue)
 	d.Start(context.Background())
@@ -228,7 +228,7 @@ func TestDispatcherBackpressure(t *testing.T) {
 	if got := len(ap.get("p")); got != 1+queue {
 		t.Fatalf("applied %d events, want %d (queued ones drain, the refused one is not applied)", got, 1+queue)
 	}
-	if cp, _ := ck.Watermark(); tokName(cp.Token) != fmt.Sprint(queue) {
+	if cp, _ := ck.Position(); tokName(cp.Token) != fmt.Sprint(queue) {
 		t.Fatalf("watermark %q, want %d (the refused event stays in flight)", tokName(cp.Token), queue)
 	}
 	if ck.InFlight() != 1 {
@@ -245,7 +245,7 @@ func TestDispatcherFailureHoldsWatermark(t *testing.T) {
 		return nil
 	}}
 	obs := &recObserver{}
-	ck := NewCheckpointer(&memTokenStore{}, nil, zerolog.Nop())
+	ck := NewWatermark(nil)
 	d := NewDispatcher(ap, ck, obs, zerolog.Nop(), 2, 4)
 	d.Start(context.Background())
 	ctx := context.Background()
@@ -258,7 +258,7 @@ func TestDispatcherFailureHoldsWatermark(t *testing.T) {
 	if !errors.Is(ck.Err(), boom) {
 		t.Fatalf("checkpointer Err = %v, want the apply error", ck.Err())
 	}
-	if cp, _ := ck.Watermark(); tokName(cp.Token) != "ok1" {
+	if cp, _ := ck.Position(); tokName(cp.Token) != "ok1" {
 		t.Fatalf("watermark %q, want ok1 (before the failed event)", tokName(cp.Token))
 	}
 	var failures int
@@ -273,7 +273,7 @@ func TestDispatcherFailureHoldsWatermark(t *testing.T) {
 }
 
 func TestDispatcherUnknownKindFails(t *testing.T) {
-	ck := NewCheckpointer(&memTokenStore{}, nil, zerolog.Nop())
+	ck := NewWatermark(nil)
 	d := NewDispatcher(&recApplier{}, ck, nil, zerolog.Nop(), 1, 1)
 	d.Start(context.Background())
 	if err := d.Dispatch(context.Background(), ck.Track(testToken("x"), bson.Timestamp{}), event.Event{ProjectID: "p"}); err != nil {
@@ -288,7 +288,7 @@ func TestDispatcherUnknownKindFails(t *testing.T) {
 func TestDispatcherLogsAppliedEvent(t *testing.T) {
 	var buf bytes.Buffer
 	log := zerolog.New(&buf).Level(zerolog.DebugLevel)
-	ck := NewCheckpointer(&memTokenStore{}, nil, zerolog.Nop())
+	ck := NewWatermark(nil)
 	d := NewDispatcher(&recApplier{}, ck, nil, log, 1, 1)
 	d.Start(context.Background())
 	ev := event.Event{Kind: event.ProjectDeleted, ProjectID: "p1", Op: "delete", Token: testToken("t1")}

@@ -6,6 +6,25 @@ import (
 	"github.com/projectwatcher/watcher/event"
 )
 
+// NopObserver observes nothing. Embed it to implement only the Observer
+// methods a type needs.
+type NopObserver struct{}
+
+// Heartbeat implements Observer.
+func (NopObserver) Heartbeat() {}
+
+// StreamOpen implements Observer.
+func (NopObserver) StreamOpen(bool) {}
+
+// ChangeReceived implements Observer.
+func (NopObserver) ChangeReceived(string) {}
+
+// CheckpointSaved implements Observer.
+func (NopObserver) CheckpointSaved(time.Time) {}
+
+// EventApplied implements Observer.
+func (NopObserver) EventApplied(event.Kind, string, time.Duration, time.Time, event.Report, error) {}
+
 // Observers fans every observation out to each of its observers, in order.
 type Observers []Observer
 
@@ -46,20 +65,11 @@ func (obs Observers) EventApplied(kind event.Kind, projectID string, took time.D
 
 // HeartbeatFunc adapts a liveness beat (such as health.Server.Beat) to an
 // Observer that only forwards heartbeats.
-type HeartbeatFunc func()
+func HeartbeatFunc(beat func()) Observer { return heartbeat{beat: beat} }
 
-// Heartbeat implements Observer.
-func (f HeartbeatFunc) Heartbeat() { f() }
-
-// StreamOpen implements Observer.
-func (HeartbeatFunc) StreamOpen(bool) {}
-
-// ChangeReceived implements Observer.
-func (HeartbeatFunc) ChangeReceived(string) {}
-
-// CheckpointSaved implements Observer.
-func (HeartbeatFunc) CheckpointSaved(time.Time) {}
-
-// EventApplied implements Observer.
-func (HeartbeatFunc) EventApplied(event.Kind, string, time.Duration, time.Time, event.Report, error) {
+type heartbeat struct {
+	NopObserver
+	beat func()
 }
+
+func (h heartbeat) Heartbeat() { h.beat() }

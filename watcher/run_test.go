@@ -20,9 +20,10 @@ import (
 
 // srcStep is one answer of scriptSource.Next.
 type srcStep struct {
-	ch   *event.Change // a change (ok = true)
-	idle bson.Raw      // nothing new; the post-batch token becomes this
-	err  error
+	ch     *event.Change // a change (ok = true)
+	idle   bson.Raw      // nothing new; the post-batch token becomes this
+	err    error
+	before func() // runs before the step is answered (may block)
 }
 
 // scriptSource plays a script of Next answers; once it is played, it calls
@@ -55,6 +56,9 @@ func (s *scriptSource) Next(ctx context.Context) (event.Change, bool, error) {
 		st := s.script[s.pos]
 		s.pos++
 		s.mu.Unlock()
+		if st.before != nil {
+			st.before()
+		}
 		switch {
 		case st.err != nil:
 			return event.Change{}, false, st.err

@@ -66,7 +66,7 @@ func (m *memTokenStore) saved() []string {
 	return out
 }
 
-func TestCheckpointerWatermark(t *testing.T) {
+func TestWatermarkWatermark(t *testing.T) {
 	type step struct {
 		op   string // track, done, fail, pass, idle, restore
 		name string // token of track/pass/idle/restore; tracked name for done/fail
@@ -112,7 +112,7 @@ func TestCheckpointerWatermark(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := NewCheckpointer(&memTokenStore{}, nil, zerolog.Nop())
+			c := NewWatermark(nil)
 			seqs := map[string]uint64{}
 			for i, s := range tt.steps {
 				switch s.op {
@@ -143,7 +143,7 @@ func TestCheckpointerWatermark(t *testing.T) {
 				default:
 					t.Fatalf("bad op %q", s.op)
 				}
-				cp, ok := c.Watermark()
+				cp, ok := c.Position()
 				if got := tokName(cp.Token); got != s.want || ok != (s.want != "") {
 					t.Fatalf("step %d (%s %s): watermark %q (ok %v), want %q", i, s.op, s.name, got, ok, s.want)
 				}
@@ -152,8 +152,8 @@ func TestCheckpointerWatermark(t *testing.T) {
 	}
 }
 
-func TestCheckpointerFailureSignals(t *testing.T) {
-	c := NewCheckpointer(&memTokenStore{}, nil, zerolog.Nop())
+func TestWatermarkFailureSignals(t *testing.T) {
+	c := NewWatermark(nil)
 	a := c.Track(testToken("a"), bson.Timestamp{})
 	b := c.Track(testToken("b"), bson.Timestamp{})
 	select {
@@ -181,8 +181,8 @@ func TestCheckpointerFailureSignals(t *testing.T) {
 	}
 }
 
-func TestCheckpointerDoneRejectsUnknown(t *testing.T) {
-	c := NewCheckpointer(&memTokenStore{}, nil, zerolog.Nop())
+func TestWatermarkDoneRejectsUnknown(t *testing.T) {
+	c := NewWatermark(nil)
 	a := c.Track(testToken("a"), bson.Timestamp{})
 	b := c.Track(testToken("b"), bson.Timestamp{})
 	if err := c.Done(b, nil); err != nil {
@@ -206,13 +206,13 @@ func TestCheckpointerDoneRejectsUnknown(t *testing.T) {
 	if err := c.Done(a, nil); !errors.Is(err, errUnknownSeq) {
 		t.Errorf("completed and released: Done = %v, want errUnknownSeq", err)
 	}
-	if cp, _ := c.Watermark(); tokName(cp.Token) != "b" {
+	if cp, _ := c.Position(); tokName(cp.Token) != "b" {
 		t.Fatalf("watermark %q, want b", tokName(cp.Token))
 	}
 }
 
-func TestCheckpointerRingGrowsAndWraps(t *testing.T) {
-	c := NewCheckpointer(&memTokenStore{}, nil, zerolog.Nop())
+func TestWatermarkRingGrowsAndWraps(t *testing.T) {
+	c := NewWatermark(nil)
 	// Wrap the ring first so growth has to unroll a split ring.
 	for i := 0; i < 50; i++ {
 		if err := c.Done(c.Track(testToken(fmt.Sprint("w", i)), bson.Timestamp{}), nil); err != nil {
@@ -229,13 +229,13 @@ func TestCheckpointerRingGrowsAndWraps(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if cp, _ := c.Watermark(); tokName(cp.Token) != "w49" {
+	if cp, _ := c.Position(); tokName(cp.Token) != "w49" {
 		t.Fatalf("watermark %q before the first completes, want w49", tokName(cp.Token))
 	}
 	if err := c.Done(seqs[0], nil); err != nil {
 		t.Fatal(err)
 	}
-	cp, _ := c.Watermark()
+	cp, _ := c.Position()
 	if tokName(cp.Token) != fmt.Sprint("t", n-1) || cp.ClusterTime.T != n-1 {
 		t.Fatalf("watermark %q %v, want t%d", tokName(cp.Token), cp.ClusterTime, n-1)
 	}
@@ -244,8 +244,8 @@ func TestCheckpointerRingGrowsAndWraps(t *testing.T) {
 	}
 }
 
-func TestCheckpointerConcurrentCompletion(t *testing.T) {
-	c := NewCheckpointer(&memTokenStore{}, nil, zerolog.Nop())
+func TestWatermarkConcurrentCompletion(t *testing.T) {
+	c := NewWatermark(nil)
 	const n, workers = 2000, 4
 	seqs := make([]uint64, n)
 	for i := range seqs {
@@ -265,19 +265,20 @@ func TestCheckpointerConcurrentCompletion(t *testing.T) {
 		}(seqs[w*n/workers : (w+1)*n/workers])
 	}
 	wg.Wait()
-	if cp, _ := c.Watermark(); tokName(cp.Token) != fmt.Sprint("t", n-1) {
+	if cp, _ := c.Position(); tokName(cp.Token) != fmt.Sprint("t", n-1) {
 		t.Fatalf("watermark %q, want t%d", tokName(cp.Token), n-1)
 	}
 }
 
-func TestCheckpointerSave(t *testing.T) {
+func TestSaver(t *testing.T) {
 	st := &memTokenStore{}
 	obs := &recObserver{}
-	c := NewCheckpointer(st, obs, zerolog.Nop())
+	c := NewWatermark(nil)
+	sv := newSaver(st, c, obs, zerolog.Nop())
 	ctx := context.Background()
 	save := func(want bool) {
 		t.Helper()
-		wrote, err := c.Save(ctx)
+		wrote, err := sv.save(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -287,6 +288,7 @@ func TestCheckpointerSave(t *testing.T) {
 	}
 	save(false) // nothing yet
 	c.Restore(event.Checkpoint{Token: testToken("r")})
+	sv.restored(testToken("r"))
 	save(false) // the loaded token is already stored
 	a := c.Track(testToken("a"), bson.Timestamp{T: 7, I: 2})
 	save(false) // unchanged while a is in flight
@@ -316,7 +318,7 @@ func TestCheckpointerSave(t *testing.T) {
 	if err := c.Done(b, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Save(ctx); !errors.Is(err, st.saveErr) {
+	if _, err := sv.save(ctx); !errors.Is(err, st.saveErr) {
 		t.Fatalf("Save = %v, want the store's error", err)
 	}
 	st.saveErr = nil
@@ -326,14 +328,15 @@ func TestCheckpointerSave(t *testing.T) {
 	}
 }
 
-func TestCheckpointerSaveEvery(t *testing.T) {
+func TestSaverEvery(t *testing.T) {
 	st := &memTokenStore{}
-	c := NewCheckpointer(st, nil, zerolog.Nop())
+	c := NewWatermark(nil)
+	sv := newSaver(st, c, NopObserver{}, zerolog.Nop())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		c.SaveEvery(ctx, 5*time.Millisecond)
+		sv.every(ctx, 5*time.Millisecond)
 	}()
 	c.Pass(testToken("a"), bson.Timestamp{})
 	deadline := time.Now().Add(10 * time.Second)
@@ -368,11 +371,11 @@ func TestTokenClusterTime(t *testing.T) {
 	}
 }
 
-func TestCheckpointerIdleReadsClusterTime(t *testing.T) {
-	c := NewCheckpointer(&memTokenStore{}, nil, zerolog.Nop())
+func TestWatermarkIdleReadsClusterTime(t *testing.T) {
+	c := NewWatermark(nil)
 	c.Pass(testToken("a"), bson.Timestamp{T: 10})
 	c.Idle(testToken("8263A1B2C3000000052B02"))
-	if cp, _ := c.Watermark(); cp.ClusterTime != (bson.Timestamp{T: 0x63A1B2C3, I: 5}) {
+	if cp, _ := c.Position(); cp.ClusterTime != (bson.Timestamp{T: 0x63A1B2C3, I: 5}) {
 		t.Fatalf("cluster time %v, want the token's", cp.ClusterTime)
 	}
 }

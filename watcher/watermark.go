@@ -2,7 +2,6 @@ package watcher
 
 import (
 	"bytes"
-	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -10,12 +9,12 @@ import (
 	"time"
 
 	"github.com/projectwatcher/watcher/event"
-	"github.com/rs/zerolog"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
-// Checkpointer keeps the low watermark of the stream: the newest resume
-// token whose change AND every earlier change is applied. Every change read
+// Watermark is the low watermark of the stream: the newest resume token
+// whose change AND every earlier change is applied (saving it is the
+// saver's job). Every change read
 // from the stream is tracked (Track) in stream order and completed (Done) by
 // whoever finishes it, in any order. Changes that derive to nothing complete
 // at once. A failed change never completes: the watermark stays before it
@@ -25,11 +24,8 @@ import (
 // Bookkeeping is a ring of in-flight changes indexed by sequence number:
 // Track, Done and the watermark advance are O(1) amortized, and saving reads
 // one value, so checkpointing costs nothing per event.
-type Checkpointer struct {
-	store TokenStore
-	obs   Observer
-	log   zerolog.Logger
-	now   func() time.Time
+type Watermark struct {
+	now func() time.Time
 
 	mu      sync.Mutex
 	ring    []inflight       // capacity is a power of two
@@ -42,9 +38,6 @@ type Checkpointer struct {
 	// or changes became pending after none was (for a stall watchdog).
 	progress time.Time
 	failed   chan struct{}
-
-	saveMu sync.Mutex // serializes Save
-	saved  bson.Raw   // the last token stored (or loaded)
 }
 
 type inflight struct {
@@ -60,37 +53,28 @@ const (
 )
 
 // errUnknownSeq reports a completion of a change that is not in flight.
-var errUnknownSeq = errors.New("checkpointer: completion of a change that is not in flight")
+var errUnknownSeq = errors.New("watermark: completion of a change that is not in flight")
 
-// NewCheckpointer returns a Checkpointer saving to store. obs may be nil.
-func NewCheckpointer(store TokenStore, obs Observer, log zerolog.Logger) *Checkpointer {
-	if obs == nil {
-		obs = nopObserver{}
+// NewWatermark returns an empty watermark; now is its clock (nil: the
+// wall clock).
+func NewWatermark(now func() time.Time) *Watermark {
+	if now == nil {
+		now = time.Now
 	}
-	return &Checkpointer{
-		store:  store,
-		obs:    obs,
-		log:    log,
-		now:    time.Now,
-		ring:   make([]inflight, 64),
-		failed: make(chan struct{}),
-	}
+	return &Watermark{now: now, ring: make([]inflight, 64), failed: make(chan struct{})}
 }
 
 // Restore starts from a loaded checkpoint: it is the watermark until the
-// stream moves on, and saving it again is skipped.
-func (c *Checkpointer) Restore(cp event.Checkpoint) {
+// stream moves on.
+func (c *Watermark) Restore(cp event.Checkpoint) {
 	c.mu.Lock()
 	c.mark = cp
 	c.mu.Unlock()
-	c.saveMu.Lock()
-	c.saved = cp.Token
-	c.saveMu.Unlock()
 }
 
 // Track registers a change read from the stream, in stream order, and
 // returns its sequence number.
-func (c *Checkpointer) Track(token bson.Raw, clusterTime bson.Timestamp) uint64 {
+func (c *Watermark) Track(token bson.Raw, clusterTime bson.Timestamp) uint64 {
 	c.mu.Lock()
 	if c.count == 0 {
 		c.progress = c.now()
@@ -106,7 +90,7 @@ func (c *Checkpointer) Track(token bson.Raw, clusterTime bson.Timestamp) uint64 
 	return seq
 }
 
-func (c *Checkpointer) grow() {
+func (c *Watermark) grow() {
 	ring := make([]inflight, 2*len(c.ring))
 	for i := 0; i < c.count; i++ {
 		ring[i] = c.ring[(c.head+i)&(len(c.ring)-1)]
@@ -117,7 +101,7 @@ func (c *Checkpointer) grow() {
 
 // Done completes the change seq. err != nil marks it failed: the watermark
 // never passes it, and Failed is closed (on the first failure).
-func (c *Checkpointer) Done(seq uint64, err error) error {
+func (c *Watermark) Done(seq uint64, err error) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	first := c.next - uint64(c.count)
@@ -150,7 +134,7 @@ func (c *Checkpointer) Done(seq uint64, err error) error {
 
 // Pass tracks and completes at once a change that needs no work (it derived
 // to nothing).
-func (c *Checkpointer) Pass(token bson.Raw, clusterTime bson.Timestamp) {
+func (c *Watermark) Pass(token bson.Raw, clusterTime bson.Timestamp) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.count == 0 {
@@ -170,7 +154,7 @@ func (c *Checkpointer) Pass(token bson.Raw, clusterTime bson.Timestamp) {
 // had nothing new). It becomes the watermark only when nothing is in flight,
 // so a quiet collection keeps its stored token inside the oplog window.
 // It reports whether the token was adopted.
-func (c *Checkpointer) Idle(token bson.Raw) bool {
+func (c *Watermark) Idle(token bson.Raw) bool {
 	if len(token) == 0 {
 		return false
 	}
@@ -187,9 +171,9 @@ func (c *Checkpointer) Idle(token bson.Raw) bool {
 	return true
 }
 
-// Watermark returns the current low watermark; ok is false when there is
+// Position returns the current low watermark; ok is false when there is
 // none yet (nothing restored, nothing applied).
-func (c *Checkpointer) Watermark() (cp event.Checkpoint, ok bool) {
+func (c *Watermark) Position() (cp event.Checkpoint, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.mark, len(c.mark.Token) > 0
@@ -197,7 +181,7 @@ func (c *Checkpointer) Watermark() (cp event.Checkpoint, ok bool) {
 
 // InFlight returns how many tracked changes are not yet complete (failed
 // ones included).
-func (c *Checkpointer) InFlight() int {
+func (c *Watermark) InFlight() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.count
@@ -205,62 +189,20 @@ func (c *Checkpointer) InFlight() int {
 
 // Progress returns how many tracked changes are in flight and when work
 // last progressed (a change completed, or changes became pending).
-func (c *Checkpointer) Progress() (inFlight int, last time.Time) {
+func (c *Watermark) Progress() (inFlight int, last time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.count, c.progress
 }
 
 // Failed is closed on the first failed change.
-func (c *Checkpointer) Failed() <-chan struct{} { return c.failed }
+func (c *Watermark) Failed() <-chan struct{} { return c.failed }
 
 // Err returns the first failure, nil when none.
-func (c *Checkpointer) Err() error {
+func (c *Watermark) Err() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.failErr
-}
-
-// Save stores the watermark unless it is the token stored last. It reports
-// whether it wrote.
-func (c *Checkpointer) Save(ctx context.Context) (bool, error) {
-	c.saveMu.Lock()
-	defer c.saveMu.Unlock()
-	cp, ok := c.Watermark()
-	if !ok || bytes.Equal(cp.Token, c.saved) {
-		return false, nil
-	}
-	cp.SavedAt = c.now().UTC()
-	if err := c.store.Save(ctx, cp); err != nil {
-		return false, fmt.Errorf("save checkpoint: %w", err)
-	}
-	c.saved = cp.Token
-	c.obs.CheckpointSaved(cp.SavedAt)
-	c.log.Debug().Str("token", tokenString(cp.Token)).
-		Uint32("clusterTimeT", cp.ClusterTime.T).Uint32("clusterTimeI", cp.ClusterTime.I).
-		Msg("checkpoint saved")
-	return true, nil
-}
-
-// SaveEvery saves the watermark every interval until ctx ends. A failed
-// save is logged and retried at the next tick (the watermark only moves
-// forward, so nothing is lost by a late save).
-func (c *Checkpointer) SaveEvery(ctx context.Context, interval time.Duration) {
-	if interval <= 0 {
-		interval = time.Second
-	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := c.Save(ctx); err != nil && ctx.Err() == nil {
-				c.log.Warn().Err(err).Msg("checkpoint save failed; retrying at the next interval")
-			}
-		}
-	}
 }
 
 // tokenClusterTime reads the cluster time a MongoDB resume token starts with:

@@ -1,9 +1,11 @@
 package watcher
 
 import (
-	"context"
+	"errors"
 	"fmt"
 	"time"
+
+	"github.com/projectwatcher/watcher/event"
 )
 
 const (
@@ -20,34 +22,38 @@ const (
 // cleared the pool): it reopens the stream after the last change read, so
 // nothing is skipped and nothing is read twice, waiting between attempts as
 // the retry policy says. It returns nil when the stream is open again (or
-// ctx ended), else the error that stops the watcher.
-func (w *Watcher) reopenStream(ctx context.Context, cause error) error {
-	token := w.o.Source.ResumeToken()
+// reading ended), else the error that stops the watcher. A reopen that finds
+// the position gone from the history is handled as a lost history.
+func (r *run) reopenStream(cause error) error {
+	token := r.src.ResumeToken()
 	if !IsTransient(cause) || len(token) == 0 {
 		return fmt.Errorf("read change stream: %w", cause)
 	}
-	attempts := max(w.o.Retry.Attempts(), streamReopenAttempts)
+	attempts := max(r.o.Retry.Attempts(), streamReopenAttempts)
 	err := cause
 	for attempt := 1; attempt <= attempts; attempt++ {
-		delay := w.o.Retry.Delay(attempt)
+		delay := r.o.Retry.Delay(attempt)
 		if delay <= 0 {
 			delay = streamReopenBackoff
 		}
-		w.log.Warn().Err(err).Int("attempt", attempt).Dur("delay", delay).
+		r.log.Warn().Err(err).Int("attempt", attempt).Dur("delay", delay).
 			Msg("reading the change stream failed; reopening it after the last change read")
 		t := time.NewTimer(delay)
 		select {
-		case <-ctx.Done():
+		case <-r.readCtx.Done():
 			t.Stop()
 			return nil
 		case <-t.C:
 		}
-		if err = w.o.Source.Open(ctx, token); err == nil {
-			w.log.Info().Int("attempt", attempt).Msg("change stream reopened")
+		if err = r.src.Open(r.readCtx, token); err == nil {
+			r.log.Info().Int("attempt", attempt).Msg("change stream reopened")
 			return nil
 		}
-		if ctx.Err() != nil {
+		if r.readCtx.Err() != nil {
 			return nil
+		}
+		if errors.Is(err, event.ErrHistoryLost) {
+			return r.historyLost(err)
 		}
 		if !IsTransient(err) {
 			break

@@ -1,0 +1,95 @@
+package watcher
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/projectwatcher/watcher/event"
+)
+
+// follow reads, derives and dispatches until reading ends (nil: ctx ended,
+// an event failed or the run was aborted) or something stops the watcher
+// (an error).
+func (r *run) follow() error {
+	for {
+		r.o.Observer.Heartbeat()
+		if r.readCtx.Err() != nil {
+			return nil
+		}
+		ch, ok, err := r.src.Next(r.readCtx)
+		if err != nil {
+			if r.readCtx.Err() != nil {
+				return nil
+			}
+			if err := r.streamFailed(err); err != nil {
+				return err
+			}
+			continue
+		}
+		if !ok {
+			r.mark.Idle(r.src.ResumeToken())
+			continue
+		}
+		r.o.Observer.ChangeReceived(ch.Op)
+		if err := r.handle(ch); err != nil {
+			return err
+		}
+	}
+}
+
+// handle derives ch and dispatches its event (a change that derives to
+// nothing passes the watermark at once). A full queue blocks: the stream
+// is read no faster than events are applied.
+func (r *run) handle(ch event.Change) error {
+	ev, has, err := Derive(ch, r.o.Fields)
+	switch {
+	case err != nil && errors.Is(err, event.ErrInvalidID) && r.o.DeadLetters != nil:
+		// Dead-lettered (reason invalid-id) by a worker, in order with
+		// the checkpoint; never a Firestore query.
+		seq := r.mark.Track(ch.Token, ch.ClusterTime)
+		_ = r.disp.DispatchInvalid(r.readCtx, seq, ch, err) // fails only when reading ends
+		return nil
+	case err != nil:
+		return r.deriveFailed(ch, err)
+	case !has:
+		r.mark.Pass(ch.Token, ch.ClusterTime)
+		return nil
+	}
+	seq := r.mark.Track(ch.Token, ch.ClusterTime)
+	// Lookups are resolved by the project's worker, right before the
+	// apply: in order with the project's events, and retried with it. A
+	// failed dispatch (reading ended while the queue was full) leaves the
+	// event in flight: it is replayed.
+	_ = r.disp.Dispatch(r.readCtx, seq, ev)
+	return nil
+}
+
+// streamFailed handles an error reading the stream: a lost history is
+// repaired or fatal; anything else reopens the stream after the last change
+// read, or stops the watcher.
+func (r *run) streamFailed(err error) error {
+	if errors.Is(err, event.ErrHistoryLost) {
+		return r.historyLost(err)
+	}
+	return r.reopenStream(err)
+}
+
+// deriveFailed logs why a change cannot be derived and returns the error
+// that stops the watcher: nothing is ever dropped silently.
+func (r *run) deriveFailed(ch event.Change, err error) error {
+	e := r.log.Error().Err(err).Str("op", ch.Op).Str("clusterTime", event.TimestampString(ch.ClusterTime))
+	var fatal *FatalError
+	switch {
+	case errors.As(err, &fatal):
+		e.Msg("the watched collection's change stream ended; stopping without touching Firestore")
+		return fmt.Errorf("change stream ended by %s: %w", fatal.Op, err)
+	case errors.Is(err, event.ErrInvalidID):
+		e.Str("documentKey", rawString(ch.DocumentKey)).
+			Msg("a change has a documentKey._id that cannot name a project; stopping instead of dropping it")
+		return fmt.Errorf("change with invalid documentKey %s: %w", rawString(ch.DocumentKey), err)
+	default:
+		e.Str("documentKey", rawString(ch.DocumentKey)).
+			Msg("cannot derive an event from a change; stopping instead of dropping it")
+		return fmt.Errorf("derive %s change: %w", ch.Op, err)
+	}
+}

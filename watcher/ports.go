@@ -1,0 +1,78 @@
+package watcher
+
+import (
+	"context"
+	"time"
+
+	"github.com/projectwatcher/watcher/event"
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// The ports of the pipeline: what the watcher needs from the stages around
+// it, implemented elsewhere (source, sync, resume, deadletter, metrics) and
+// wired by package daemon.
+
+// ChangeSource is the change stream (implemented by source.Source).
+type ChangeSource interface {
+	// Open starts the stream after token, or at the configured start
+	// position when token is nil. Open and Next report a position that is
+	// no longer in the history with an error wrapping event.ErrHistoryLost.
+	Open(ctx context.Context, token bson.Raw) error
+	// Next returns the next change; ok is false when nothing new arrived
+	// within the server's wait (the batch is exhausted).
+	Next(ctx context.Context) (ch event.Change, ok bool, err error)
+	// ResumeToken is the stream's current (post-batch) resume token.
+	ResumeToken() bson.Raw
+	Close(ctx context.Context) error
+}
+
+// FieldResolver reads the values of Event.Lookup paths from MongoDB
+// (implemented by source.Resolver).
+type FieldResolver interface {
+	Resolve(ctx context.Context, ev *event.Event) error
+}
+
+// Applier writes an event's effect to Firestore (implemented by
+// fssync.Applier, with the safety limit and the dry run as its options). It
+// is the one port every path that changes Firestore goes through: the
+// stream's workers, reconciliation and "watcher dlq retry".
+type Applier interface {
+	// Apply carries out ev: a ProjectDeleted deletes (or archives) the
+	// project's assets, a ProjectUpdated rewrites the copies of ev.Set and
+	// removes those of ev.Unset (source paths; ev.Lookup resolved before).
+	// Applying an event again is harmless.
+	Apply(ctx context.Context, ev event.Event) (event.Report, error)
+}
+
+// TokenStore persists the resume token (implemented in package resume).
+type TokenStore interface {
+	// Load returns the stored checkpoint; ok is false when there is none.
+	Load(ctx context.Context) (cp event.Checkpoint, ok bool, err error)
+	Save(ctx context.Context, cp event.Checkpoint) error
+}
+
+// Observer receives what metrics and health need to know. All methods must
+// be cheap and safe for concurrent use.
+type Observer interface {
+	Heartbeat()               // the main loop is alive (called every iteration)
+	StreamOpen(open bool)     // the change stream opened or closed
+	ChangeReceived(op string) // a raw change event arrived
+	CheckpointSaved(at time.Time)
+	// EventApplied is called once per derived event, after its Firestore
+	// writes (err != nil when they failed).
+	EventApplied(kind event.Kind, projectID string, took time.Duration, clusterTime time.Time, report event.Report, err error)
+}
+
+// DeadLetterStore keeps dead letters (implemented by deadletter.Store).
+// Add must be idempotent for the same event (same token): a replay after a
+// crash parks the event once.
+type DeadLetterStore interface {
+	Add(ctx context.Context, l event.DeadLetter) error
+}
+
+// FailureObserver is told about retries and dead letters (metrics). Its
+// methods must be cheap and safe for concurrent use.
+type FailureObserver interface {
+	EventRetried(kind event.Kind, attempt int, delay time.Duration, err error)
+	EventDeadLettered(kind event.Kind, reason string)
+}
