@@ -34,6 +34,8 @@ func validate(c Config) Problems {
 	if c.Lease.Enabled && c.Lease.TTL <= 0 {
 		p.addf("lease.ttl: must be > 0 when lease.enabled, got %s", c.Lease.TTL)
 	}
+	positive(&p, "shutdown.drainTimeout", c.Shutdown.DrainTimeout)
+	c.Bus.validate(&p)
 	if c.Health.StallTimeout <= 0 {
 		p.addf("health.stallTimeout: must be > 0, got %s", c.Health.StallTimeout)
 	}
@@ -57,11 +59,13 @@ func (m Mongo) validate(p *Problems) {
 	}
 	nonEmpty(p, "mongo.database", m.Database)
 	nonEmpty(p, "mongo.collection", m.Collection)
+	positive(p, "mongo.startupTimeout", m.StartupTimeout)
 }
 
 func (f Firestore) validate(p *Problems) {
 	nonEmpty(p, "firestore.projectId", f.ProjectID)
 	nonEmpty(p, "firestore.databaseId", f.DatabaseID) // "(default)" names the default database
+	positive(p, "firestore.callTimeout", f.CallTimeout)
 }
 
 func (r Resume) validate(p *Problems) {
@@ -88,6 +92,9 @@ func (r Resume) validate(p *Problems) {
 func (s Sync) validate(p *Problems) {
 	nonEmpty(p, "sync.idField", s.IDField)
 	oneOf(p, "sync.mode", s.Mode, "delete", "archive")
+	if s.CreateTimeSkew < 0 {
+		p.addf("sync.createTimeSkew: must be >= 0, got %s", s.CreateTimeSkew)
+	}
 	if s.Workers < 1 {
 		p.addf("sync.workers: must be >= 1, got %d", s.Workers)
 	}
@@ -156,6 +163,12 @@ func checkAddr(addr string) string {
 		return "port must be a number from 0 to 65535, got " + strconv.Quote(port)
 	}
 	return ""
+}
+
+func positive(p *Problems, key string, d time.Duration) {
+	if d <= 0 {
+		p.addf("%s: must be > 0, got %s", key, d)
+	}
 }
 
 func nonEmpty(p *Problems, key, value string) {

@@ -20,6 +20,10 @@ func TestValidate(t *testing.T) {
 		{"maxDocsPerEvent 0 is no limit", func(c *Config) { c.Safety.MaxDocsPerEvent = 0 }, nil},
 		{"field restricted to a configured collection", func(c *Config) { c.Sync.Fields[0].Collections = []string{"aiAnalyses"} }, nil},
 		{"http addr with host", func(c *Config) { c.HTTP.Addr = "127.0.0.1:9090" }, nil},
+		{"createTimeSkew 0 is exact", func(c *Config) { c.Sync.CreateTimeSkew = 0 }, nil},
+		{"bus publish with its defaults", func(c *Config) { c.Bus.Mode = "publish" }, nil},
+		{"bus off ignores empty names", func(c *Config) { c.Bus.Topic, c.Bus.Subscription, c.Bus.DeadLetterTopic = "", "", "" }, nil},
+		{"bus maxDeliveryAttempts 100", func(c *Config) { c.Bus.MaxDeliveryAttempts = 100 }, nil},
 
 		{"empty mongo uri", func(c *Config) { c.Mongo.URI = " " }, []string{"mongo.uri: empty"}},
 		{"mongo uri scheme", func(c *Config) { c.Mongo.URI = "http://u:pw@x" }, []string{"mongo.uri: must start with mongodb://"}},
@@ -52,6 +56,21 @@ func TestValidate(t *testing.T) {
 		{"reconcile interval", func(c *Config) { c.Reconcile.Interval = -time.Second }, []string{"reconcile.interval: must be >= 0"}},
 		{"lease ttl", func(c *Config) { c.Lease.Enabled = true; c.Lease.TTL = 0 }, []string{"lease.ttl: must be > 0 when lease.enabled"}},
 		{"stallTimeout", func(c *Config) { c.Health.StallTimeout = 0 }, []string{"health.stallTimeout: must be > 0"}},
+		{"startupTimeout", func(c *Config) { c.Mongo.StartupTimeout = 0 }, []string{"mongo.startupTimeout: must be > 0, got 0s"}},
+		{"callTimeout", func(c *Config) { c.Firestore.CallTimeout = -time.Second }, []string{"firestore.callTimeout: must be > 0, got -1s"}},
+		{"createTimeSkew", func(c *Config) { c.Sync.CreateTimeSkew = -time.Millisecond }, []string{"sync.createTimeSkew: must be >= 0, got -1ms"}},
+		{"drainTimeout", func(c *Config) { c.Shutdown.DrainTimeout = 0 }, []string{"shutdown.drainTimeout: must be > 0"}},
+		{"bus mode", func(c *Config) { c.Bus.Mode = "subscribe" }, []string{`bus.mode: must be one of off | publish, got "subscribe"`}},
+		{"bus names needed to publish", func(c *Config) {
+			c.Bus.Mode = "publish"
+			c.Bus.Topic, c.Bus.Subscription, c.Bus.DeadLetterTopic = "", " ", ""
+		}, []string{`bus.topic: empty (bus.mode is "publish")`, "bus.subscription: empty", "bus.deadLetterTopic: empty"}},
+		{"bus names Pub/Sub refuses", func(c *Config) {
+			c.Bus.Topic, c.Bus.Subscription, c.Bus.DeadLetterTopic = "1events", "ab", "google-dead"
+		}, []string{`bus.topic: "1events" is not a Pub/Sub name`, `bus.subscription: "ab" is not a Pub/Sub name`, `bus.deadLetterTopic: "google-dead" is not a Pub/Sub name`}},
+		{"bus dead letters on the event topic", func(c *Config) { c.Bus.DeadLetterTopic = c.Bus.Topic }, []string{"bus.deadLetterTopic: \"project-events\" is bus.topic"}},
+		{"bus maxDeliveryAttempts below 5", func(c *Config) { c.Bus.MaxDeliveryAttempts = 4 }, []string{"bus.maxDeliveryAttempts: must be from 5 to 100 (Pub/Sub's limits), got 4"}},
+		{"bus maxDeliveryAttempts above 100", func(c *Config) { c.Bus.MaxDeliveryAttempts = 101 }, []string{"bus.maxDeliveryAttempts: must be from 5 to 100"}},
 		{"http addr without port", func(c *Config) { c.HTTP.Addr = "localhost" }, []string{"http.addr: must be host:port"}},
 		{"http addr bad port", func(c *Config) { c.HTTP.Addr = ":99999" }, []string{"http.addr: port must be a number"}},
 		{"log level", func(c *Config) { c.Log.Level = "verbose" }, []string{"log.level: must be one of trace | debug | info | warn | error"}},
@@ -80,6 +99,17 @@ func TestValidate(t *testing.T) {
 			}
 			assertProblems(t, problems, tt.want)
 		})
+	}
+}
+
+func TestBusProjectID(t *testing.T) {
+	c := Defaults()
+	if got := c.BusProjectID(); got != c.Firestore.ProjectID {
+		t.Errorf("empty bus.projectId: BusProjectID() = %q, want firestore.projectId %q", got, c.Firestore.ProjectID)
+	}
+	c.Bus.ProjectID = "events-project"
+	if got := c.BusProjectID(); got != "events-project" {
+		t.Errorf("BusProjectID() = %q, want bus.projectId", got)
 	}
 }
 
