@@ -89,57 +89,6 @@ func (r Resume) validate(p *Problems) {
 	oneOf(p, "resume.onHistoryLost", r.OnHistoryLost, "fail", "reconcile")
 }
 
-func (s Sync) validate(p *Problems) {
-	nonEmpty(p, "sync.idField", s.IDField)
-	oneOf(p, "sync.mode", s.Mode, "delete", "archive")
-	if s.CreateTimeSkew < 0 {
-		p.addf("sync.createTimeSkew: must be >= 0, got %s", s.CreateTimeSkew)
-	}
-	if s.Workers < 1 {
-		p.addf("sync.workers: must be >= 1, got %d", s.Workers)
-	}
-	if len(s.Collections) == 0 {
-		p.addf("sync.collections: empty: configure at least one collection")
-	}
-	configured := make(map[string]int, len(s.Collections))
-	for i, c := range s.Collections {
-		path := "sync.collections[" + strconv.Itoa(i) + "].name"
-		if strings.TrimSpace(c.Name) == "" {
-			p.addf("%s: empty", path)
-			continue
-		}
-		if j, dup := configured[c.Name]; dup {
-			p.addf("%s: duplicate collection %q (also sync.collections[%d])", path, c.Name, j)
-			continue
-		}
-		configured[c.Name] = i
-	}
-	targets := make(map[string]int, len(s.Fields))
-	for i, f := range s.Fields {
-		path := "sync.fields[" + strconv.Itoa(i) + "]"
-		if strings.TrimSpace(f.Source) == "" {
-			p.addf("%s.source: empty", path)
-		}
-		switch t := f.Target; {
-		case strings.TrimSpace(t) == "":
-			p.addf("%s.target: empty", path)
-		case t == s.IDField:
-			p.addf("%s.target: %q is sync.idField; copying a field over it would detach the assets", path, t)
-		default:
-			if j, dup := targets[t]; dup {
-				p.addf("%s.target: duplicate target %q (also sync.fields[%d])", path, t, j)
-			} else {
-				targets[t] = i
-			}
-		}
-		for j, name := range f.Collections {
-			if _, ok := configured[name]; !ok {
-				p.addf("%s.collections[%d]: %q is not a configured collection (sync.collections)", path, j, name)
-			}
-		}
-	}
-}
-
 func (r Retry) validate(p *Problems) {
 	if r.InitialBackoff <= 0 {
 		p.addf("retry.initialBackoff: must be > 0, got %s", r.InitialBackoff)

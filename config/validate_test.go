@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -20,6 +21,16 @@ func TestValidate(t *testing.T) {
 		{"maxDocsPerEvent 0 is no limit", func(c *Config) { c.Safety.MaxDocsPerEvent = 0 }, nil},
 		{"field restricted to a configured collection", func(c *Config) { c.Sync.Fields[0].Collections = []string{"aiAnalyses"} }, nil},
 		{"http addr with host", func(c *Config) { c.HTTP.Addr = "127.0.0.1:9090" }, nil},
+		{"equal targets in different collections", func(c *Config) {
+			c.Sync.Fields = []Field{
+				{Source: "name", Target: "projectName", Collections: []string{"storyboards"}},
+				{Source: "title", Target: "projectName", Collections: []string{"aiAnalyses", "generatedMedia"}},
+			}
+		}, nil},
+		{"sibling targets", func(c *Config) {
+			c.Sync.Fields = append(c.Sync.Fields, Field{Source: "slug", Target: "project.slug"}, Field{Source: "owner", Target: "project.owner"})
+		}, nil},
+		{"nested id field", func(c *Config) { c.Sync.IDField = "meta.projectId"; c.Sync.Fields[0].Target = "meta.projectName" }, nil},
 		{"createTimeSkew 0 is exact", func(c *Config) { c.Sync.CreateTimeSkew = 0 }, nil},
 		{"bus publish with its defaults", func(c *Config) { c.Bus.Mode = "publish" }, nil},
 		{"bus off ignores empty names", func(c *Config) { c.Bus.Topic, c.Bus.Subscription, c.Bus.DeadLetterTopic = "", "", "" }, nil},
@@ -42,12 +53,40 @@ func TestValidate(t *testing.T) {
 		{"no collections", func(c *Config) { c.Sync.Collections = nil; c.Sync.Fields = nil }, []string{"sync.collections: empty"}},
 		{"empty collection name", func(c *Config) { c.Sync.Collections[1].Name = "" }, []string{"sync.collections[1].name: empty"}},
 		{"duplicate collection", func(c *Config) { c.Sync.Collections[2].Name = "storyboards" }, []string{`sync.collections[2].name: duplicate collection "storyboards" (also sync.collections[0])`}},
+		{"collection path", func(c *Config) { c.Sync.Collections[0].Name = "a/b" }, []string{`sync.collections[0].name: "a/b": a collection id, not a path`}},
+		{"collection ids Firestore refuses", func(c *Config) {
+			c.Sync.Collections[1].Name = ".."
+			c.Sync.Collections[2].Name = "__meta__"
+			c.Sync.Fields[0].Collections = []string{"storyboards"}
+		}, []string{`sync.collections[1].name: "..": not a Firestore collection id`, `sync.collections[2].name: "__meta__": ids of the form __name__ are reserved`}},
+		{"id field not a field path", func(c *Config) { c.Sync.IDField = "meta..projectId" }, []string{`sync.idField: "meta..projectId" is not a field path`}},
+		{"target not a field path", func(c *Config) { c.Sync.Fields[0].Target = "project..name" }, []string{`sync.fields[0].target: "project..name" is not a field path`}},
+		{"target inside another", func(c *Config) {
+			c.Sync.Fields = append(c.Sync.Fields, Field{Source: "slug", Target: "projectName.slug", Collections: []string{"aiAnalyses"}})
+		}, []string{`sync.fields[1].target: "projectName.slug" collides with sync.fields[0].target "projectName" (equal, or one inside the other) in aiAnalyses`}},
+		{"target around another", func(c *Config) {
+			c.Sync.Fields = []Field{{Source: "slug", Target: "project.slug"}, {Source: "p", Target: "project"}}
+		}, []string{`sync.fields[1].target: "project" collides with sync.fields[0].target "project.slug"`}},
+		{"collisions with two fields", func(c *Config) {
+			c.Sync.Fields = []Field{
+				{Source: "a", Target: "x", Collections: []string{"storyboards"}},
+				{Source: "b", Target: "x", Collections: []string{"aiAnalyses"}},
+				{Source: "c", Target: "x.y"},
+			}
+		}, []string{`sync.fields[2].target: "x.y" collides with sync.fields[0].target "x" (equal, or one inside the other) in storyboards`,
+			`sync.fields[2].target: "x.y" collides with sync.fields[1].target "x" (equal, or one inside the other) in aiAnalyses`}},
+		{"target inside the id field", func(c *Config) { c.Sync.Fields[0].Target = "projectId.name" }, []string{`sync.fields[0].target: "projectId.name" would overwrite sync.idField "projectId"`}},
+		{"target around the id field", func(c *Config) { c.Sync.IDField = "meta.projectId"; c.Sync.Fields[0].Target = "meta" }, []string{`sync.fields[0].target: "meta" would overwrite sync.idField "meta.projectId"`}},
+		{"collection listed twice in a field", func(c *Config) { c.Sync.Fields[0].Collections = []string{"aiAnalyses", "aiAnalyses"} }, []string{`sync.fields[0].collections[1]: "aiAnalyses" is listed twice (also sync.fields[0].collections[0])`}},
+		{"field with an empty source is not checked further", func(c *Config) {
+			c.Sync.Fields = append(c.Sync.Fields, Field{Source: "", Target: "projectName"})
+		}, []string{"sync.fields[1].source: empty"}},
 		{"field names an unknown collection", func(c *Config) { c.Sync.Fields[0].Collections = []string{"aiAnalyses", "nope"} }, []string{`sync.fields[0].collections[1]: "nope" is not a configured collection`}},
 		{"empty source and target", func(c *Config) { c.Sync.Fields[0].Source = ""; c.Sync.Fields[0].Target = "" }, []string{"sync.fields[0].source: empty", "sync.fields[0].target: empty"}},
 		{"duplicate target", func(c *Config) {
 			c.Sync.Fields = append(c.Sync.Fields, Field{Source: "title", Target: "projectName"})
-		}, []string{`sync.fields[1].target: duplicate target "projectName" (also sync.fields[0])`}},
-		{"target is the id field", func(c *Config) { c.Sync.Fields[0].Target = "projectId" }, []string{`sync.fields[0].target: "projectId" is sync.idField`}},
+		}, []string{`sync.fields[1].target: "projectName" collides with sync.fields[0].target "projectName" (equal, or one inside the other) in storyboards, aiAnalyses, generatedMedia`}},
+		{"target is the id field", func(c *Config) { c.Sync.Fields[0].Target = "projectId" }, []string{`sync.fields[0].target: "projectId" would overwrite sync.idField "projectId"`}},
 		{"initialBackoff", func(c *Config) { c.Retry.InitialBackoff = 0 }, []string{"retry.initialBackoff: must be > 0"}},
 		{"maxBackoff below initial", func(c *Config) { c.Retry.MaxBackoff = 100 * time.Millisecond }, []string{"retry.maxBackoff: must be >= retry.initialBackoff (200ms), got 100ms"}},
 		{"maxAttempts", func(c *Config) { c.Retry.MaxAttempts = 0 }, []string{"retry.maxAttempts: must be >= 1"}},
@@ -99,6 +138,47 @@ func TestValidate(t *testing.T) {
 			}
 			assertProblems(t, problems, tt.want)
 		})
+	}
+}
+
+func TestSyncValidateIsTheSectionsPart(t *testing.T) {
+	s := Defaults().Sync
+	if err := s.Validate(); err != nil {
+		t.Fatalf("default sync section: %v", err)
+	}
+	s.Collections[0].Name = "a/b"
+	s.Workers = 0
+	var problems Problems
+	if !errors.As(s.Validate(), &problems) {
+		t.Fatalf("Validate = %v, want Problems", s.Validate())
+	}
+	assertProblems(t, problems, []string{`sync.collections[0].name: "a/b"`, "sync.workers: must be >= 1"})
+}
+
+func TestCopies(t *testing.T) {
+	s := Defaults().Sync
+	s.Fields = []Field{
+		{Source: "name", Target: "projectName"},
+		{Source: "meta.owner", Target: "project.owner", Collections: []string{"aiAnalyses"}},
+	}
+	want := []Copy{
+		{Source: "name", Collection: "storyboards", Target: []string{"projectName"}},
+		{Source: "name", Collection: "aiAnalyses", Target: []string{"projectName"}},
+		{Source: "name", Collection: "generatedMedia", Target: []string{"projectName"}},
+		{Source: "meta.owner", Collection: "aiAnalyses", Target: []string{"project", "owner"}},
+	}
+	if got := s.Copies(); !reflect.DeepEqual(got, want) {
+		t.Errorf("Copies() =\n%v\nwant\n%v", got, want)
+	}
+}
+
+func TestSplitFieldPath(t *testing.T) {
+	for in, want := range map[string][]string{
+		"a": {"a"}, "a.b.c": {"a", "b", "c"}, "": nil, "a..b": nil, ".a": nil, "a.": nil,
+	} {
+		if got := SplitFieldPath(in); !reflect.DeepEqual(got, want) {
+			t.Errorf("SplitFieldPath(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 
