@@ -160,6 +160,7 @@ mongo:
   URI: y
 bogus: 1
 sync:
+  wrokers: 2
   collections:
     - name: a
       recursve: true
@@ -169,11 +170,12 @@ sync:
       colections: []
 `,
 			problems: []string{
-				"mongo.url: unknown key",
+				`mongo.url: unknown key (did you mean "mongo.uri"?)`,
 				`mongo.URI: unknown key (did you mean "mongo.uri"?)`,
 				"bogus: unknown key",
-				"sync.collections[0].recursve: unknown key",
-				"sync.fields[0].colections: unknown key",
+				`sync.collections[0].recursve: unknown key (did you mean "sync.collections[0].recursive"?)`,
+				`sync.fields[0].colections: unknown key (did you mean "sync.fields[0].collections"?)`,
+				`sync.wrokers: unknown key (did you mean "sync.workers"?)`,
 			},
 		},
 		{
@@ -347,8 +349,12 @@ func TestEveryKeyHasAnEnvOverride(t *testing.T) {
 			default:
 				t.Fatalf("no test value for type %s: extend this test", l.typ)
 			}
-			if l.key == "mongo.uriFile" {
+			switch l.key {
+			case "mongo.uriFile":
 				value = writeFile(t, "uri", "mongodb://from-file")
+				want = value
+			case "firestore.credentialsFile":
+				value = writeFile(t, "credentials.json", "{}")
 				want = value
 			}
 			got, err := Load(writeFile(t, "c.yaml", ""), env(EnvName(l.key), value))
