@@ -24,7 +24,7 @@ import (
 const dlqTimeout = 10 * time.Minute
 
 func newDLQCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "dlq", Short: "List, retry or purge dead-lettered events"}
+	cmd := groupCmd("dlq", "List, retry or purge dead-lettered events")
 	cmd.AddCommand(newDLQListCmd(g), newDLQRetryCmd(g), newDLQPurgeCmd(g))
 	return cmd
 }
