@@ -2,7 +2,6 @@ package config
 
 import (
 	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -148,6 +147,11 @@ lease:
 			problems: []string{"mongo.uriFile: open "},
 		},
 		{
+			name:     "uriFile a directory",
+			env:      []string{"WATCHER_MONGO_URIFILE", t.TempDir()},
+			problems: []string{"mongo.uriFile: read "},
+		},
+		{
 			name:     "uriFile empty",
 			env:      []string{"WATCHER_MONGO_URIFILE", emptyFile},
 			problems: []string{"mongo.uriFile: " + emptyFile + " is empty"},
@@ -288,41 +292,6 @@ func assertProblems(t *testing.T, got Problems, want []string) {
 	if len(got) != len(want) {
 		t.Errorf("got %d problems, want %d:\n%v", len(got), len(want), got)
 	}
-}
-
-func TestLoadMissingFile(t *testing.T) {
-	t.Run("explicit path missing is an error", func(t *testing.T) {
-		_, err := Load(filepath.Join(t.TempDir(), "nope.yaml"), env())
-		if !errors.Is(err, fs.ErrNotExist) {
-			t.Fatalf("err = %v, want fs.ErrNotExist", err)
-		}
-	})
-	t.Run("default path missing gives defaults and env", func(t *testing.T) {
-		t.Chdir(t.TempDir())
-		got, err := Load("", env("WATCHER_SYNC_WORKERS", "2"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := Defaults()
-		want.Sync.Workers = 2
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("got %+v\nwant %+v", got, want)
-		}
-	})
-	t.Run("default path present is read", func(t *testing.T) {
-		dir := t.TempDir()
-		if err := os.WriteFile(filepath.Join(dir, DefaultPath), []byte("sync:\n  workers: 4\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		t.Chdir(dir)
-		got, err := Load("", env())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got.Sync.Workers != 4 {
-			t.Errorf("workers = %d, want 4 from ./config.yaml", got.Sync.Workers)
-		}
-	})
 }
 
 // TestEveryKeyHasAnEnvOverride sets each key's variable (derived from the
