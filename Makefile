@@ -8,7 +8,7 @@ TESTFLAGS ?=
 # deadline in Go 1.26 (golang/go#75804) and fails spuriously on a loaded machine.
 FUZZTIME ?= 10000x
 
-.PHONY: all build bench test test-in-env test-short fuzz vet fmt clean
+.PHONY: all build bench demo test test-in-env test-short fuzz vet fmt clean
 
 all: build
 
@@ -45,6 +45,17 @@ fuzz:
 BENCHFLAGS ?=
 bench:
 	./scripts/with-firestore-emulator.sh $(GO) run ./bench $(BENCHFLAGS)
+
+# See it work on one machine, without Docker: starts the MongoDB test server
+# (internal/mongotest), the Firestore emulator (when FIRESTORE_EMULATOR_HOST is
+# unset) and the watcher on internal/demo/config.yaml; seeds three projects,
+# deletes one and renames one, showing the counts before and after; then keeps
+# everything running until Ctrl-C. DEMOFLAGS=-exit-after-script stops after the
+# scripted part; -h lists the flags.
+DEMOFLAGS ?=
+demo:
+	$(GO) build -o bin/demo ./internal/demo/cmd/demo
+	./scripts/with-firestore-emulator.sh bin/demo $(DEMOFLAGS)
 
 vet:
 	$(GO) vet ./...

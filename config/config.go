@@ -16,6 +16,8 @@ type Config struct {
 	Safety     Safety     `mapstructure:"safety"`
 	Reconcile  Reconcile  `mapstructure:"reconcile"`
 	Lease      Lease      `mapstructure:"lease"`
+	Shutdown   Shutdown   `mapstructure:"shutdown"`
+	Bus        Bus        `mapstructure:"bus"`
 	Health     Health     `mapstructure:"health"`
 	HTTP       HTTP       `mapstructure:"http"`
 	Log        Log        `mapstructure:"log"`
@@ -27,6 +29,9 @@ type Mongo struct {
 	URIFile    string `mapstructure:"uriFile"`
 	Database   string `mapstructure:"database"`
 	Collection string `mapstructure:"collection"`
+	// StartupTimeout is how long a start keeps trying to reach MongoDB
+	// before it exits 1.
+	StartupTimeout time.Duration `mapstructure:"startupTimeout"`
 }
 
 // Firestore is where the assets live.
@@ -34,6 +39,9 @@ type Firestore struct {
 	ProjectID       string `mapstructure:"projectId"`
 	DatabaseID      string `mapstructure:"databaseId"`
 	CredentialsFile string `mapstructure:"credentialsFile"`
+	// CallTimeout is the deadline of one Firestore RPC; for a streamed
+	// query, the longest wait between two pages.
+	CallTimeout time.Duration `mapstructure:"callTimeout"`
 }
 
 // Resume configures the checkpoint (resume token) store.
@@ -50,11 +58,14 @@ type Resume struct {
 
 // Sync configures the Firestore side.
 type Sync struct {
-	IDField     string       `mapstructure:"idField"`
-	Mode        string       `mapstructure:"mode"` // delete | archive
-	Workers     int          `mapstructure:"workers"`
-	Collections []Collection `mapstructure:"collections"`
-	Fields      []Field      `mapstructure:"fields"`
+	IDField string `mapstructure:"idField"`
+	Mode    string `mapstructure:"mode"` // delete | archive
+	// CreateTimeSkew: when a deleted id exists again, only documents
+	// created before the deletion's wall time plus this are deleted.
+	CreateTimeSkew time.Duration `mapstructure:"createTimeSkew"`
+	Workers        int           `mapstructure:"workers"`
+	Collections    []Collection  `mapstructure:"collections"`
+	Fields         []Field       `mapstructure:"fields"`
 }
 
 // Collection is one Firestore asset collection.
@@ -99,6 +110,40 @@ type Reconcile struct {
 type Lease struct {
 	Enabled bool          `mapstructure:"enabled"`
 	TTL     time.Duration `mapstructure:"ttl"`
+}
+
+// Shutdown bounds the stop on SIGTERM.
+type Shutdown struct {
+	// DrainTimeout is the longest wait for queued events to finish; keep it
+	// below the orchestrator's grace period (45 s in deploy/k8s).
+	DrainTimeout time.Duration `mapstructure:"drainTimeout"`
+}
+
+// Bus modes.
+const (
+	BusOff     = "off"
+	BusPublish = "publish"
+)
+
+// Bus configures the event bus on Google Cloud Pub/Sub.
+type Bus struct {
+	Mode string `mapstructure:"mode"` // off | publish
+	// ProjectID is the Pub/Sub project; empty: firestore.projectId (see
+	// Config.BusProjectID).
+	ProjectID           string `mapstructure:"projectId"`
+	Topic               string `mapstructure:"topic"`
+	Subscription        string `mapstructure:"subscription"`
+	DeadLetterTopic     string `mapstructure:"deadLetterTopic"`
+	MaxDeliveryAttempts int    `mapstructure:"maxDeliveryAttempts"` // Pub/Sub allows 5..100
+}
+
+// BusProjectID is the Google Cloud project of the event bus: bus.projectId,
+// or firestore.projectId when that is empty.
+func (c Config) BusProjectID() string {
+	if c.Bus.ProjectID != "" {
+		return c.Bus.ProjectID
+	}
+	return c.Firestore.ProjectID
 }
 
 // Health configures the progress watchdog.

@@ -13,13 +13,15 @@ const DefaultPath = "config.yaml"
 func Defaults() Config {
 	return Config{
 		Mongo: Mongo{
-			URI:        "mongodb://localhost:27017/?replicaSet=rs0",
-			Database:   "collaboration",
-			Collection: "projects",
+			URI:            "mongodb://localhost:27017/?replicaSet=rs0",
+			Database:       "collaboration",
+			Collection:     "projects",
+			StartupTimeout: 60 * time.Second,
 		},
 		Firestore: Firestore{
-			ProjectID:  "demo-project",
-			DatabaseID: "(default)",
+			ProjectID:   "demo-project",
+			DatabaseID:  "(default)",
+			CallTimeout: 5 * time.Second,
 		},
 		Resume: Resume{
 			Store:              "mongo",
@@ -32,9 +34,10 @@ func Defaults() Config {
 			OnHistoryLost:      "fail",
 		},
 		Sync: Sync{
-			IDField: "projectId",
-			Mode:    "delete",
-			Workers: 8,
+			IDField:        "projectId",
+			Mode:           "delete",
+			CreateTimeSkew: 2 * time.Second,
+			Workers:        8,
 			Collections: []Collection{
 				{Name: "storyboards", Group: false, Recursive: true},
 				{Name: "aiAnalyses"},
@@ -59,8 +62,17 @@ func Defaults() Config {
 		},
 		Reconcile: Reconcile{Interval: 0},
 		Lease:     Lease{Enabled: false, TTL: 15 * time.Second},
-		Health:    Health{StallTimeout: 5 * time.Minute},
-		HTTP:      HTTP{Addr: ":8080"},
-		Log:       Log{Level: "info", Format: "json"},
+		Shutdown:  Shutdown{DrainTimeout: 30 * time.Second},
+		Bus: Bus{
+			Mode:                BusOff,
+			ProjectID:           "",
+			Topic:               "project-events",
+			Subscription:        "project-events-workers",
+			DeadLetterTopic:     "project-events-dead",
+			MaxDeliveryAttempts: 5,
+		},
+		Health: Health{StallTimeout: 5 * time.Minute},
+		HTTP:   HTTP{Addr: ":8080"},
+		Log:    Log{Level: "info", Format: "json"},
 	}
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -90,6 +91,20 @@ func fieldByKey(t reflect.Type, key string) (f reflect.StructField, exact, ok bo
 	return reflect.StructField{}, false, false
 }
 
+// nearestField returns the key of t's field that key is a typo of
+// (compared ignoring case), if any.
+func nearestField(t reflect.Type, key string) (string, bool) {
+	lower := make([]string, t.NumField())
+	for i := range t.NumField() {
+		lower[i] = strings.ToLower(tagName(t.Field(i)))
+	}
+	near, ok := nearest(strings.ToLower(key), lower)
+	if !ok {
+		return "", false
+	}
+	return tagName(t.Field(slices.Index(lower, near))), true
+}
+
 // checkKeys reports every key of raw (a parsed YAML value meant for type t)
 // that t does not have, with its full path. Key names are case-sensitive:
 // a key differing only in case is reported with a hint.
@@ -105,7 +120,11 @@ func checkKeys(path string, raw any, t reflect.Type, p *Problems) {
 			sub := join(path, k)
 			switch {
 			case !found:
-				p.addf("%s: unknown key", sub)
+				if near, ok := nearestField(t, k); ok {
+					p.addf("%s: unknown key (did you mean %q?)", sub, join(path, near))
+				} else {
+					p.addf("%s: unknown key", sub)
+				}
 				continue
 			case !exact:
 				p.addf("%s: unknown key (did you mean %q?)", sub, join(path, tagName(f)))

@@ -34,6 +34,8 @@ func validate(c Config) Problems {
 	if c.Lease.Enabled && c.Lease.TTL <= 0 {
 		p.addf("lease.ttl: must be > 0 when lease.enabled, got %s", c.Lease.TTL)
 	}
+	positive(&p, "shutdown.drainTimeout", c.Shutdown.DrainTimeout)
+	c.Bus.validate(&p)
 	if c.Health.StallTimeout <= 0 {
 		p.addf("health.stallTimeout: must be > 0, got %s", c.Health.StallTimeout)
 	}
@@ -57,11 +59,13 @@ func (m Mongo) validate(p *Problems) {
 	}
 	nonEmpty(p, "mongo.database", m.Database)
 	nonEmpty(p, "mongo.collection", m.Collection)
+	positive(p, "mongo.startupTimeout", m.StartupTimeout)
 }
 
 func (f Firestore) validate(p *Problems) {
 	nonEmpty(p, "firestore.projectId", f.ProjectID)
 	nonEmpty(p, "firestore.databaseId", f.DatabaseID) // "(default)" names the default database
+	positive(p, "firestore.callTimeout", f.CallTimeout)
 }
 
 func (r Resume) validate(p *Problems) {
@@ -83,54 +87,6 @@ func (r Resume) validate(p *Problems) {
 		p.addf("resume.checkpointInterval: must be > 0, got %s", r.CheckpointInterval)
 	}
 	oneOf(p, "resume.onHistoryLost", r.OnHistoryLost, "fail", "reconcile")
-}
-
-func (s Sync) validate(p *Problems) {
-	nonEmpty(p, "sync.idField", s.IDField)
-	oneOf(p, "sync.mode", s.Mode, "delete", "archive")
-	if s.Workers < 1 {
-		p.addf("sync.workers: must be >= 1, got %d", s.Workers)
-	}
-	if len(s.Collections) == 0 {
-		p.addf("sync.collections: empty: configure at least one collection")
-	}
-	configured := make(map[string]int, len(s.Collections))
-	for i, c := range s.Collections {
-		path := "sync.collections[" + strconv.Itoa(i) + "].name"
-		if strings.TrimSpace(c.Name) == "" {
-			p.addf("%s: empty", path)
-			continue
-		}
-		if j, dup := configured[c.Name]; dup {
-			p.addf("%s: duplicate collection %q (also sync.collections[%d])", path, c.Name, j)
-			continue
-		}
-		configured[c.Name] = i
-	}
-	targets := make(map[string]int, len(s.Fields))
-	for i, f := range s.Fields {
-		path := "sync.fields[" + strconv.Itoa(i) + "]"
-		if strings.TrimSpace(f.Source) == "" {
-			p.addf("%s.source: empty", path)
-		}
-		switch t := f.Target; {
-		case strings.TrimSpace(t) == "":
-			p.addf("%s.target: empty", path)
-		case t == s.IDField:
-			p.addf("%s.target: %q is sync.idField; copying a field over it would detach the assets", path, t)
-		default:
-			if j, dup := targets[t]; dup {
-				p.addf("%s.target: duplicate target %q (also sync.fields[%d])", path, t, j)
-			} else {
-				targets[t] = i
-			}
-		}
-		for j, name := range f.Collections {
-			if _, ok := configured[name]; !ok {
-				p.addf("%s.collections[%d]: %q is not a configured collection (sync.collections)", path, j, name)
-			}
-		}
-	}
 }
 
 func (r Retry) validate(p *Problems) {
@@ -156,6 +112,12 @@ func checkAddr(addr string) string {
 		return "port must be a number from 0 to 65535, got " + strconv.Quote(port)
 	}
 	return ""
+}
+
+func positive(p *Problems, key string, d time.Duration) {
+	if d <= 0 {
+		p.addf("%s: must be > 0, got %s", key, d)
+	}
 }
 
 func nonEmpty(p *Problems, key, value string) {

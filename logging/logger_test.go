@@ -59,34 +59,3 @@ func TestNew(t *testing.T) {
 		})
 	}
 }
-
-func TestLogConfigRedactsTheURI(t *testing.T) {
-	cfg := config.Defaults()
-	cfg.Mongo.URI = "mongodb://alice:s3cr3t@db:27017/?replicaSet=rs0"
-	var buf bytes.Buffer
-	log, err := New(config.Log{Level: "info"}, &buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	LogConfig(log, cfg)
-	out := buf.String()
-	if strings.Contains(out, "s3cr3t") {
-		t.Fatalf("config summary leaks the password: %s", out)
-	}
-	var m struct {
-		Mongo struct{ URI string }
-		Sync  struct {
-			Workers     int
-			Collections []struct{ Name string }
-		}
-	}
-	if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
-		t.Fatalf("summary is not one JSON line: %v\n%s", err, out)
-	}
-	if m.Mongo.URI != "mongodb://alice:xxxxx@db:27017/?replicaSet=rs0" {
-		t.Errorf("mongo.uri = %q", m.Mongo.URI)
-	}
-	if m.Sync.Workers != cfg.Sync.Workers || len(m.Sync.Collections) != len(cfg.Sync.Collections) {
-		t.Errorf("summary sync = %+v, want workers %d and %d collections", m.Sync, cfg.Sync.Workers, len(cfg.Sync.Collections))
-	}
-}

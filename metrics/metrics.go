@@ -126,7 +126,7 @@ func New(reg prometheus.Registerer, opts ...Option) (*Metrics, error) {
 // initSeries creates the known label combinations at zero, so that rates
 // and alerts see them before the first increment.
 func (m *Metrics) initSeries() {
-	for _, op := range []string{"insert", "update", "replace", "delete"} {
+	for _, op := range []string{"update", "replace", "delete"} { // the stream's $match never lets an insert through
 		m.changes.WithLabelValues(op)
 	}
 	for _, k := range []event.Kind{event.ProjectDeleted, event.ProjectUpdated} {

@@ -48,7 +48,6 @@ func TestCountersFromObserverCalls(t *testing.T) {
 # TYPE watcher_changes_received_total counter
 watcher_changes_received_total{operation_type="delete"} 1
 watcher_changes_received_total{operation_type="drop"} 1
-watcher_changes_received_total{operation_type="insert"} 0
 watcher_changes_received_total{operation_type="replace"} 0
 watcher_changes_received_total{operation_type="update"} 2
 `,

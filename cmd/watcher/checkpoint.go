@@ -17,10 +17,11 @@ import (
 const checkpointTimeout = 30 * time.Second
 
 func newCheckpointCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "checkpoint", Short: "Show or reset the stored resume token"}
-	cmd.AddCommand(&cobra.Command{
+	cmd := groupCmd("checkpoint", "Show or reset the stored resume token")
+	var asJSON bool
+	show := &cobra.Command{
 		Use:   "show",
-		Short: "Print the stored checkpoint: token, cluster time, saved at, age",
+		Short: "Print the stored checkpoint: its store, token, cluster time, saved at, age",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := g.load(cmd, nil)
@@ -32,10 +33,16 @@ func newCheckpointCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return checkpointview.Write(cmd.OutOrStdout(), cfg.Resume.Name, cp, ok, time.Now(), cfg.Resume.StartAt)
+				v := checkpointview.View{Store: checkpointview.StoreOf(cfg.Resume), Found: ok, CP: cp, Now: time.Now(), StartAt: cfg.Resume.StartAt}
+				if asJSON {
+					return checkpointview.WriteJSON(cmd.OutOrStdout(), v)
+				}
+				return checkpointview.Write(cmd.OutOrStdout(), v)
 			})
 		},
-	})
+	}
+	show.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of text")
+	cmd.AddCommand(show)
 	var yes bool
 	reset := &cobra.Command{
 		Use:   "reset --yes",

@@ -24,7 +24,7 @@ import (
 const dlqTimeout = 10 * time.Minute
 
 func newDLQCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "dlq", Short: "List, retry or purge dead-lettered events"}
+	cmd := groupCmd("dlq", "List, retry or purge dead-lettered events")
 	cmd.AddCommand(newDLQListCmd(g), newDLQRetryCmd(g), newDLQPurgeCmd(g))
 	return cmd
 }
@@ -104,7 +104,7 @@ func newDLQRetryCmd(g *globals) *cobra.Command {
 						ids = append(ids, l.ID)
 					}
 				}
-				return retryLetters(ctx, cmd.OutOrStdout(), r, ids, force)
+				return retryLetters(ctx, cmd.OutOrStdout(), r, ids, force, all)
 			})
 		},
 	}
@@ -114,12 +114,20 @@ func newDLQRetryCmd(g *globals) *cobra.Command {
 }
 
 // retryLetters retries ids in order, printing one line each; it fails when
-// any of them still fails.
-func retryLetters(ctx context.Context, out io.Writer, r *deadletter.Retrier, ids []string, force bool) error {
+// any of them still fails. all: ids are the letters just listed (one that
+// is gone since was retried or purged by someone else), else the one the
+// user named (an unknown id is the whole answer).
+func retryLetters(ctx context.Context, out io.Writer, r *deadletter.Retrier, ids []string, force, all bool) error {
 	failed := 0
 	for _, id := range ids {
 		rep, err := r.Retry(ctx, id, force)
-		if err != nil {
+		switch {
+		case errors.Is(err, deadletter.ErrNotFound) && !all:
+			return failure(noSuchLetter(id))
+		case errors.Is(err, deadletter.ErrNotFound):
+			fmt.Fprintf(out, "%s: gone (removed since it was listed)\n", id)
+			continue
+		case err != nil:
 			failed++
 			hint := ""
 			if errors.Is(err, event.ErrSafetyLimit) {
@@ -165,7 +173,10 @@ func newDLQPurgeCmd(g *globals) *cobra.Command {
 					fmt.Fprintf(cmd.OutOrStdout(), "purged %d dead letters\n", n)
 					return nil
 				}
-				if err := s.Remove(ctx, args[0]); err != nil {
+				switch err := s.Remove(ctx, args[0]); {
+				case errors.Is(err, deadletter.ErrNotFound):
+					return failure(noSuchLetter(args[0]))
+				case err != nil:
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "purged %s\n", args[0])
@@ -176,6 +187,10 @@ func newDLQPurgeCmd(g *globals) *cobra.Command {
 	cmd.Flags().BoolVar(&all, "all", false, "purge every dead letter")
 	cmd.Flags().BoolVar(&yes, "yes", false, "confirm the purge")
 	return cmd
+}
+
+func noSuchLetter(id string) error {
+	return fmt.Errorf("no dead letter with id %q (see \"watcher dlq list\")", id)
 }
 
 // oneTarget checks that exactly one of an ID and --all was given.

@@ -115,6 +115,13 @@ func TestDLQCommands(t *testing.T) {
 			t.Fatalf("%s: dead letters left %v, want %v", tt.name, got, tt.wantLeft)
 		}
 	}
+	// An unknown id is the whole answer: one line on stderr, exit 1.
+	for _, args := range [][]string{{"dlq", "retry", "nosuchid"}, {"dlq", "purge", "nosuchid", "--yes"}} {
+		r := run(t, env, args...)
+		if r.code != 1 || r.stdout != "" || strings.TrimSpace(r.stderr) != `watcher: no dead letter with id "nosuchid" (see "watcher dlq list")` {
+			t.Errorf("%v: %v\nwant exit 1 and only the unknown id on stderr", args, r)
+		}
+	}
 	left := firestoretest.ReadAll(t, fs, "storyboards")
 	if len(left) != 1 || left["c"]["projectName"] != "New" {
 		t.Fatalf("storyboards after the retries: %v, want only c with projectName New", left)

@@ -18,10 +18,11 @@ const (
 // exitError carries the exit code of a failed command. quiet: the command
 // already printed everything there is to say.
 type exitError struct {
-	code  int
-	err   error
-	quiet bool
-	hint  bool // point at --help
+	code   int
+	err    error
+	quiet  bool
+	hint   bool   // point at the command's --help
+	origin string // where a configuration with problems came from
 }
 
 func (e *exitError) Error() string { return e.err.Error() }
@@ -32,9 +33,16 @@ func failure(err error) error     { return &exitError{code: exitFailure, err: er
 func quietExit(code int) error    { return &exitError{code: code, err: errors.New("exit"), quiet: true} }
 func configError(err error) error { return &exitError{code: exitUsage, err: err} }
 
-// report prints err and returns its exit code. An error without a code
-// comes from cobra itself (unknown command or flag, wrong arguments): usage.
-func report(err error, stderr io.Writer) int {
+// configProblems is a configuration error read from origin (config.Loaded.Origin).
+func configProblems(err error, origin string) error {
+	return &exitError{code: exitUsage, err: err, origin: origin}
+}
+
+// report prints err to stderr and returns its exit code. An error without a
+// code comes from cobra itself (unknown command or flag, wrong arguments):
+// usage. cmdPath ("watcher dlq retry") is the command that failed, whose
+// --help a usage error points to.
+func report(err error, stderr io.Writer, cmdPath string) int {
 	if err == nil {
 		return exitOK
 	}
@@ -48,7 +56,11 @@ func report(err error, stderr io.Writer) int {
 	}
 	var problems config.Problems
 	if errors.As(err, &problems) {
-		fmt.Fprintf(stderr, "invalid configuration (%d problems):\n", len(problems))
+		where := ""
+		if ee != nil && ee.origin != "" {
+			where = "; " + ee.origin
+		}
+		fmt.Fprintf(stderr, "invalid configuration (%s%s):\n", plural(len(problems), "problem"), where)
 		for _, p := range problems {
 			fmt.Fprintf(stderr, "  %s\n", p)
 		}
@@ -56,7 +68,15 @@ func report(err error, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "watcher: %v\n", err)
 	if ee == nil || ee.hint {
-		fmt.Fprintln(stderr, "Run 'watcher --help' for usage.")
+		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", cmdPath)
 	}
 	return code
+}
+
+// plural is "1 problem", "2 problems".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -126,24 +126,37 @@ log:
 		wantErr   []string // substrings of stderr
 		notWanted string   // must appear in neither output
 		wantLines int      // when > 0: stdout line count
+		// when > 0: stderr line count; stdout must then be empty
+		wantErrLines int
 	}{
-		{name: "validate the repo config", args: []string{"config", "validate", "-c", repoConfig}, wantCode: 0, wantOut: []string{"ok"}, wantLines: 1},
-		{name: "validate defaults without a file", args: []string{"config", "validate"}, wantCode: 0, wantOut: []string{"ok"}},
-		{name: "validate lists every problem", args: []string{"config", "validate", "-c", broken}, wantCode: 2,
-			wantOut: brokenProblems, wantLines: len(brokenProblems), notWanted: "s3cr3t"},
+		{name: "validate the repo config", args: []string{"config", "validate", "-c", repoConfig}, wantCode: 0,
+			wantOut: []string{"config file " + repoConfig + "\nok\n"}, wantLines: 2},
+		{name: "validate defaults without a file", args: []string{"config", "validate"}, wantCode: 0,
+			wantOut: []string{"no config file: defaults and environment\nok\n"}, wantLines: 2},
+		{name: "validate lists every problem on stderr", args: []string{"config", "validate", "-c", broken}, wantCode: 2,
+			wantErr:      append([]string{"invalid configuration (6 problems; config file " + broken + "):"}, brokenProblems...),
+			wantErrLines: len(brokenProblems) + 1, notWanted: "s3cr3t"},
 		{name: "validate sees env overrides", env: []string{"WATCHER_SYNC_WORKERS=-3", "WATCHER_LEASE_TTL=1x"},
 			args: []string{"config", "validate", "-c", repoConfig}, wantCode: 2,
-			wantOut: []string{"sync.workers: must be >= 1, got -3", "WATCHER_LEASE_TTL: not a Go duration"}, wantLines: 2},
+			wantErr: []string{"sync.workers: must be >= 1, got -3", "WATCHER_LEASE_TTL: not a Go duration"}, wantErrLines: 3},
 		{name: "--log-level is validated", args: []string{"config", "validate", "--log-level", "loud"}, wantCode: 2,
-			wantOut: []string{`log.level: must be one of`}},
+			wantErr: []string{"invalid configuration (1 problem; no config file: defaults and environment):", `log.level: must be one of`}},
 		{name: "explicit config missing", args: []string{"config", "validate", "-c", "/nonexistent/config.yaml"}, wantCode: 2,
 			wantErr: []string{"no such file"}},
 		{name: "run with a broken config", args: []string{"run", "-c", broken}, wantCode: 2,
-			wantErr: append([]string{"invalid configuration (6 problems)"}, brokenProblems...), notWanted: "s3cr3t"},
-		{name: "unknown flag", args: []string{"version", "--bogus"}, wantCode: 2, wantErr: []string{"unknown flag: --bogus", "--help"}},
+			wantErr: append([]string{"invalid configuration (6 problems; config file " + broken + "):"}, brokenProblems...), notWanted: "s3cr3t"},
+		{name: "unknown flag", args: []string{"version", "--bogus"}, wantCode: 2, wantErr: []string{"unknown flag: --bogus", "Run 'watcher version --help' for usage."}},
+		{name: "unknown flag of a subcommand", args: []string{"dlq", "retry", "--bogus"}, wantCode: 2,
+			wantErr: []string{"unknown flag: --bogus", "Run 'watcher dlq retry --help' for usage."}},
+		{name: "unknown subcommand", args: []string{"dlq", "frobnicate"}, wantCode: 2,
+			wantErr: []string{`unknown command "frobnicate" for "watcher dlq"`, "Run 'watcher dlq --help' for usage."}},
+		{name: "a group alone prints its help", args: []string{"checkpoint"}, wantCode: 0, wantOut: []string{"show", "reset"}},
+		{name: "usage error of a subcommand", args: []string{"dlq", "retry"}, wantCode: 2,
+			wantErr: []string{"give a dead letter ID", "Run 'watcher dlq retry --help' for usage."}},
 		{name: "unknown command", args: []string{"frobnicate"}, wantCode: 2, wantErr: []string{`unknown command "frobnicate"`}},
 		{name: "unexpected argument", args: []string{"config", "validate", "extra"}, wantCode: 2},
-		{name: "version", args: []string{"version"}, wantCode: 0, wantOut: []string{"go1.26", testVersion, testCommit}},
+		{name: "version", args: []string{"version"}, wantCode: 0, wantOut: []string{"watcher " + testVersion + "\n", "commit  " + testCommit + "\n", "go1.26"}},
+		{name: "--version", args: []string{"--version"}, wantCode: 0, wantOut: []string{"watcher " + testVersion + "\n", "commit  " + testCommit + "\n", "go1.26"}, wantLines: 3},
 		{name: "reset without --yes refuses", args: []string{"checkpoint", "reset"}, wantCode: 2, wantErr: []string{"pass --yes"}},
 	}
 	for _, tt := range tests {
@@ -160,6 +173,11 @@ log:
 			for _, w := range tt.wantErr {
 				if !strings.Contains(r.stderr, w) {
 					t.Errorf("stderr lacks %q", w)
+				}
+			}
+			if tt.wantErrLines > 0 {
+				if n := len(strings.Split(strings.TrimSpace(r.stderr), "\n")); n != tt.wantErrLines || r.stdout != "" {
+					t.Errorf("stderr has %d lines, want %d; stdout %q, want empty", n, tt.wantErrLines, r.stdout)
 				}
 			}
 			if tt.wantLines > 0 {
@@ -223,8 +241,12 @@ func TestCheckpointWithFileStore(t *testing.T) {
 	cfg := writeConfig(t, "resume:\n  store: file\n  name: cli-test\n  path: "+path+"\n")
 
 	r := run(t, nil, "checkpoint", "show", "-c", cfg)
-	if r.code != 0 || !strings.Contains(r.stdout, `no checkpoint stored for "cli-test"`) {
+	if r.code != 0 || !strings.Contains(r.stdout, `no checkpoint stored for "cli-test" in file `+path) {
 		t.Fatalf("show before any save: %v", r)
+	}
+	r = run(t, nil, "checkpoint", "show", "--json", "-c", cfg)
+	if r.code != 0 || !strings.Contains(r.stdout, `"found": false`) || !strings.Contains(r.stdout, `"path": "`+path+`"`) {
+		t.Fatalf("show --json before any save: %v", r)
 	}
 
 	token, err := bson.Marshal(bson.D{{Key: "_data", Value: "8266AABB"}})
@@ -237,9 +259,15 @@ func TestCheckpointWithFileStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = run(t, nil, "checkpoint", "show", "-c", cfg)
-	for _, want := range []string{"8266AABB", "2024-05-01T10:00:00Z", "age:         1h"} {
+	for _, want := range []string{"store:       file " + path + "\n", "8266AABB", "2024-05-01T10:00:00Z", "age:         1h"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("show lacks %q: %v", want, r)
+		}
+	}
+	r = run(t, nil, "checkpoint", "show", "--json", "-c", cfg)
+	for _, want := range []string{`"found": true`, `"kind": "file"`, `"_data": "8266AABB"`, `"t": 1714557600`} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("show --json lacks %q: %v", want, r)
 		}
 	}
 

@@ -2,7 +2,9 @@ package main
 
 import (
 	"io"
+	"os"
 
+	"github.com/projectwatcher/watcher/cmd/watcher/internal/buildinfo"
 	"github.com/projectwatcher/watcher/config"
 	"github.com/spf13/cobra"
 )
@@ -17,17 +19,24 @@ type globals struct {
 func execute(args []string, stdout, stderr io.Writer) int {
 	root := newRootCmd(stdout, stderr)
 	root.SetArgs(args)
-	return report(root.Execute(), stderr)
+	cmd, err := root.ExecuteC()
+	if cmd == nil {
+		cmd = root
+	}
+	return report(err, stderr, cmd.CommandPath())
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	g := &globals{}
+	info := buildinfo.Get(version, commit, nil)
 	root := &cobra.Command{
 		Use:           "watcher",
 		Short:         "Keep Firestore assets consistent with the MongoDB projects collection",
+		Version:       info.Version, // --version
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate(info.String())
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
@@ -35,7 +44,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		"config file (YAML); the default may be missing, an explicit one must exist")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "", "override log.level (trace|debug|info|warn|error)")
 	root.AddCommand(
-		newVersionCmd(),
+		newVersionCmd(info),
 		newConfigCmd(g),
 		newRunCmd(g),
 		newHealthcheckCmd(g),
@@ -58,15 +67,26 @@ func (g *globals) path(cmd *cobra.Command) string {
 // load loads and validates the configuration with the flag overrides; its
 // problems are a configuration error (exit 2).
 func (g *globals) load(cmd *cobra.Command, overrides map[string]string) (config.Config, error) {
+	l, err := g.loadFrom(cmd, overrides)
+	return l.Config, err
+}
+
+// loadFrom is load that also tells which file was read.
+func (g *globals) loadFrom(cmd *cobra.Command, overrides map[string]string) (config.Loaded, error) {
 	if overrides == nil {
 		overrides = map[string]string{}
 	}
 	if g.logLevel != "" {
 		overrides["log.level"] = g.logLevel
 	}
-	cfg, err := config.LoadValid(g.path(cmd), config.WithOverrides(nil, overrides))
-	if err != nil {
-		return cfg, configError(err)
+	src := config.Source{
+		Path:      g.path(cmd),
+		LookupEnv: config.WithOverrides(nil, overrides),
+		Environ:   os.Environ(),
 	}
-	return cfg, nil
+	l, err := src.LoadValid()
+	if err != nil {
+		return l, configProblems(err, l.Origin())
+	}
+	return l, nil
 }

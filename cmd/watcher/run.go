@@ -7,6 +7,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/projectwatcher/watcher/cmd/watcher/internal/buildinfo"
 	"github.com/projectwatcher/watcher/daemon"
 	"github.com/projectwatcher/watcher/logging"
 	"github.com/spf13/cobra"
@@ -23,16 +24,18 @@ func newRunCmd(g *globals) *cobra.Command {
 			if dryRun {
 				overrides["safety.dryRun"] = "true"
 			}
-			cfg, err := g.load(cmd, overrides)
+			loaded, err := g.loadFrom(cmd, overrides)
 			if err != nil {
 				return err
 			}
+			cfg := loaded.Config
 			log, err := logging.New(cfg.Log, cmd.ErrOrStderr())
 			if err != nil {
 				return configError(err)
 			}
 			mainLog := log.With().Str("component", "main").Logger()
-			logging.LogConfig(mainLog, cfg)
+			info := buildinfo.Get(version, commit, nil)
+			logging.LogConfig(mainLog, loaded, info.Version, info.Commit)
 
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()

@@ -7,13 +7,13 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newVersionCmd() *cobra.Command {
+func newVersionCmd(info buildinfo.Info) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "Print the version, commit and Go version",
+		Short: "Print the version, commit and Go version (also: watcher --version)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := fmt.Fprint(cmd.OutOrStdout(), buildinfo.Get(version, commit, nil))
+			_, err := fmt.Fprint(cmd.OutOrStdout(), info)
 			return err
 		},
 	}

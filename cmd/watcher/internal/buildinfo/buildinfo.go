@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"strings"
 )
 
 // Unset values of the -ldflags -X variables.
@@ -29,6 +30,7 @@ func Get(version, commit string, read func() (*debug.BuildInfo, bool)) Info {
 		read = debug.ReadBuildInfo
 	}
 	info := Info{Version: version, Commit: commit, GoVersion: runtime.Version()}
+	info.untagged()
 	bi, ok := read()
 	if !ok || bi == nil {
 		return info
@@ -50,6 +52,39 @@ func Get(version, commit string, read func() (*debug.BuildInfo, bool)) Info {
 		}
 	}
 	return info
+}
+
+// untagged turns the version of a build from an untagged tree into
+// DevVersion: "git describe --tags --always --dirty" (the Makefile's
+// VERSION) then gives the abbreviated commit, maybe with "-dirty", which is
+// no version. The commit keeps it; "-dirty" becomes Modified.
+func (i *Info) untagged() {
+	hash, dirty := strings.CutSuffix(i.Version, "-dirty")
+	if !isCommitHash(hash) {
+		return
+	}
+	switch {
+	case i.Commit == UnknownCommit || i.Commit == "":
+		i.Commit = hash
+	case !strings.HasPrefix(i.Commit, hash) && !strings.HasPrefix(hash, i.Commit):
+		return // a version that only looks like a hash
+	}
+	i.Version = DevVersion
+	i.Modified = i.Modified || dirty
+}
+
+// isCommitHash reports whether s is a git object name as describe abbreviates
+// it: 7 to 40 lower-case hexadecimal digits.
+func isCommitHash(s string) bool {
+	if len(s) < 7 || len(s) > 40 {
+		return false
+	}
+	for _, r := range s {
+		if !strings.ContainsRune("0123456789abcdef", r) {
+			return false
+		}
+	}
+	return true
 }
 
 // String is the output of "watcher version".
