@@ -149,7 +149,8 @@ func checkDashboardNames(t *testing.T, have map[string]bool) {
 		}
 		all = append(all, ns...)
 	}
-	for _, want := range []string{"watcher_lag_seconds", "watcher_events_applied_total", "watcher_leader", "watcher_stream_up"} {
+	for _, want := range []string{"watcher_lag_seconds", "watcher_events_applied_total", "watcher_leader", "watcher_stream_up",
+		"watcher_firestore_up", "watcher_firestore_errors_total"} {
 		if !slices.Contains(all, want) {
 			t.Errorf("the dashboard does not show %s", want)
 		}
