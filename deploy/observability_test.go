@@ -5,150 +5,153 @@ import (
 	"os"
 	"regexp"
 	"slices"
-	"strings"
 	"testing"
 
-	"github.com/projectwatcher/watcher/metrics"
-	"github.com/prometheus/client_golang/prometheus"
 	"sigs.k8s.io/yaml"
 )
-
-// recorder is a Registerer that remembers what was registered.
-type recorder struct {
-	prometheus.Registerer
-	cs []prometheus.Collector
-}
-
-func (r *recorder) Register(c prometheus.Collector) error {
-	r.cs = append(r.cs, c)
-	return r.Registerer.Register(c)
-}
-
-var fqName = regexp.MustCompile(`fqName: "([^"]+)"`)
-
-// exported returns the names the watcher's real registry exports (built as
-// the daemon builds it), from the collectors' descriptors, so label
-// vectors without a series yet count too; histograms add their series.
-func exported(t *testing.T) map[string]bool {
-	t.Helper()
-	reg := &recorder{Registerer: prometheus.NewRegistry()}
-	if err := metrics.RegisterRuntime(reg); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := metrics.New(reg); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := metrics.NewLeadership(reg); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := metrics.NewFailures(reg); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := metrics.NewReconcile(reg); err != nil {
-		t.Fatal(err)
-	}
-	names := map[string]bool{}
-	for _, c := range reg.cs {
-		ch := make(chan *prometheus.Desc, 64)
-		go func() { c.Describe(ch); close(ch) }()
-		for d := range ch {
-			if m := fqName.FindStringSubmatch(d.String()); m != nil {
-				names[m[1]] = true
-				for _, suf := range []string{"_bucket", "_sum", "_count"} {
-					names[m[1]+suf] = true // harmless for non-histograms: only watcher_ names are checked
-				}
-			}
-		}
-	}
-	if len(names) == 0 {
-		t.Fatal("no metric names found")
-	}
-	return names
-}
 
 var metricName = regexp.MustCompile(`\bwatcher_[a-z0-9_]+`)
 
 // named returns the watcher_ metric names an expression mentions.
 func named(expr string) []string { return metricName.FindAllString(expr, -1) }
 
-func TestAlertsNameExportedMetrics(t *testing.T) {
+// rule is one alerting rule of prometheus/alerts.yaml.
+type rule struct {
+	Alert string `json:"alert"`
+	Expr  string `json:"expr"`
+}
+
+// alertRules reads the alerting rules of prometheus/alerts.yaml.
+func alertRules(t *testing.T) []rule {
+	t.Helper()
 	data, err := os.ReadFile("prometheus/alerts.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var file struct {
 		Groups []struct {
-			Rules []struct {
-				Alert string `json:"alert"`
-				Expr  string `json:"expr"`
-			} `json:"rules"`
+			Rules []rule `json:"rules"`
 		} `json:"groups"`
 	}
 	if err := yaml.Unmarshal(data, &file); err != nil {
 		t.Fatal(err)
 	}
-	have := exported(t)
-	var alerts []string
+	var rules []rule
 	for _, g := range file.Groups {
-		for _, r := range g.Rules {
-			alerts = append(alerts, r.Alert)
-			ns := named(r.Expr)
-			if len(ns) == 0 {
-				t.Errorf("alert %s names no watcher metric: %q", r.Alert, r.Expr)
-			}
-			for _, n := range ns {
-				if !have[n] {
-					t.Errorf("alert %s: %s is not exported by the watcher", r.Alert, n)
+		rules = append(rules, g.Rules...)
+	}
+	if len(rules) == 0 {
+		t.Fatal("prometheus/alerts.yaml has no rules")
+	}
+	return rules
+}
+
+// TestRulesAndDashboardNameExportedMetrics checks every watcher_ name of the
+// alerts and the dashboard against what the running daemon serves.
+func TestRulesAndDashboardNameExportedMetrics(t *testing.T) {
+	have := exported(t)
+	t.Run("alerts", func(t *testing.T) { checkAlertNames(t, have) })
+	t.Run("dashboard", func(t *testing.T) { checkDashboardNames(t, have) })
+	t.Run("alert unit tests", func(t *testing.T) { checkTestSeriesNames(t, have) })
+}
+
+// checkTestSeriesNames keeps the input series of the rules' unit tests to
+// what the daemon exports.
+func checkTestSeriesNames(t *testing.T, have map[string]bool) {
+	missing := map[string][]string{} // name → the test groups using it
+	for _, g := range alertTests(t).Tests {
+		for _, s := range g.InputSeries {
+			for _, n := range named(s.Series) {
+				if !have[n] && !slices.Contains(missing[n], g.Name) {
+					missing[n] = append(missing[n], g.Name)
 				}
 			}
 		}
 	}
-	for _, want := range []string{"WatcherStreamDown", "WatcherLagHigh", "WatcherCheckpointStale", "WatcherNoLeader"} {
+	for n, groups := range missing {
+		t.Errorf("alerts_test.yaml: %s is not exported by the watcher (series of %q)", n, groups)
+	}
+}
+
+func checkAlertNames(t *testing.T, have map[string]bool) {
+	var alerts []string
+	for _, r := range alertRules(t) {
+		alerts = append(alerts, r.Alert)
+		ns := named(r.Expr)
+		if len(ns) == 0 {
+			t.Errorf("alert %s names no watcher metric: %q", r.Alert, r.Expr)
+		}
+		for _, n := range ns {
+			if !have[n] {
+				t.Errorf("alert %s: %s is not exported by the watcher", r.Alert, n)
+			}
+		}
+	}
+	for _, want := range []string{"WatcherStreamDown", "WatcherFirestoreDown", "WatcherLagHigh", "WatcherCheckpointStale", "WatcherNoLeader"} {
 		if !slices.Contains(alerts, want) {
 			t.Errorf("no alert %s (have %v)", want, alerts)
 		}
 	}
 }
 
-func TestDashboardNamesExportedMetrics(t *testing.T) {
+// query is one panel target of grafana/watcher-dashboard.json.
+type query struct {
+	Panel int
+	Title string
+	RefID string
+	Expr  string
+}
+
+// dashboardQueries reads every panel's queries; a panel without one is an
+// error.
+func dashboardQueries(t *testing.T) []query {
+	t.Helper()
 	data, err := os.ReadFile("grafana/watcher-dashboard.json")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var dash struct {
-		Title  string `json:"title"`
 		Panels []struct {
+			ID      int    `json:"id"`
 			Title   string `json:"title"`
 			Targets []struct {
-				Expr string `json:"expr"`
+				RefID string `json:"refId"`
+				Expr  string `json:"expr"`
 			} `json:"targets"`
 		} `json:"panels"`
 	}
 	if err := json.Unmarshal(data, &dash); err != nil {
 		t.Fatal(err)
 	}
-	have := exported(t)
-	var all []string
+	var qs []query
 	for _, p := range dash.Panels {
 		if len(p.Targets) == 0 {
 			t.Errorf("panel %q has no query", p.Title)
 		}
 		for _, tg := range p.Targets {
-			ns := named(tg.Expr)
-			if len(ns) == 0 {
-				t.Errorf("panel %q: query names no watcher metric: %q", p.Title, tg.Expr)
-			}
-			for _, n := range ns {
-				if !have[n] {
-					t.Errorf("panel %q: %s is not exported by the watcher", p.Title, n)
-				}
-			}
-			all = append(all, ns...)
+			qs = append(qs, query{Panel: p.ID, Title: p.Title, RefID: tg.RefID, Expr: tg.Expr})
 		}
 	}
-	joined := strings.Join(all, " ")
-	for _, want := range []string{"watcher_lag_seconds", "watcher_events_applied_total", "watcher_leader", "watcher_stream_up"} {
-		if !strings.Contains(joined, want) {
+	return qs
+}
+
+func checkDashboardNames(t *testing.T, have map[string]bool) {
+	var all []string
+	for _, q := range dashboardQueries(t) {
+		ns := named(q.Expr)
+		if len(ns) == 0 {
+			t.Errorf("panel %q: query names no watcher metric: %q", q.Title, q.Expr)
+		}
+		for _, n := range ns {
+			if !have[n] {
+				t.Errorf("panel %q: %s is not exported by the watcher", q.Title, n)
+			}
+		}
+		all = append(all, ns...)
+	}
+	for _, want := range []string{"watcher_lag_seconds", "watcher_events_applied_total", "watcher_leader", "watcher_stream_up",
+		"watcher_firestore_up", "watcher_firestore_errors_total"} {
+		if !slices.Contains(all, want) {
 			t.Errorf("the dashboard does not show %s", want)
 		}
 	}
