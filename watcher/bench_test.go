@@ -11,25 +11,6 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
-// nopApplier applies nothing (the benchmarks measure the watcher's own cost).
-type nopApplier struct{}
-
-func (nopApplier) DeleteProject(context.Context, string) (event.Report, error) {
-	return event.Report{}, nil
-}
-
-func (nopApplier) UpdateProject(context.Context, string, map[string]any, []string) (event.Report, error) {
-	return event.Report{}, nil
-}
-
-// nopTokenStore stores nothing.
-type nopTokenStore struct{}
-
-func (nopTokenStore) Load(context.Context) (event.Checkpoint, bool, error) {
-	return event.Checkpoint{}, false, nil
-}
-func (nopTokenStore) Save(context.Context, event.Checkpoint) error { return nil }
-
 // benchChanges is a stream of deletes, updates of a copied field and updates
 // of other fields over 1000 projects.
 func benchChanges(b *testing.B) []event.Change {
@@ -126,12 +107,4 @@ func BenchmarkDispatchCheckpoint(b *testing.B) {
 	if ck.InFlight() != 0 {
 		b.Fatalf("in flight %d after the drain", ck.InFlight())
 	}
-}
-
-// Apply implements the Applier port by kind.
-func (a nopApplier) Apply(ctx context.Context, ev event.Event) (event.Report, error) {
-	if ev.Kind == event.ProjectDeleted {
-		return a.DeleteProject(ctx, ev.ProjectID)
-	}
-	return a.UpdateProject(ctx, ev.ProjectID, ev.Set, ev.Unset)
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/projectwatcher/watcher/event"
+	"github.com/projectwatcher/watcher/internal/watchertest"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
@@ -100,26 +101,15 @@ func TestWatcherProgress(t *testing.T) {
 	}
 }
 
-type loadOnlyStore struct {
-	cp    event.Checkpoint
-	saves int
-}
-
-func (s *loadOnlyStore) Load(context.Context) (event.Checkpoint, bool, error) { return s.cp, true, nil }
-func (s *loadOnlyStore) Save(context.Context, event.Checkpoint) error {
-	s.saves++
-	return nil
-}
-
 func TestMemoryStore(t *testing.T) {
 	ctx := context.Background()
-	base := &loadOnlyStore{cp: event.Checkpoint{Token: rawDoc(bson.D{{Key: "_data", Value: "base"}})}}
+	base := &loadOnlyStore{cp: event.Checkpoint{Token: watchertest.Token("base")}}
 	m := NewMemoryStore(base)
 	cp, ok, err := m.Load(ctx)
 	if err != nil || !ok || tokName(cp.Token) != "base" {
 		t.Fatalf("Load = %v %v %v, want the base checkpoint", tokName(cp.Token), ok, err)
 	}
-	if err := m.Save(ctx, event.Checkpoint{Token: rawDoc(bson.D{{Key: "_data", Value: "mem"}})}); err != nil {
+	if err := m.Save(ctx, event.Checkpoint{Token: watchertest.Token("mem")}); err != nil {
 		t.Fatal(err)
 	}
 	cp, _, _ = m.Load(ctx)

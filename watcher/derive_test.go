@@ -5,7 +5,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/internal/watchertest"
@@ -13,294 +12,66 @@ import (
 )
 
 func TestDerive(t *testing.T) {
-	token := watchertest.Raw(t, bson.D{{Key: "_data", Value: "8265"}})
-	ct := bson.Timestamp{T: 1700000000, I: 3}
-	wall := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
-	key := func(id any) bson.Raw { return watchertest.Raw(t, bson.D{{Key: "_id", Value: id}}) }
-	oidKey := key(watchertest.OID)
-	doc := func(d bson.D) bson.Raw { return watchertest.Raw(t, d) }
-	when := time.Date(2023, 1, 2, 3, 4, 5, 0, time.UTC)
-
-	type want struct {
-		ok     bool
-		kind   event.Kind
-		id     string
-		set    map[string]any
-		unset  []string
-		lookup []string
-		err    error  // errors.Is target
-		fatal  string // FatalError.Op
+	for _, tc := range deriveCases {
+		t.Run(tc.name, func(t *testing.T) { checkDerive(t, tc) })
 	}
-	tests := []struct {
-		name   string
-		ch     event.Change
-		fields []string
-		want   want
-	}{
-		// delete and ids
-		{"delete ObjectID id", event.Change{Op: "delete", DocumentKey: oidKey}, []string{"name"},
-			want{ok: true, kind: event.ProjectDeleted, id: watchertest.OIDHex}},
-		{"delete string id", event.Change{Op: "delete", DocumentKey: key("p-42")}, nil,
-			want{ok: true, kind: event.ProjectDeleted, id: "p-42"}},
-		{"delete int id", event.Change{Op: "delete", DocumentKey: key(int32(7))}, nil,
-			want{err: event.ErrInvalidID}},
-		{"delete int64 id", event.Change{Op: "delete", DocumentKey: key(int64(7))}, nil,
-			want{err: event.ErrInvalidID}},
-		{"delete document id", event.Change{Op: "delete", DocumentKey: key(bson.D{{Key: "a", Value: 1}})}, nil,
-			want{err: event.ErrInvalidID}},
-		{"delete empty string id", event.Change{Op: "delete", DocumentKey: key("")}, nil,
-			want{err: event.ErrInvalidID}},
-		{"delete without documentKey", event.Change{Op: "delete"}, nil,
-			want{err: event.ErrInvalidID}},
-		{"delete documentKey without _id", event.Change{Op: "delete", DocumentKey: doc(bson.D{{Key: "x", Value: 1}})}, nil,
-			want{err: event.ErrInvalidID}},
-		{"delete malformed documentKey", event.Change{Op: "delete", DocumentKey: bson.Raw{5, 0, 0, 0, 1}}, nil,
-			want{err: event.ErrInvalidID}},
+}
 
-		// update: same path
-		{"update copied field", event.Change{Op: "update", DocumentKey: oidKey,
-			UpdatedFields: doc(bson.D{{Key: "name", Value: "Apollo"}, {Key: "budget", Value: 3}})},
-			[]string{"name"},
-			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, set: map[string]any{"name": "Apollo"}}},
-		{"update with string id", event.Change{Op: "update", DocumentKey: key("p-1"),
-			UpdatedFields: doc(bson.D{{Key: "name", Value: "A"}})},
-			[]string{"name"},
-			want{ok: true, kind: event.ProjectUpdated, id: "p-1", set: map[string]any{"name": "A"}}},
-		{"update nested path", event.Change{Op: "update", DocumentKey: oidKey,
-			UpdatedFields: doc(bson.D{{Key: "meta.title", Value: "T"}})},
-			[]string{"meta.title", "name"},
-			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, set: map[string]any{"meta.title": "T"}}},
-		{"update set to null", event.Change{Op: "update", DocumentKey: oidKey,
-			UpdatedFields: doc(bson.D{{Key: "name", Value: nil}})},
-			[]string{"name"},
-			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, set: map[string]any{"name": nil}}},
-		{"update converts values", event.Change{Op: "update", DocumentKey: oidKey,
-			UpdatedFields: doc(bson.D{
-				{Key: "n", Value: int32(5)},
-				{Key: "d", Value: bson.NewDateTimeFromTime(when)},
-				{Key: "o", Value: watchertest.OID},
-				{Key: "m", Value: bson.D{{Key: "k", Value: bson.A{"x", 1.5, true}}}},
-			})},
-			[]string{"n", "d", "o", "m"},
-			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, set: map[string]any{
-				"n": int64(5), "d": when, "o": watchertest.OIDHex,
-				"m": map[string]any{"k": []any{"x", 1.5, true}},
-			}}},
-		{"update value of unsupported type", event.Change{Op: "update", DocumentKey: oidKey,
-			UpdatedFields: doc(bson.D{{Key: "name", Value: bson.Regex{Pattern: "a", Options: "i"}}})},
-			[]string{"name"},
-			want{err: ErrMalformedChange}},
-
-		// update: ancestor
-		{"update ancestor takes inner value", event.Change{Op: "update", DocumentKey: oidKey,
-			UpdatedFields: doc(bson.D{{Key: "meta", Value: bson.D{{Key: "title", Value: "T"}, {Key: "x", Value: 1}}}})},
-			[]string{"meta.title"},
-			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, set: map[string]any{"meta.title": "T"}}},
-		{"update deep ancestor", event.Change{Op: "update", DocumentKey: oidKey,
-			UpdatedFields: doc(bson.D{{Key: "a.b", Value: bson.D{{Key: "c", Value: bson.D{{Key: "d", Value: "v"}}}}}})},
-			[]string{"a.b.c.d"},
-			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, set: map[string]any{"a.b.c.d": "v"}}},
-		{"update ancestor without the inner field unsets", event.Change{Op: "update", DocumentKey: oidKey,
-			UpdatedFields: doc(bson.D{{Key: "meta", Value: bson.D{{Key: "other", Value: 1}}}})},
-			[]string{"meta.title"},
-			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, unset: []string{"meta.title"}}},
-		{"update ancestor replaced by a scalar unsets", event.Change{Op: "update", DocumentKey: oidKey,
-			UpdatedFields: doc(bson.D{{Key: "meta", Value: "flat"}})},
-			[]string{"meta.title"},
-			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, unset: []string{"meta.title"}}},
-		{"update ancestor array by index", event.Change{Op: "update", DocumentKey: oidKey,
-			UpdatedFields: doc(bson.D{{Key: "tags", Value: bson.A{"a", "b"}}})},
-			[]string{"tags.1"},
-			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, set: map[string]any{"tags.1": "b"}}},
-		{"update ancestor array by name is absent", event.Change{Op: "update", DocumentKey: oidKey,
-			UpdatedFields: doc(bson.D{{Key: "tags", Value: bson.A{bson.D{{Key: "n", Value: 1}}}}})},
-			[]string{"tags.n"},
-			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, unset: []string{"tags.n"}}},
-
-		// update: descendant
-		{"update descendant needs lookup", event.Change{Op: "update", DocumentKey: oidKey,
-			UpdatedFields: doc(bson.D{{Key: "meta.title", Value: "T"}})},
-			[]string{"meta"},
-			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, lookup: []string{"meta"}}},
-		{"update array element is a descendant", event.Change{Op: "update", DocumentKey: oidKey,
-			UpdatedFields: doc(bson.D{{Key: "tags.0", Value: "x"}})},
-			[]string{"tags"},
-			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, lookup: []string{"tags"}}},
-		{"lookup wins over set", event.Change{Op: "update", DocumentKey: oidKey,
-			UpdatedFields: doc(bson.D{{Key: "meta", Value: bson.D{}}, {Key: "meta.t", Value: 1}})},
-			[]string{"meta"},
-			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, lookup: []string{"meta"}}},
-		{"update mixes set, unset and lookup", event.Change{Op: "update", DocumentKey: oidKey,
-			UpdatedFields: doc(bson.D{{Key: "name", Value: "N"}, {Key: "meta.title", Value: "T"}}),
-			RemovedFields: []string{"owner"}},
-			[]string{"name", "meta", "owner.email", "other"},
-			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex,
-				set: map[string]any{"name": "N"}, unset: []string{"owner.email"}, lookup: []string{"meta"}}},
-		{"prefix of a name is not an ancestor", event.Change{Op: "update", DocumentKey: oidKey,
-			UpdatedFields: doc(bson.D{{Key: "nameX", Value: "N"}, {Key: "na", Value: 1}})},
-			[]string{"name"},
-			want{ok: false}},
-		{"update touching no copied field", event.Change{Op: "update", DocumentKey: oidKey,
-			UpdatedFields: doc(bson.D{{Key: "budget", Value: 10}, {Key: "owner.email", Value: "e"}}),
-			RemovedFields: []string{"notes"}},
-			[]string{"name", "meta.title"},
-			want{ok: false}},
-		{"update with no configured fields", event.Change{Op: "update", DocumentKey: oidKey,
-			UpdatedFields: doc(bson.D{{Key: "name", Value: "N"}})},
-			nil,
-			want{ok: false}},
-		{"irrelevant update with a bad id is ignored", event.Change{Op: "update", DocumentKey: key(int32(1)),
-			UpdatedFields: doc(bson.D{{Key: "budget", Value: 1}})},
-			[]string{"name"},
-			want{ok: false}},
-		{"relevant update with a bad id fails", event.Change{Op: "update", DocumentKey: key(int32(1)),
-			UpdatedFields: doc(bson.D{{Key: "name", Value: "N"}})},
-			[]string{"name"},
-			want{err: event.ErrInvalidID}},
-		{"update with malformed updatedFields", event.Change{Op: "update", DocumentKey: oidKey,
-			UpdatedFields: bson.Raw{9, 0, 0, 0, 2, 'a', 0, 0, 0}},
-			[]string{"name"},
-			want{err: ErrMalformedChange}},
-
-		// update: removed fields
-		{"removed field unsets", event.Change{Op: "update", DocumentKey: oidKey, RemovedFields: []string{"name"}},
-			[]string{"name"},
-			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, unset: []string{"name"}}},
-		{"removed ancestor unsets", event.Change{Op: "update", DocumentKey: oidKey, RemovedFields: []string{"meta"}},
-			[]string{"meta.title", "meta.sub.x"},
-			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, unset: []string{"meta.title", "meta.sub.x"}}},
-		{"removed descendant needs lookup", event.Change{Op: "update", DocumentKey: oidKey, RemovedFields: []string{"meta.title"}},
-			[]string{"meta"},
-			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, lookup: []string{"meta"}}},
-
-		// update: dotted field names (disambiguatedPaths)
-		{"dotted field name is not a nested path", event.Change{Op: "update", DocumentKey: oidKey,
-			UpdatedFields:      doc(bson.D{{Key: "a.b", Value: "v"}}),
-			DisambiguatedPaths: doc(bson.D{{Key: "a.b", Value: bson.A{"a.b"}}})},
-			[]string{"a.b", "a"},
-			want{ok: false}},
-		{"dotted field inside a copied field needs lookup", event.Change{Op: "update", DocumentKey: oidKey,
-			UpdatedFields:      doc(bson.D{{Key: "meta.a.b", Value: "v"}}),
-			DisambiguatedPaths: doc(bson.D{{Key: "meta.a.b", Value: bson.A{"meta", "a.b"}}})},
-			[]string{"meta.a", "meta"},
-			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, lookup: []string{"meta"}}},
-		{"dotted ancestor is not an ancestor", event.Change{Op: "update", DocumentKey: oidKey,
-			UpdatedFields:      doc(bson.D{{Key: "x.y", Value: bson.D{{Key: "z", Value: 1}}}}),
-			DisambiguatedPaths: doc(bson.D{{Key: "x.y", Value: bson.A{"x.y"}}})},
-			[]string{"x.y.z"},
-			want{ok: false}},
-		{"disambiguated same path with array index", event.Change{Op: "update", DocumentKey: oidKey,
-			UpdatedFields:      doc(bson.D{{Key: "tags.0", Value: "t"}}),
-			DisambiguatedPaths: doc(bson.D{{Key: "tags.0", Value: bson.A{"tags", int32(0)}}})},
-			[]string{"tags.0"},
-			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, set: map[string]any{"tags.0": "t"}}},
-		{"disambiguated ancestor", event.Change{Op: "update", DocumentKey: oidKey,
-			UpdatedFields:      doc(bson.D{{Key: "m", Value: bson.D{{Key: "t", Value: "v"}}}}),
-			DisambiguatedPaths: doc(bson.D{{Key: "m", Value: bson.A{"m"}}})},
-			[]string{"m.t"},
-			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, set: map[string]any{"m.t": "v"}}},
-		{"removed dotted field name", event.Change{Op: "update", DocumentKey: oidKey,
-			RemovedFields:      []string{"a.b"},
-			DisambiguatedPaths: doc(bson.D{{Key: "a.b", Value: bson.A{"a.b"}}})},
-			[]string{"a.b", "a"},
-			want{ok: false}},
-		{"malformed disambiguatedPaths", event.Change{Op: "update", DocumentKey: oidKey,
-			UpdatedFields:      doc(bson.D{{Key: "a.b", Value: "v"}}),
-			DisambiguatedPaths: doc(bson.D{{Key: "a.b", Value: "a.b"}})},
-			[]string{"a"},
-			want{err: ErrMalformedChange}},
-
-		// update: truncated arrays
-		{"truncated array needs lookup", event.Change{Op: "update", DocumentKey: oidKey,
-			TruncatedArrays: watchertest.RawArray(t, bson.A{bson.D{{Key: "field", Value: "tags"}, {Key: "newSize", Value: int32(1)}}})},
-			[]string{"tags", "name"},
-			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex, lookup: []string{"tags"}}},
-
-		// replace
-		{"replace sets present and unsets absent fields", event.Change{Op: "replace", DocumentKey: oidKey,
-			FullDocument: doc(bson.D{{Key: "_id", Value: watchertest.OID}, {Key: "name", Value: "N"},
-				{Key: "meta", Value: bson.D{{Key: "title", Value: "T"}}}})},
-			[]string{"name", "meta.title", "meta.sub", "owner"},
-			want{ok: true, kind: event.ProjectUpdated, id: watchertest.OIDHex,
-				set: map[string]any{"name": "N", "meta.title": "T"}, unset: []string{"meta.sub", "owner"}}},
-		{"replace with every field absent", event.Change{Op: "replace", DocumentKey: key("p"),
-			FullDocument: doc(bson.D{{Key: "_id", Value: "p"}})},
-			[]string{"name"},
-			want{ok: true, kind: event.ProjectUpdated, id: "p", unset: []string{"name"}}},
-		{"replace without fullDocument", event.Change{Op: "replace", DocumentKey: oidKey},
-			[]string{"name"},
-			want{err: ErrMalformedChange}},
-		{"replace with a bad id", event.Change{Op: "replace", DocumentKey: key(""),
-			FullDocument: doc(bson.D{{Key: "name", Value: "N"}})},
-			[]string{"name"},
-			want{err: event.ErrInvalidID}},
-
-		// nothing to do / fatal / unknown
-		{"insert", event.Change{Op: "insert", DocumentKey: oidKey, FullDocument: doc(bson.D{{Key: "name", Value: "N"}})},
-			[]string{"name"}, want{ok: false}},
-		{"drop", event.Change{Op: "drop", Namespace: event.Namespace{DB: "collab", Coll: "projects"}}, nil, want{fatal: "drop"}},
-		{"rename", event.Change{Op: "rename", Namespace: event.Namespace{DB: "collab", Coll: "projects"}, To: event.Namespace{DB: "collab", Coll: "old"}}, nil,
-			want{fatal: "rename"}},
-		{"dropDatabase", event.Change{Op: "dropDatabase", Namespace: event.Namespace{DB: "collab"}}, nil, want{fatal: "dropDatabase"}},
-		{"invalidate", event.Change{Op: "invalidate"}, nil, want{fatal: "invalidate"}},
-		{"unknown operation", event.Change{Op: "createIndexes"}, nil, want{err: ErrUnknownOperation}},
-		{"empty operation", event.Change{}, nil, want{err: ErrUnknownOperation}},
+// checkDerive derives tc.ch (with the common position) and compares.
+func checkDerive(t *testing.T, tc deriveCase) {
+	t.Helper()
+	token, ct, wall := deriveToken, deriveCT, deriveWall
+	tc.ch.Token, tc.ch.ClusterTime, tc.ch.WallTime = token, ct, wall
+	ev, ok, err := Derive(tc.ch, tc.fields)
+	w := tc.want
+	switch {
+	case w.fatal != "":
+		var fe *FatalError
+		if !errors.As(err, &fe) {
+			t.Fatalf("err = %v, want *FatalError", err)
+		}
+		if fe.Op != w.fatal || fe.Namespace != tc.ch.Namespace || fe.To != tc.ch.To || fe.ClusterTime != ct {
+			t.Errorf("FatalError = %+v", fe)
+		}
+		if !strings.Contains(err.Error(), tc.ch.Namespace.DB) || !strings.Contains(err.Error(), "changes nothing") {
+			t.Errorf("message %q does not name the namespace and the consequence", err)
+		}
+	case w.err != nil:
+		if !errors.Is(err, w.err) {
+			t.Fatalf("err = %v, want %v", err, w.err)
+		}
+	case err != nil:
+		t.Fatalf("unexpected error: %v", err)
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			tc.ch.Token, tc.ch.ClusterTime, tc.ch.WallTime = token, ct, wall
-			ev, ok, err := Derive(tc.ch, tc.fields)
-			w := tc.want
-			switch {
-			case w.fatal != "":
-				var fe *FatalError
-				if !errors.As(err, &fe) {
-					t.Fatalf("err = %v, want *FatalError", err)
-				}
-				if fe.Op != w.fatal || fe.Namespace != tc.ch.Namespace || fe.To != tc.ch.To || fe.ClusterTime != ct {
-					t.Errorf("FatalError = %+v", fe)
-				}
-				if !strings.Contains(err.Error(), tc.ch.Namespace.DB) || !strings.Contains(err.Error(), "changes nothing") {
-					t.Errorf("message %q does not name the namespace and the consequence", err)
-				}
-			case w.err != nil:
-				if !errors.Is(err, w.err) {
-					t.Fatalf("err = %v, want %v", err, w.err)
-				}
-			case err != nil:
-				t.Fatalf("unexpected error: %v", err)
-			}
-			if err != nil {
-				if ok {
-					t.Errorf("ok = true with an error")
-				}
-				return
-			}
-			if ok != w.ok {
-				t.Fatalf("ok = %v, want %v (event %+v)", ok, w.ok, ev)
-			}
-			if !ok {
-				return
-			}
-			if ev.Kind != w.kind || ev.ProjectID != w.id || ev.Op != tc.ch.Op {
-				t.Errorf("kind/id/op = %v/%q/%q, want %v/%q/%q", ev.Kind, ev.ProjectID, ev.Op, w.kind, w.id, tc.ch.Op)
-			}
-			if !reflect.DeepEqual(ev.Set, w.set) {
-				t.Errorf("Set = %#v, want %#v", ev.Set, w.set)
-			}
-			if !reflect.DeepEqual(ev.Unset, w.unset) {
-				t.Errorf("Unset = %#v, want %#v", ev.Unset, w.unset)
-			}
-			if !reflect.DeepEqual(ev.Lookup, w.lookup) {
-				t.Errorf("Lookup = %#v, want %#v", ev.Lookup, w.lookup)
-			}
-			if !reflect.DeepEqual(ev.Token, token) || ev.ClusterTime != ct || !ev.WallTime.Equal(wall) {
-				t.Errorf("position not copied: %v %v %v", ev.Token, ev.ClusterTime, ev.WallTime)
-			}
-			if want := tc.ch.DocumentKey.Lookup("_id"); !ev.DocumentID.Equal(want) {
-				t.Errorf("DocumentID = %v, want %v", ev.DocumentID, want)
-			}
-		})
+	if err != nil {
+		if ok {
+			t.Errorf("ok = true with an error")
+		}
+		return
+	}
+	if ok != w.ok {
+		t.Fatalf("ok = %v, want %v (event %+v)", ok, w.ok, ev)
+	}
+	if !ok {
+		return
+	}
+	if ev.Kind != w.kind || ev.ProjectID != w.id || ev.Op != tc.ch.Op {
+		t.Errorf("kind/id/op = %v/%q/%q, want %v/%q/%q", ev.Kind, ev.ProjectID, ev.Op, w.kind, w.id, tc.ch.Op)
+	}
+	if !reflect.DeepEqual(ev.Set, w.set) {
+		t.Errorf("Set = %#v, want %#v", ev.Set, w.set)
+	}
+	if !reflect.DeepEqual(ev.Unset, w.unset) {
+		t.Errorf("Unset = %#v, want %#v", ev.Unset, w.unset)
+	}
+	if !reflect.DeepEqual(ev.Lookup, w.lookup) {
+		t.Errorf("Lookup = %#v, want %#v", ev.Lookup, w.lookup)
+	}
+	if !reflect.DeepEqual(ev.Token, token) || ev.ClusterTime != ct || !ev.WallTime.Equal(wall) {
+		t.Errorf("position not copied: %v %v %v", ev.Token, ev.ClusterTime, ev.WallTime)
+	}
+	if want := tc.ch.DocumentKey.Lookup("_id"); !ev.DocumentID.Equal(want) {
+		t.Errorf("DocumentID = %v, want %v", ev.DocumentID, want)
 	}
 }
 

@@ -6,86 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/projectwatcher/watcher/event"
+	"github.com/projectwatcher/watcher/internal/watchertest"
 	"github.com/rs/zerolog"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
-
-// recApplier records what it applies, per project, and can block or fail.
-type recApplier struct {
-	mu      sync.Mutex
-	applied map[string][]string // projectID → "delete" / "update:<name>"
-	order   []string            // every project id in apply order
-	// hook, when set, runs before an apply and may return an error.
-	hook func(ctx context.Context, projectID string) error
-}
-
-func (a *recApplier) record(ctx context.Context, id, what string) (event.Report, error) {
-	if a.hook != nil {
-		if err := a.hook(ctx, id); err != nil {
-			return event.Report{}, err
-		}
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.applied == nil {
-		a.applied = map[string][]string{}
-	}
-	a.applied[id] = append(a.applied[id], what)
-	a.order = append(a.order, id)
-	return event.Report{Collections: []event.CollectionReport{{Collection: "storyboards", Matched: 2, Deleted: 2}}}, nil
-}
-
-func (a *recApplier) DeleteProject(ctx context.Context, id string) (event.Report, error) {
-	return a.record(ctx, id, "delete")
-}
-
-func (a *recApplier) UpdateProject(ctx context.Context, id string, set map[string]any, unset []string) (event.Report, error) {
-	return a.record(ctx, id, fmt.Sprintf("update:%v:%v", set["name"], unset))
-}
-
-func (a *recApplier) get(id string) []string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return append([]string(nil), a.applied[id]...)
-}
-
-// recObserver counts what it is told.
-type recObserver struct {
-	mu      sync.Mutex
-	n       map[string]int
-	applied []error
-}
-
-func (o *recObserver) inc(k string) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.n == nil {
-		o.n = map[string]int{}
-	}
-	o.n[k]++
-}
-
-func (o *recObserver) count(k string) int {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.n[k]
-}
-
-func (o *recObserver) Heartbeat()                   { o.inc("heartbeat") }
-func (o *recObserver) StreamOpen(open bool)         { o.inc(fmt.Sprint("open:", open)) }
-func (o *recObserver) ChangeReceived(op string)     { o.inc("change:" + op) }
-func (o *recObserver) CheckpointSaved(at time.Time) { o.inc("saved") }
-func (o *recObserver) EventApplied(k event.Kind, id string, took time.Duration, ct time.Time, r event.Report, err error) {
-	o.inc("applied:" + k.String())
-	o.mu.Lock()
-	o.applied = append(o.applied, err)
-	o.mu.Unlock()
-}
 
 // idsOnDistinctWorkers returns n project ids that land on n different
 // workers of n.
@@ -121,7 +49,7 @@ func TestDispatcherKeepsProjectOrder(t *testing.T) {
 	ctx := context.Background()
 	for i := 0; i < perProject; i++ {
 		for _, p := range projects {
-			seq := ck.Track(testToken(fmt.Sprint(p, i)), bson.Timestamp{})
+			seq := ck.Track(watchertest.Token(fmt.Sprint(p, i)), bson.Timestamp{})
 			ev := event.Event{Kind: event.ProjectUpdated, ProjectID: p, Set: map[string]any{"name": i}}
 			if err := d.Dispatch(ctx, seq, ev); err != nil {
 				t.Fatal(err)
@@ -162,8 +90,8 @@ func TestDispatcherProjectsRunInParallel(t *testing.T) {
 	d := NewDispatcher(ap, ck, nil, zerolog.Nop(), 2, 4)
 	d.Start(context.Background())
 	ctx := context.Background()
-	s1 := ck.Track(testToken("slow"), bson.Timestamp{})
-	s2 := ck.Track(testToken("fast"), bson.Timestamp{})
+	s1 := ck.Track(watchertest.Token("slow"), bson.Timestamp{})
+	s2 := ck.Track(watchertest.Token("fast"), bson.Timestamp{})
 	if err := d.Dispatch(ctx, s1, delEvent(slow)); err != nil {
 		t.Fatal(err)
 	}
@@ -201,19 +129,21 @@ func TestDispatcherBackpressure(t *testing.T) {
 	d := NewDispatcher(ap, ck, nil, zerolog.Nop(), 1, queue)
 	d.Start(context.Background())
 	ctx := context.Background()
-	if err := d.Dispatch(ctx, ck.Track(testToken("0"), bson.Timestamp{}), delEvent("p")); err != nil {
+	if err := d.Dispatch(ctx, ck.Track(watchertest.Token("0"), bson.Timestamp{}), delEvent("p")); err != nil {
 		t.Fatal(err)
 	}
 	<-started // the worker holds event 0; the queue is empty
 	for i := 1; i <= queue; i++ {
-		if err := d.Dispatch(ctx, ck.Track(testToken(fmt.Sprint(i)), bson.Timestamp{}), delEvent("p")); err != nil {
+		if err := d.Dispatch(ctx, ck.Track(watchertest.Token(fmt.Sprint(i)), bson.Timestamp{}), delEvent("p")); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// The queue is full: Dispatch blocks until its context ends.
 	cctx, cancel := context.WithCancel(ctx)
 	errc := make(chan error, 1)
-	go func() { errc <- d.Dispatch(cctx, ck.Track(testToken("blocked"), bson.Timestamp{}), delEvent("p")) }()
+	go func() {
+		errc <- d.Dispatch(cctx, ck.Track(watchertest.Token("blocked"), bson.Timestamp{}), delEvent("p"))
+	}()
 	select {
 	case err := <-errc:
 		t.Fatalf("Dispatch on a full queue returned %v instead of blocking", err)
@@ -250,7 +180,7 @@ func TestDispatcherFailureHoldsWatermark(t *testing.T) {
 	d.Start(context.Background())
 	ctx := context.Background()
 	for _, id := range []string{"ok1", "bad", "ok2"} {
-		if err := d.Dispatch(ctx, ck.Track(testToken(id), bson.Timestamp{}), delEvent(id)); err != nil {
+		if err := d.Dispatch(ctx, ck.Track(watchertest.Token(id), bson.Timestamp{}), delEvent(id)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -276,7 +206,7 @@ func TestDispatcherUnknownKindFails(t *testing.T) {
 	ck := NewWatermark(nil)
 	d := NewDispatcher(&recApplier{}, ck, nil, zerolog.Nop(), 1, 1)
 	d.Start(context.Background())
-	if err := d.Dispatch(context.Background(), ck.Track(testToken("x"), bson.Timestamp{}), event.Event{ProjectID: "p"}); err != nil {
+	if err := d.Dispatch(context.Background(), ck.Track(watchertest.Token("x"), bson.Timestamp{}), event.Event{ProjectID: "p"}); err != nil {
 		t.Fatal(err)
 	}
 	d.Close()
@@ -291,7 +221,7 @@ func TestDispatcherLogsAppliedEvent(t *testing.T) {
 	ck := NewWatermark(nil)
 	d := NewDispatcher(&recApplier{}, ck, nil, log, 1, 1)
 	d.Start(context.Background())
-	ev := event.Event{Kind: event.ProjectDeleted, ProjectID: "p1", Op: "delete", Token: testToken("t1")}
+	ev := event.Event{Kind: event.ProjectDeleted, ProjectID: "p1", Op: "delete", Token: watchertest.Token("t1")}
 	if err := d.Dispatch(context.Background(), ck.Track(ev.Token, bson.Timestamp{}), ev); err != nil {
 		t.Fatal(err)
 	}
@@ -352,12 +282,4 @@ func TestPartition(t *testing.T) {
 			}
 		}
 	}
-}
-
-// Apply implements the Applier port by kind.
-func (a *recApplier) Apply(ctx context.Context, ev event.Event) (event.Report, error) {
-	if ev.Kind == event.ProjectDeleted {
-		return a.DeleteProject(ctx, ev.ProjectID)
-	}
-	return a.UpdateProject(ctx, ev.ProjectID, ev.Set, ev.Unset)
 }

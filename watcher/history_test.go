@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/projectwatcher/watcher/internal/watchertest"
 )
 
 // repairs is an OnHistoryLost whose calls each wait until the test
@@ -75,7 +77,7 @@ func TestRunSecondHistoryLossKeepsCheckpointsHeld(t *testing.T) {
 			go func() { done <- f.w.Run(ctx) }()
 
 			<-ended
-			waitFor(t, "both repairs started and p2 applied", func() bool { return rep.count() == 2 && len(f.ap.get("p2")) == 1 })
+			watchertest.WaitFor(t, "both repairs started and p2 applied", func() bool { return rep.count() == 2 && len(f.ap.get("p2")) == 1 })
 			close(rep.release[0]) // the first repair ends (if it still runs)
 			if err := <-rep.returned; err != nil && !errors.Is(err, context.Canceled) {
 				t.Fatalf("first repair: %v", err)
@@ -85,7 +87,7 @@ func TestRunSecondHistoryLossKeepsCheckpointsHeld(t *testing.T) {
 				if err := <-rep.returned; err != nil {
 					t.Fatalf("second repair: %v", err)
 				}
-				waitFor(t, "a checkpoint after the second repair", func() bool { return f.savedToken() == "t2" })
+				watchertest.WaitFor(t, "a checkpoint after the second repair", func() bool { return f.savedToken() == "t2" })
 			}
 			cancel()
 			select {

@@ -1,237 +1,27 @@
 package watcher
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/projectwatcher/watcher/event"
-	"github.com/projectwatcher/watcher/internal/mongotest"
-	"github.com/projectwatcher/watcher/source"
-	"github.com/rs/zerolog"
+	"github.com/projectwatcher/watcher/internal/watchertest"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
-
-// srcStep is one answer of scriptSource.Next.
-type srcStep struct {
-	ch     *event.Change // a change (ok = true)
-	idle   bson.Raw      // nothing new; the post-batch token becomes this
-	err    error
-	before func() // runs before the step is answered (may block)
-}
-
-// scriptSource plays a script of Next answers; once it is played, it calls
-// end (if set) and then behaves like a quiet stream until ctx ends.
-type scriptSource struct {
-	openErr error
-	script  []srcStep
-	end     func()
-
-	mu        sync.Mutex
-	opened    []bson.Raw
-	openCalls int
-	closed    bool
-	pos       int
-	resume    bson.Raw
-	ended     bool
-}
-
-func (s *scriptSource) Open(ctx context.Context, token bson.Raw) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.openCalls++
-	s.opened = append(s.opened, token)
-	return s.openErr
-}
-
-func (s *scriptSource) Next(ctx context.Context) (event.Change, bool, error) {
-	s.mu.Lock()
-	if s.pos < len(s.script) {
-		st := s.script[s.pos]
-		s.pos++
-		s.mu.Unlock()
-		if st.before != nil {
-			st.before()
-		}
-		switch {
-		case st.err != nil:
-			return event.Change{}, false, st.err
-		case st.ch != nil:
-			s.mu.Lock()
-			s.resume = st.ch.Token
-			s.mu.Unlock()
-			return *st.ch, true, nil
-		default:
-			s.mu.Lock()
-			s.resume = st.idle
-			s.mu.Unlock()
-			return event.Change{}, false, nil
-		}
-	}
-	end := !s.ended
-	s.ended = true
-	s.mu.Unlock()
-	if end && s.end != nil {
-		s.end()
-	}
-	select {
-	case <-ctx.Done():
-		return event.Change{}, false, ctx.Err()
-	case <-time.After(time.Millisecond):
-		return event.Change{}, false, nil
-	}
-}
-
-func (s *scriptSource) ResumeToken() bson.Raw {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.resume
-}
-
-func (s *scriptSource) Close(context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.closed = true
-	return nil
-}
-
-func (s *scriptSource) nextCalls() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.pos
-}
-
-// stubResolver sets every lookup path to "resolved:<path>", or fails.
-type stubResolver struct {
-	err   error
-	calls int
-}
-
-func (r *stubResolver) Resolve(ctx context.Context, ev *event.Event) error {
-	r.calls++
-	if r.err != nil {
-		return r.err
-	}
-	if ev.Set == nil {
-		ev.Set = map[string]any{}
-	}
-	for _, p := range ev.Lookup {
-		ev.Set[p] = "resolved:" + p
-	}
-	return nil
-}
-
-func rawDoc(v any) bson.Raw {
-	b, err := bson.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
-
-func docKey(id any) bson.Raw { return rawDoc(bson.D{{Key: "_id", Value: id}}) }
-
-func chDelete(token string, id any) srcStep {
-	return srcStep{ch: &event.Change{Token: testToken(token), Op: "delete", DocumentKey: docKey(id), ClusterTime: bson.Timestamp{T: 100}}}
-}
-
-func chUpdate(token, id string, updated bson.D) srcStep {
-	return srcStep{ch: &event.Change{Token: testToken(token), Op: "update", DocumentKey: docKey(id), UpdatedFields: rawDoc(updated), ClusterTime: bson.Timestamp{T: 100}}}
-}
-
-func chOp(token, op string) srcStep {
-	return srcStep{ch: &event.Change{Token: testToken(token), Op: op, DocumentKey: docKey("x"), ClusterTime: bson.Timestamp{T: 100},
-		Namespace: event.Namespace{DB: "collab", Coll: "projects"}}}
-}
-
-type runFixture struct {
-	src   *scriptSource
-	res   *stubResolver
-	ap    *recApplier
-	store *memTokenStore
-	obs   *recObserver
-	logs  *syncBuffer
-	w     *Watcher
-}
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func newRunFixture(t *testing.T, src *scriptSource, mod func(*Options)) *runFixture {
-	t.Helper()
-	f := &runFixture{src: src, res: &stubResolver{}, ap: &recApplier{}, store: &memTokenStore{}, obs: &recObserver{}, logs: &syncBuffer{}}
-	opts := Options{
-		Source: src, Resolver: f.res, Applier: f.ap, Store: f.store, Observer: f.obs,
-		Fields: []string{"name"}, Workers: 3, QueueSize: 2,
-		CheckpointInterval: 5 * time.Millisecond, StartAt: "now",
-		Logger: zerolog.New(f.logs).Level(zerolog.DebugLevel),
-	}
-	if mod != nil {
-		mod(&opts)
-	}
-	w, err := New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.w = w
-	return f
-}
-
-// run runs the watcher; the source's end cancels the context (a SIGTERM
-// once the script is played).
-func (f *runFixture) run(t *testing.T) error {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if f.src.end == nil {
-		f.src.end = cancel
-	}
-	done := make(chan error, 1)
-	go func() { done <- f.w.Run(ctx) }()
-	select {
-	case err := <-done:
-		return err
-	case <-time.After(20 * time.Second):
-		t.Fatal("Run did not return")
-		return nil
-	}
-}
-
-func (f *runFixture) savedToken() string {
-	f.store.mu.Lock()
-	defer f.store.mu.Unlock()
-	return tokName(f.store.cp.Token)
-}
 
 func TestRunAppliesAndCheckpoints(t *testing.T) {
 	oid := bson.NewObjectID()
 	src := &scriptSource{script: []srcStep{
 		chDelete("t1", oid),
-		{ch: &event.Change{Token: testToken("t2"), Op: "insert", DocumentKey: docKey("p9")}},
+		{ch: &event.Change{Token: watchertest.Token("t2"), Op: "insert", DocumentKey: watchertest.DocKey("p9")}},
 		chUpdate("t3", "p2", bson.D{{Key: "name", Value: "New name"}}),
 		chUpdate("t4", "p3", bson.D{{Key: "other", Value: 1}}), // no copied field: nothing
-		{idle: testToken("pb5")},
+		{idle: watchertest.Token("pb5")},
 	}}
 	f := newRunFixture(t, src, nil)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -285,7 +75,7 @@ func TestRunAppliesAndCheckpoints(t *testing.T) {
 func TestRunResumesFromStoredCheckpoint(t *testing.T) {
 	src := &scriptSource{script: []srcStep{chDelete("t2", "p1")}}
 	f := newRunFixture(t, src, nil)
-	f.store.cp, f.store.has = event.Checkpoint{Token: testToken("t1"), ClusterTime: bson.Timestamp{T: 50}}, true
+	f.store.cp, f.store.has = event.Checkpoint{Token: watchertest.Token("t1"), ClusterTime: bson.Timestamp{T: 50}}, true
 	if err := f.run(t); err != nil {
 		t.Fatal(err)
 	}
@@ -298,9 +88,9 @@ func TestRunResumesFromStoredCheckpoint(t *testing.T) {
 }
 
 func TestRunQuietStreamSavesNothingNew(t *testing.T) {
-	src := &scriptSource{script: []srcStep{{idle: nil}, {idle: testToken("t1")}}}
+	src := &scriptSource{script: []srcStep{{idle: nil}, {idle: watchertest.Token("t1")}}}
 	f := newRunFixture(t, src, nil)
-	f.store.cp, f.store.has = event.Checkpoint{Token: testToken("t1")}, true
+	f.store.cp, f.store.has = event.Checkpoint{Token: watchertest.Token("t1")}, true
 	if err := f.run(t); err != nil {
 		t.Fatal(err)
 	}
@@ -376,7 +166,7 @@ func TestRunHistoryLost(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newRunFixture(t, tt.src, nil)
-			f.store.cp, f.store.has = event.Checkpoint{Token: testToken("stored"), ClusterTime: bson.Timestamp{T: 1700000000}}, true
+			f.store.cp, f.store.has = event.Checkpoint{Token: watchertest.Token("stored"), ClusterTime: bson.Timestamp{T: 1700000000}}, true
 			err := f.run(t)
 			if !errors.Is(err, event.ErrHistoryLost) {
 				t.Fatalf("Run = %v, want event.ErrHistoryLost", err)
@@ -534,131 +324,6 @@ func TestNewRequiresDeps(t *testing.T) {
 			t.Errorf("%s: New = %v, want an error naming %s", tt.name, err, tt.want)
 		}
 	}
-}
-
-// waitFor polls cond until it holds (or fails the test after a long
-// deadline: no assertion on speed).
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// TestRunAgainstMongo runs the real Source and Resolver against MongoDB
-// (mongotest, or WATCHER_TEST_MONGO_URI): apply, stop, resume from the
-// saved checkpoint without replaying, and fail loudly when the history is
-// gone.
-func TestRunAgainstMongo(t *testing.T) {
-	uri, srv := mongotest.ForTest(t)
-	ctx := context.Background()
-	client, err := mongo.Connect(mongotest.ClientOptions(uri).SetTimeout(30 * time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
-	coll := client.Database(mongotest.DBName(t)).Collection("projects")
-	ids := []bson.ObjectID{bson.NewObjectID(), bson.NewObjectID(), bson.NewObjectID()}
-	for i, id := range ids {
-		doc := bson.D{{Key: "_id", Value: id}, {Key: "name", Value: bson.D{{Key: "first", Value: fmt.Sprint("p", i)}}}}
-		if _, err := coll.InsertOne(ctx, doc); err != nil {
-			t.Fatal(err)
-		}
-	}
-	store := &memTokenStore{}
-	ap := &recApplier{}
-	logs := &syncBuffer{}
-	start := func(t *testing.T) (obs *recObserver, stop func() error) {
-		t.Helper()
-		obs = &recObserver{}
-		w, err := New(Options{
-			Source: source.NewSource(coll, "now", zerolog.Nop()), Resolver: source.NewResolver(coll), Applier: ap, Store: store,
-			Observer: obs, Fields: []string{"name"}, Workers: 2, CheckpointInterval: 10 * time.Millisecond,
-			Logger: zerolog.New(logs),
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		rctx, cancel := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- w.Run(rctx) }()
-		return obs, func() error {
-			cancel()
-			select {
-			case err := <-done:
-				return err
-			case <-time.After(20 * time.Second):
-				t.Fatal("Run did not return after cancel")
-				return nil
-			}
-		}
-	}
-
-	// First run: starts at now, applies a delete and a nested update.
-	obs, stop := start(t)
-	waitFor(t, "the stream to open", func() bool { return obs.count("open:true") == 1 })
-	if _, err := coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: ids[0]}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: ids[1]}}, bson.D{{Key: "$set", Value: bson.D{{Key: "name.first", Value: "renamed"}}}}); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "both events applied", func() bool { return len(ap.get(ids[0].Hex())) == 1 && len(ap.get(ids[1].Hex())) == 1 })
-	if err := stop(); err != nil {
-		t.Fatalf("first run: %v", err)
-	}
-	if got := fmt.Sprint(ap.get(ids[1].Hex())); got != "[update:map[first:renamed]:[]]" {
-		t.Fatalf("update applied as %s, want the value read back from MongoDB", got)
-	}
-	first := store.cp
-	if len(first.Token) == 0 {
-		t.Fatal("no checkpoint saved by the first run")
-	}
-
-	// While stopped, a project is deleted; the second run resumes from the
-	// checkpoint: it applies that delete and replays nothing before it.
-	if _, err := coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: ids[2]}}); err != nil {
-		t.Fatal(err)
-	}
-	_, stop = start(t)
-	waitFor(t, "the delete made while stopped", func() bool { return len(ap.get(ids[2].Hex())) == 1 })
-	if err := stop(); err != nil {
-		t.Fatalf("second run: %v", err)
-	}
-	if n0, n1 := len(ap.get(ids[0].Hex())), len(ap.get(ids[1].Hex())); n0 != 1 || n1 != 1 {
-		t.Fatalf("events before the checkpoint replayed: %d and %d applies, want 1 each", n0, n1)
-	}
-	if string(store.cp.Token) == string(first.Token) {
-		t.Fatal("the second run did not move the checkpoint")
-	}
-
-	t.Run("history lost", func(t *testing.T) {
-		mongotest.RequireFaults(t, srv)
-		if _, err := coll.InsertOne(ctx, bson.D{{Key: "name", Value: "later"}}); err != nil {
-			t.Fatal(err)
-		}
-		srv.TrimHistory()
-		saved := store.cp
-		w, err := New(Options{
-			Source: source.NewSource(coll, "now", zerolog.Nop()), Resolver: source.NewResolver(coll), Applier: ap, Store: store,
-			Fields: []string{"name"}, Logger: zerolog.New(logs),
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		defer cancel()
-		if err := w.Run(rctx); !errors.Is(err, event.ErrHistoryLost) {
-			t.Fatalf("Run = %v, want event.ErrHistoryLost", err)
-		}
-		if string(store.cp.Token) != string(saved.Token) {
-			t.Fatal("the checkpoint moved although the history was lost (restarted from now?)")
-		}
-	})
 }
 
 func TestRunReportsFinalSaveFailure(t *testing.T) {

@@ -10,61 +10,10 @@ import (
 	"time"
 
 	"github.com/projectwatcher/watcher/event"
+	"github.com/projectwatcher/watcher/internal/watchertest"
 	"github.com/rs/zerolog"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
-
-func testToken(s string) bson.Raw {
-	b, err := bson.Marshal(bson.D{{Key: "_data", Value: s}})
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
-
-func tokName(t bson.Raw) string {
-	if len(t) == 0 {
-		return ""
-	}
-	return tokenString(t)
-}
-
-// memTokenStore is a TokenStore in memory that records every save.
-type memTokenStore struct {
-	mu      sync.Mutex
-	cp      event.Checkpoint
-	has     bool
-	saves   []event.Checkpoint
-	loadErr error
-	saveErr error
-}
-
-func (m *memTokenStore) Load(context.Context) (event.Checkpoint, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.cp, m.has, m.loadErr
-}
-
-func (m *memTokenStore) Save(_ context.Context, cp event.Checkpoint) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.saveErr != nil {
-		return m.saveErr
-	}
-	m.cp, m.has = cp, true
-	m.saves = append(m.saves, cp)
-	return nil
-}
-
-func (m *memTokenStore) saved() []string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []string
-	for _, cp := range m.saves {
-		out = append(out, tokName(cp.Token))
-	}
-	return out
-}
 
 func TestWatermarkWatermark(t *testing.T) {
 	type step struct {
@@ -117,7 +66,7 @@ func TestWatermarkWatermark(t *testing.T) {
 			for i, s := range tt.steps {
 				switch s.op {
 				case "track":
-					seqs[s.name] = c.Track(testToken(s.name), bson.Timestamp{T: uint32(i + 1)})
+					seqs[s.name] = c.Track(watchertest.Token(s.name), bson.Timestamp{T: uint32(i + 1)})
 				case "done", "fail":
 					seq, ok := seqs[s.name]
 					if !ok {
@@ -131,15 +80,15 @@ func TestWatermarkWatermark(t *testing.T) {
 						t.Fatalf("step %d: Done: %v", i, derr)
 					}
 				case "pass":
-					c.Pass(testToken(s.name), bson.Timestamp{T: uint32(i + 1)})
+					c.Pass(watchertest.Token(s.name), bson.Timestamp{T: uint32(i + 1)})
 				case "idle":
 					var tk bson.Raw
 					if s.name != "" {
-						tk = testToken(s.name)
+						tk = watchertest.Token(s.name)
 					}
 					c.Idle(tk)
 				case "restore":
-					c.Restore(event.Checkpoint{Token: testToken(s.name)})
+					c.Restore(event.Checkpoint{Token: watchertest.Token(s.name)})
 				default:
 					t.Fatalf("bad op %q", s.op)
 				}
@@ -154,8 +103,8 @@ func TestWatermarkWatermark(t *testing.T) {
 
 func TestWatermarkFailureSignals(t *testing.T) {
 	c := NewWatermark(nil)
-	a := c.Track(testToken("a"), bson.Timestamp{})
-	b := c.Track(testToken("b"), bson.Timestamp{})
+	a := c.Track(watchertest.Token("a"), bson.Timestamp{})
+	b := c.Track(watchertest.Token("b"), bson.Timestamp{})
 	select {
 	case <-c.Failed():
 		t.Fatal("Failed closed before any failure")
@@ -183,8 +132,8 @@ func TestWatermarkFailureSignals(t *testing.T) {
 
 func TestWatermarkDoneRejectsUnknown(t *testing.T) {
 	c := NewWatermark(nil)
-	a := c.Track(testToken("a"), bson.Timestamp{})
-	b := c.Track(testToken("b"), bson.Timestamp{})
+	a := c.Track(watchertest.Token("a"), bson.Timestamp{})
+	b := c.Track(watchertest.Token("b"), bson.Timestamp{})
 	if err := c.Done(b, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -215,14 +164,14 @@ func TestWatermarkRingGrowsAndWraps(t *testing.T) {
 	c := NewWatermark(nil)
 	// Wrap the ring first so growth has to unroll a split ring.
 	for i := 0; i < 50; i++ {
-		if err := c.Done(c.Track(testToken(fmt.Sprint("w", i)), bson.Timestamp{}), nil); err != nil {
+		if err := c.Done(c.Track(watchertest.Token(fmt.Sprint("w", i)), bson.Timestamp{}), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
 	const n = 1000
 	seqs := make([]uint64, n)
 	for i := range seqs {
-		seqs[i] = c.Track(testToken(fmt.Sprint("t", i)), bson.Timestamp{T: uint32(i)})
+		seqs[i] = c.Track(watchertest.Token(fmt.Sprint("t", i)), bson.Timestamp{T: uint32(i)})
 	}
 	for i := n - 1; i >= 1; i-- {
 		if err := c.Done(seqs[i], nil); err != nil {
@@ -249,7 +198,7 @@ func TestWatermarkConcurrentCompletion(t *testing.T) {
 	const n, workers = 2000, 4
 	seqs := make([]uint64, n)
 	for i := range seqs {
-		seqs[i] = c.Track(testToken(fmt.Sprint("t", i)), bson.Timestamp{})
+		seqs[i] = c.Track(watchertest.Token(fmt.Sprint("t", i)), bson.Timestamp{})
 	}
 	rand.Shuffle(n, func(i, j int) { seqs[i], seqs[j] = seqs[j], seqs[i] })
 	var wg sync.WaitGroup
@@ -287,17 +236,17 @@ func TestSaver(t *testing.T) {
 		}
 	}
 	save(false) // nothing yet
-	c.Restore(event.Checkpoint{Token: testToken("r")})
-	sv.restored(testToken("r"))
+	c.Restore(event.Checkpoint{Token: watchertest.Token("r")})
+	sv.restored(watchertest.Token("r"))
 	save(false) // the loaded token is already stored
-	a := c.Track(testToken("a"), bson.Timestamp{T: 7, I: 2})
+	a := c.Track(watchertest.Token("a"), bson.Timestamp{T: 7, I: 2})
 	save(false) // unchanged while a is in flight
 	if err := c.Done(a, nil); err != nil {
 		t.Fatal(err)
 	}
 	save(true)
 	save(false) // unchanged token skipped
-	c.Idle(testToken("x"))
+	c.Idle(watchertest.Token("x"))
 	save(true)
 
 	if got, want := fmt.Sprint(st.saved()), "[a x]"; got != want {
@@ -314,7 +263,7 @@ func TestSaver(t *testing.T) {
 	}
 
 	st.saveErr = errors.New("mongo down")
-	b := c.Track(testToken("b"), bson.Timestamp{})
+	b := c.Track(watchertest.Token("b"), bson.Timestamp{})
 	if err := c.Done(b, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -338,7 +287,7 @@ func TestSaverEvery(t *testing.T) {
 		defer close(done)
 		sv.every(ctx, 5*time.Millisecond)
 	}()
-	c.Pass(testToken("a"), bson.Timestamp{})
+	c.Pass(watchertest.Token("a"), bson.Timestamp{})
 	deadline := time.Now().Add(10 * time.Second)
 	for len(st.saved()) == 0 && time.Now().Before(deadline) {
 		time.Sleep(2 * time.Millisecond)
@@ -357,10 +306,10 @@ func TestTokenClusterTime(t *testing.T) {
 		want  bson.Timestamp
 		ok    bool
 	}{
-		{"keystring timestamp", testToken("8263A1B2C3000000052B022C0100296E5A1004"), bson.Timestamp{T: 0x63A1B2C3, I: 5}, true},
-		{"too short", testToken("8263A1"), bson.Timestamp{}, false},
-		{"not a timestamp", testToken("2B63A1B2C3000000052B02"), bson.Timestamp{}, false},
-		{"not hex", testToken("82zzA1B2C3000000052B02"), bson.Timestamp{}, false},
+		{"keystring timestamp", watchertest.Token("8263A1B2C3000000052B022C0100296E5A1004"), bson.Timestamp{T: 0x63A1B2C3, I: 5}, true},
+		{"too short", watchertest.Token("8263A1"), bson.Timestamp{}, false},
+		{"not a timestamp", watchertest.Token("2B63A1B2C3000000052B02"), bson.Timestamp{}, false},
+		{"not hex", watchertest.Token("82zzA1B2C3000000052B02"), bson.Timestamp{}, false},
 		{"no _data", func() bson.Raw { b, _ := bson.Marshal(bson.D{{Key: "x", Value: 1}}); return b }(), bson.Timestamp{}, false},
 	}
 	for _, tt := range tests {
@@ -373,8 +322,8 @@ func TestTokenClusterTime(t *testing.T) {
 
 func TestWatermarkIdleReadsClusterTime(t *testing.T) {
 	c := NewWatermark(nil)
-	c.Pass(testToken("a"), bson.Timestamp{T: 10})
-	c.Idle(testToken("8263A1B2C3000000052B02"))
+	c.Pass(watchertest.Token("a"), bson.Timestamp{T: 10})
+	c.Idle(watchertest.Token("8263A1B2C3000000052B02"))
 	if cp, _ := c.Position(); cp.ClusterTime != (bson.Timestamp{T: 0x63A1B2C3, I: 5}) {
 		t.Fatalf("cluster time %v, want the token's", cp.ClusterTime)
 	}

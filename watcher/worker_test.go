@@ -6,218 +6,19 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/projectwatcher/watcher/event"
+	"github.com/projectwatcher/watcher/internal/watchertest"
 	"github.com/rs/zerolog"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
 
-// manualClock fires timers only when told (fire), so tests control every
-// backoff; now moves to the timer's time when it fires.
-type manualClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	timers []manualTimer
-	delays []time.Duration
-	armed  chan struct{} // a timer was created
-}
-
-type manualTimer struct {
-	at time.Time
-	ch chan time.Time
-}
-
 func newManualClock() *manualClock {
 	return &manualClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), armed: make(chan struct{}, 100)}
-}
-
-func (c *manualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *manualClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ch := make(chan time.Time, 1)
-	c.timers = append(c.timers, manualTimer{at: c.now.Add(d), ch: ch})
-	c.delays = append(c.delays, d)
-	c.armed <- struct{}{}
-	return ch
-}
-
-// fireAll fires every pending timer, moving now to the latest.
-func (c *manualClock) fireAll() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, t := range c.timers {
-		if t.at.After(c.now) {
-			c.now = t.at
-		}
-	}
-	for _, t := range c.timers {
-		t.ch <- c.now
-	}
-	c.timers = nil
-}
-
-// autoClock fires every timer at once, advancing now by its duration.
-type autoClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *autoClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *autoClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	ch := make(chan time.Time, 1)
-	ch <- c.now
-	return ch
-}
-
-// failApplier fails each project's calls with the errors queued for it,
-// then succeeds; it records every successful apply in order.
-type failApplier struct {
-	mu      sync.Mutex
-	fail    map[string][]error // project → errors of its next calls
-	always  map[string]error   // project → error of every call
-	calls   map[string]int
-	applied []string // "project/op" in apply order
-}
-
-func (a *failApplier) do(id, what string) (event.Report, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.calls == nil {
-		a.calls = map[string]int{}
-	}
-	a.calls[id]++
-	if err := a.always[id]; err != nil {
-		return event.Report{}, err
-	}
-	if q := a.fail[id]; len(q) > 0 {
-		a.fail[id] = q[1:]
-		return event.Report{}, q[0]
-	}
-	a.applied = append(a.applied, id+"/"+what)
-	return event.Report{}, nil
-}
-
-func (a *failApplier) DeleteProject(_ context.Context, id string) (event.Report, error) {
-	return a.do(id, "delete")
-}
-
-func (a *failApplier) UpdateProject(_ context.Context, id string, set map[string]any, _ []string) (event.Report, error) {
-	return a.do(id, fmt.Sprint("update:", set["name"]))
-}
-
-func (a *failApplier) snapshot() ([]string, map[string]int) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	calls := map[string]int{}
-	for k, v := range a.calls {
-		calls[k] = v
-	}
-	return slices.Clone(a.applied), calls
-}
-
-// recDone records completions.
-type recDone struct {
-	mu   sync.Mutex
-	errs map[uint64]error
-	n    int
-}
-
-func (r *recDone) Done(seq uint64, err error) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.errs == nil {
-		r.errs = map[uint64]error{}
-	}
-	if _, dup := r.errs[seq]; dup {
-		return fmt.Errorf("seq %d completed twice", seq)
-	}
-	r.errs[seq] = err
-	r.n++
-	return nil
-}
-
-func (r *recDone) get(seq uint64) (error, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	err, ok := r.errs[seq]
-	return err, ok
-}
-
-func (r *recDone) count() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.n
-}
-
-// memDeadLetters is a DeadLetterStore in memory; failures fail its next writes.
-type memDeadLetters struct {
-	mu       sync.Mutex
-	letters  []event.DeadLetter
-	failures []error
-	writes   int
-}
-
-func (m *memDeadLetters) Add(_ context.Context, l event.DeadLetter) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.writes++
-	if len(m.failures) > 0 {
-		err := m.failures[0]
-		m.failures = m.failures[1:]
-		return err
-	}
-	m.letters = append(m.letters, l)
-	return nil
-}
-
-func (m *memDeadLetters) all() []event.DeadLetter {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return slices.Clone(m.letters)
-}
-
-// recFailures records retries and dead letters.
-type recFailures struct {
-	mu      sync.Mutex
-	retries []string // "attempt/delay"
-	dead    []string // reasons
-}
-
-func (f *recFailures) EventRetried(_ event.Kind, attempt int, delay time.Duration, _ error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.retries = append(f.retries, fmt.Sprintf("%d/%s", attempt, delay))
-}
-
-func (f *recFailures) EventDeadLettered(_ event.Kind, reason string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.dead = append(f.dead, reason)
-}
-
-func (f *recFailures) get() ([]string, []string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.retries), slices.Clone(f.dead)
 }
 
 var (
@@ -235,7 +36,7 @@ func testPolicy(attempts int) RetryPolicy {
 func TestDispatcherFailureHandling(t *testing.T) {
 	updEvent := func(id, name string) event.Event {
 		return event.Event{Kind: event.ProjectUpdated, ProjectID: id, Op: "update", Set: map[string]any{"name": name},
-			Token: bson.Raw(rawDoc(bson.D{{Key: "_data", Value: "T-" + name}})), ClusterTime: bson.Timestamp{T: 7, I: 1}}
+			Token: watchertest.Token("T-" + name), ClusterTime: bson.Timestamp{T: 7, I: 1}}
 	}
 	limitErr := fmt.Errorf("sync: %w", event.ErrSafetyLimit)
 	tests := []struct {
@@ -318,7 +119,7 @@ func TestDispatcherFailureHandling(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			waitFor(t, "every event to complete", func() bool { return done.count() >= len(tt.events) })
+			watchertest.WaitFor(t, "every event to complete", func() bool { return done.count() >= len(tt.events) })
 			d.Close()
 
 			if done.count() != len(tt.events) {
@@ -383,14 +184,14 @@ func TestDispatcherRetryParksOnlyItsProject(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "the other projects to be applied while p1 waits", func() bool { return done.count() == 2 })
+	watchertest.WaitFor(t, "the other projects to be applied while p1 waits", func() bool { return done.count() == 2 })
 	applied, _ := ap.snapshot()
 	if !slices.Equal(applied, []string{"p2/delete", "p3/delete"}) {
 		t.Fatalf("applied %v while p1 waits, want p2 and p3 only", applied)
 	}
 	<-clk.armed
 	clk.fireAll()
-	waitFor(t, "p1 to be retried", func() bool { return done.count() == 4 })
+	watchertest.WaitFor(t, "p1 to be retried", func() bool { return done.count() == 4 })
 	d.Close()
 	applied, _ = ap.snapshot()
 	if want := []string{"p2/delete", "p3/delete", "p1/delete", "p1/update:late"}; !slices.Equal(applied, want) {
@@ -417,7 +218,7 @@ func TestDispatcherCloseLeavesParkedEventsInFlight(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "p2 to be applied", func() bool { return done.count() == 1 })
+	watchertest.WaitFor(t, "p2 to be applied", func() bool { return done.count() == 1 })
 	d.Close()
 	if done.count() != 1 {
 		t.Fatalf("%d completions after Close, want 1 (the parked p1 events stay in flight)", done.count())
@@ -445,7 +246,7 @@ func TestDispatcherParkedEventsAreBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "the worker to hold its budget", func() bool { return len(d.queues[0]) == queue })
+	watchertest.WaitFor(t, "the worker to hold its budget", func() bool { return len(d.queues[0]) == queue })
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	err := d.Dispatch(ctx, 99, event.Event{Kind: event.ProjectDeleted, ProjectID: "p9"})
 	cancel()
@@ -466,8 +267,8 @@ func TestDispatchInvalidIsDeadLettered(t *testing.T) {
 	store := &memDeadLetters{}
 	d := NewDispatcher(ap, done, nil, zerolog.Nop(), 2, 2, WithDeadLetters(store))
 	d.Start(context.Background())
-	key := docKey(int32(42))
-	ch := event.Change{Op: "delete", DocumentKey: key, Token: rawDoc(bson.D{{Key: "_data", Value: "T1"}}), ClusterTime: bson.Timestamp{T: 9}}
+	key := watchertest.DocKey(int32(42))
+	ch := event.Change{Op: "delete", DocumentKey: key, Token: watchertest.Token("T1"), ClusterTime: bson.Timestamp{T: 9}}
 	_, _, derr := Derive(ch, nil)
 	if !errors.Is(derr, event.ErrInvalidID) {
 		t.Fatalf("Derive = %v, want ErrInvalidID", derr)
@@ -494,11 +295,3 @@ func TestDispatchInvalidIsDeadLettered(t *testing.T) {
 }
 
 func bytesEqual(a, b []byte) bool { return string(a) == string(b) }
-
-// Apply implements the Applier port by kind.
-func (a *failApplier) Apply(ctx context.Context, ev event.Event) (event.Report, error) {
-	if ev.Kind == event.ProjectDeleted {
-		return a.DeleteProject(ctx, ev.ProjectID)
-	}
-	return a.UpdateProject(ctx, ev.ProjectID, ev.Set, ev.Unset)
-}

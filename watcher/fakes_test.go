@@ -1,0 +1,306 @@
+package watcher
+
+// The fakes of the watcher's ports that its tests share, one place each:
+// the appliers, observer, dead letters, failures, completions and clocks
+// here; the change source, resolver and token stores in fakes_stream_test.go.
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/projectwatcher/watcher/event"
+)
+
+// recApplier records what it applies, per project, and can block or fail.
+type recApplier struct {
+	mu      sync.Mutex
+	applied map[string][]string // projectID → "delete" / "update:<name>"
+	order   []string            // every project id in apply order
+	// hook, when set, runs before an apply and may return an error.
+	hook func(ctx context.Context, projectID string) error
+}
+
+func (a *recApplier) record(ctx context.Context, id, what string) (event.Report, error) {
+	if a.hook != nil {
+		if err := a.hook(ctx, id); err != nil {
+			return event.Report{}, err
+		}
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.applied == nil {
+		a.applied = map[string][]string{}
+	}
+	a.applied[id] = append(a.applied[id], what)
+	a.order = append(a.order, id)
+	return event.Report{Collections: []event.CollectionReport{{Collection: "storyboards", Matched: 2, Deleted: 2}}}, nil
+}
+
+func (a *recApplier) DeleteProject(ctx context.Context, id string) (event.Report, error) {
+	return a.record(ctx, id, "delete")
+}
+
+func (a *recApplier) UpdateProject(ctx context.Context, id string, set map[string]any, unset []string) (event.Report, error) {
+	return a.record(ctx, id, fmt.Sprintf("update:%v:%v", set["name"], unset))
+}
+
+func (a *recApplier) get(id string) []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]string(nil), a.applied[id]...)
+}
+
+// recObserver counts what it is told.
+type recObserver struct {
+	mu      sync.Mutex
+	n       map[string]int
+	applied []error
+}
+
+func (o *recObserver) inc(k string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.n == nil {
+		o.n = map[string]int{}
+	}
+	o.n[k]++
+}
+
+func (o *recObserver) count(k string) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.n[k]
+}
+
+func (o *recObserver) Heartbeat() { o.inc("heartbeat") }
+
+func (o *recObserver) StreamOpen(open bool) { o.inc(fmt.Sprint("open:", open)) }
+
+func (o *recObserver) ChangeReceived(op string) { o.inc("change:" + op) }
+
+func (o *recObserver) CheckpointSaved(at time.Time) { o.inc("saved") }
+
+func (o *recObserver) EventApplied(k event.Kind, id string, took time.Duration, ct time.Time, r event.Report, err error) {
+	o.inc("applied:" + k.String())
+	o.mu.Lock()
+	o.applied = append(o.applied, err)
+	o.mu.Unlock()
+}
+
+// Apply implements the Applier port by kind.
+func (a *recApplier) Apply(ctx context.Context, ev event.Event) (event.Report, error) {
+	if ev.Kind == event.ProjectDeleted {
+		return a.DeleteProject(ctx, ev.ProjectID)
+	}
+	return a.UpdateProject(ctx, ev.ProjectID, ev.Set, ev.Unset)
+}
+
+// manualClock fires timers only when told (fire), so tests control every
+// backoff; now moves to the timer's time when it fires.
+type manualClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	timers []manualTimer
+	delays []time.Duration
+	armed  chan struct{} // a timer was created
+}
+
+type manualTimer struct {
+	at time.Time
+	ch chan time.Time
+}
+
+func (c *manualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *manualClock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	c.timers = append(c.timers, manualTimer{at: c.now.Add(d), ch: ch})
+	c.delays = append(c.delays, d)
+	c.armed <- struct{}{}
+	return ch
+}
+
+// fireAll fires every pending timer, moving now to the latest.
+func (c *manualClock) fireAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, t := range c.timers {
+		if t.at.After(c.now) {
+			c.now = t.at
+		}
+	}
+	for _, t := range c.timers {
+		t.ch <- c.now
+	}
+	c.timers = nil
+}
+
+// autoClock fires every timer at once, advancing now by its duration.
+type autoClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *autoClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *autoClock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	ch := make(chan time.Time, 1)
+	ch <- c.now
+	return ch
+}
+
+// failApplier fails each project's calls with the errors queued for it,
+// then succeeds; it records every successful apply in order.
+type failApplier struct {
+	mu      sync.Mutex
+	fail    map[string][]error // project → errors of its next calls
+	always  map[string]error   // project → error of every call
+	calls   map[string]int
+	applied []string // "project/op" in apply order
+}
+
+func (a *failApplier) do(id, what string) (event.Report, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.calls == nil {
+		a.calls = map[string]int{}
+	}
+	a.calls[id]++
+	if err := a.always[id]; err != nil {
+		return event.Report{}, err
+	}
+	if q := a.fail[id]; len(q) > 0 {
+		a.fail[id] = q[1:]
+		return event.Report{}, q[0]
+	}
+	a.applied = append(a.applied, id+"/"+what)
+	return event.Report{}, nil
+}
+
+func (a *failApplier) DeleteProject(_ context.Context, id string) (event.Report, error) {
+	return a.do(id, "delete")
+}
+
+func (a *failApplier) UpdateProject(_ context.Context, id string, set map[string]any, _ []string) (event.Report, error) {
+	return a.do(id, fmt.Sprint("update:", set["name"]))
+}
+
+func (a *failApplier) snapshot() ([]string, map[string]int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	calls := map[string]int{}
+	for k, v := range a.calls {
+		calls[k] = v
+	}
+	return slices.Clone(a.applied), calls
+}
+
+// recDone records completions.
+type recDone struct {
+	mu   sync.Mutex
+	errs map[uint64]error
+	n    int
+}
+
+func (r *recDone) Done(seq uint64, err error) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.errs == nil {
+		r.errs = map[uint64]error{}
+	}
+	if _, dup := r.errs[seq]; dup {
+		return fmt.Errorf("seq %d completed twice", seq)
+	}
+	r.errs[seq] = err
+	r.n++
+	return nil
+}
+
+func (r *recDone) get(seq uint64) (error, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	err, ok := r.errs[seq]
+	return err, ok
+}
+
+func (r *recDone) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.n
+}
+
+// memDeadLetters is a DeadLetterStore in memory; failures fail its next writes.
+type memDeadLetters struct {
+	mu       sync.Mutex
+	letters  []event.DeadLetter
+	failures []error
+	writes   int
+}
+
+func (m *memDeadLetters) Add(_ context.Context, l event.DeadLetter) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.writes++
+	if len(m.failures) > 0 {
+		err := m.failures[0]
+		m.failures = m.failures[1:]
+		return err
+	}
+	m.letters = append(m.letters, l)
+	return nil
+}
+
+func (m *memDeadLetters) all() []event.DeadLetter {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.letters)
+}
+
+// recFailures records retries and dead letters.
+type recFailures struct {
+	mu      sync.Mutex
+	retries []string // "attempt/delay"
+	dead    []string // reasons
+}
+
+func (f *recFailures) EventRetried(_ event.Kind, attempt int, delay time.Duration, _ error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.retries = append(f.retries, fmt.Sprintf("%d/%s", attempt, delay))
+}
+
+func (f *recFailures) EventDeadLettered(_ event.Kind, reason string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.dead = append(f.dead, reason)
+}
+
+func (f *recFailures) get() ([]string, []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.retries), slices.Clone(f.dead)
+}
+
+// Apply implements the Applier port by kind.
+func (a *failApplier) Apply(ctx context.Context, ev event.Event) (event.Report, error) {
+	if ev.Kind == event.ProjectDeleted {
+		return a.DeleteProject(ctx, ev.ProjectID)
+	}
+	return a.UpdateProject(ctx, ev.ProjectID, ev.Set, ev.Unset)
+}
