@@ -31,7 +31,7 @@ func TestHealthz(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clk := clocktest.New(t0)
-			s := New("127.0.0.1:0", nil, zerolog.Nop(), WithClock(clk.Now), WithLivenessWindow(window))
+			s := New("127.0.0.1:0", nil, zerolog.Nop(), WithClock(clk), WithLivenessWindow(window))
 			for _, b := range tt.beats {
 				clk.Set(b)
 				s.Beat()
@@ -91,7 +91,7 @@ func TestHealthzLivenessChecks(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clk := clocktest.New(t0)
-			s := New(":0", nil, zerolog.Nop(), WithClock(clk.Now), WithLivenessWindow(30*time.Second))
+			s := New(":0", nil, zerolog.Nop(), WithClock(clk), WithLivenessWindow(30*time.Second))
 			s.Beat()
 			for name, fn := range tt.checks {
 				s.AddLivenessCheck(name, fn)

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/projectwatcher/watcher/internal/clock"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
@@ -73,9 +74,9 @@ func WithShutdownTimeout(d time.Duration) Option {
 	return func(s *Server) { s.shutdownTimeout = d }
 }
 
-// WithClock replaces time.Now (tests).
-func WithClock(now func() time.Time) Option {
-	return func(s *Server) { s.now = now }
+// WithClock replaces the wall clock (tests).
+func WithClock(c clock.Clock) Option {
+	return func(s *Server) { s.now = clock.Or(c).Now }
 }
 
 // New returns a server for addr (host:port; ":0" picks a free port). g is

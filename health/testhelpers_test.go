@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// clock is a settable time source, safe for concurrent use.
+// t0 is the tests' start time.
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // get serves one request through h and returns the status and body.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/projectwatcher/watcher/internal/clock"
 )
 
 // ProgressFunc reports the work in flight and when work last progressed
@@ -20,13 +22,10 @@ type Watchdog struct {
 	now      func() time.Time
 }
 
-// NewWatchdog returns a Watchdog over progress; now nil means time.Now.
-// timeout <= 0 disables it (Check always passes).
-func NewWatchdog(progress ProgressFunc, timeout time.Duration, now func() time.Time) *Watchdog {
-	if now == nil {
-		now = time.Now
-	}
-	return &Watchdog{progress: progress, timeout: timeout, now: now}
+// NewWatchdog returns a Watchdog over progress on clock c (nil: the wall
+// clock). timeout <= 0 disables it (Check always passes).
+func NewWatchdog(progress ProgressFunc, timeout time.Duration, c clock.Clock) *Watchdog {
+	return &Watchdog{progress: progress, timeout: timeout, now: clock.Or(c).Now}
 }
 
 // Check is a health check: nil unless stalled.

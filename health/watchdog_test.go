@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/projectwatcher/watcher/internal/clocktest"
 	"github.com/rs/zerolog"
 )
 
@@ -31,7 +32,7 @@ func TestWatchdog(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w := NewWatchdog(func() (int, time.Time) { return tt.inFlight, tt.last }, tt.timeout, func() time.Time { return tt.now })
+			w := NewWatchdog(func() (int, time.Time) { return tt.inFlight, tt.last }, tt.timeout, clocktest.New(tt.now))
 			err := w.Check(context.Background())
 			switch {
 			case tt.wantErr == "" && err != nil:
@@ -46,11 +47,11 @@ func TestWatchdog(t *testing.T) {
 // The watchdog fails /healthz, and /readyz names it when registered there.
 func TestWatchdogOnProbes(t *testing.T) {
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	clock := func() time.Time { return now }
-	s := New("127.0.0.1:0", nil, zerolog.Nop(), WithClock(clock))
+	clk := clocktest.New(now)
+	s := New("127.0.0.1:0", nil, zerolog.Nop(), WithClock(clk))
 	s.Beat()
 	inFlight, last := 2, now
-	w := NewWatchdog(func() (int, time.Time) { return inFlight, last }, time.Minute, clock)
+	w := NewWatchdog(func() (int, time.Time) { return inFlight, last }, time.Minute, clk)
 	s.AddLivenessCheck("progress", w.Check)
 	s.AddCheck("progress", w.Check)
 	h := s.Handler()
@@ -64,6 +65,7 @@ func TestWatchdogOnProbes(t *testing.T) {
 		t.Fatalf("healthy: %d %s", code, body)
 	}
 	now = now.Add(5 * time.Minute)
+	clk.Set(now)
 	s.Beat() // the main loop is alive; only the work is stuck
 	for _, path := range []string{"/healthz", "/readyz"} {
 		code, body := get(path)

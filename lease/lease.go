@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/projectwatcher/watcher/internal/clock"
 	"github.com/rs/zerolog"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -63,8 +64,10 @@ type Options struct {
 	// SkewMargin is the tolerated clock difference between replicas
 	// (default TTL/5).
 	SkewMargin time.Duration
-	Now        func() time.Time // default time.Now
-	Logger     zerolog.Logger
+
+	// Clock is the writer's clock (nil: the wall clock).
+	Clock  clock.Clock
+	Logger zerolog.Logger
 }
 
 // leaseDoc is the stored lease.
@@ -108,14 +111,11 @@ func New(opts Options) (*Lease, error) {
 	if opts.SkewMargin <= 0 || opts.SkewMargin >= opts.TTL/2 {
 		opts.SkewMargin = opts.TTL / 5
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
 	coll := opts.Collection.Database().Collection(opts.Collection.Name(),
 		options.Collection().SetWriteConcern(writeconcern.Majority()).SetReadConcern(readconcern.Majority()))
 	return &Lease{
 		coll: coll, name: opts.Name, owner: opts.Owner, ttl: opts.TTL, poll: opts.Poll,
-		skew: opts.SkewMargin, stepDownWait: opts.TTL, now: opts.Now,
+		skew: opts.SkewMargin, stepDownWait: opts.TTL, now: clock.Or(opts.Clock).Now,
 		log: opts.Logger.With().Str("component", "lease").Str("owner", opts.Owner).Logger(),
 	}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/projectwatcher/watcher/internal/clock"
 	"github.com/projectwatcher/watcher/internal/clocktest"
 	"github.com/projectwatcher/watcher/internal/mongotest"
 	"github.com/projectwatcher/watcher/internal/watchertest"
@@ -15,9 +16,9 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
 
-func newTestLease(t *testing.T, coll *mongo.Collection, owner string, ttl time.Duration, now func() time.Time) *Lease {
+func newTestLease(t *testing.T, coll *mongo.Collection, owner string, ttl time.Duration, clk clock.Clock) *Lease {
 	t.Helper()
-	l, err := New(Options{Collection: coll, Name: "stream", Owner: owner, TTL: ttl, Now: now,
+	l, err := New(Options{Collection: coll, Name: "stream", Owner: owner, TTL: ttl, Clock: clk,
 		Logger: zerolog.New(zerolog.NewTestWriter(t))})
 	if err != nil {
 		t.Fatal(err)
@@ -85,8 +86,8 @@ func TestLeaseTakeRenewRelease(t *testing.T) {
 			coll, _ := leaseColl(t)
 			clk := clocktest.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 			leases := map[string]*Lease{
-				"a": newTestLease(t, coll, "a", ttl, clk.Now),
-				"b": newTestLease(t, coll, "b", ttl, clk.Now),
+				"a": newTestLease(t, coll, "a", ttl, clk),
+				"b": newTestLease(t, coll, "b", ttl, clk),
 			}
 			epochs := map[string]int64{}
 			for i, s := range tt.steps {
@@ -130,7 +131,7 @@ func TestLeaseStoredShape(t *testing.T) {
 	ctx := watchertest.Context(t, 30*time.Second)
 	coll, _ := leaseColl(t)
 	now := time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
-	l := newTestLease(t, coll, "me", 15*time.Second, func() time.Time { return now })
+	l := newTestLease(t, coll, "me", 15*time.Second, clocktest.New(now))
 	if _, ok, _, err := l.TryAcquire(ctx); err != nil || !ok {
 		t.Fatalf("take: ok %v err %v", ok, err)
 	}
@@ -205,7 +206,7 @@ func TestTermLostWhenTakenOver(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer term.Release(context.Background())
-	b := newTestLease(t, coll, "b", ttl, func() time.Time { return time.Now().Add(time.Hour) })
+	b := newTestLease(t, coll, "b", ttl, clocktest.Skewed{Offset: time.Hour})
 	epoch, ok, _, err := b.TryAcquire(ctx)
 	if err != nil || !ok || epoch != term.Epoch()+1 {
 		t.Fatalf("b take: epoch %d ok %v err %v, want epoch %d", epoch, ok, err, term.Epoch()+1)

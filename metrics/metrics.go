@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/projectwatcher/watcher/event"
+	"github.com/projectwatcher/watcher/internal/clock"
 	"github.com/projectwatcher/watcher/watcher"
 )
 
@@ -53,9 +54,9 @@ var _ watcher.Observer = (*Metrics)(nil)
 // Option configures New.
 type Option func(*Metrics)
 
-// WithClock replaces time.Now (tests).
-func WithClock(now func() time.Time) Option {
-	return func(m *Metrics) { m.now = now }
+// WithClock replaces the wall clock (tests).
+func WithClock(c clock.Clock) Option {
+	return func(m *Metrics) { m.now = clock.Or(c).Now }
 }
 
 // New creates the collectors and registers them on reg. It fails when reg is

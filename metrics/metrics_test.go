@@ -20,7 +20,7 @@ func newTestMetrics(t *testing.T) (*Metrics, *prometheus.Registry, *clocktest.Cl
 	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
 	clk := clocktest.New(t0)
-	m, err := New(reg, WithClock(clk.Now))
+	m, err := New(reg, WithClock(clk))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

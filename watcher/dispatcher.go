@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/projectwatcher/watcher/event"
+	"github.com/projectwatcher/watcher/internal/clock"
 	"github.com/projectwatcher/watcher/internal/crashpoint"
 	"github.com/rs/zerolog"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -47,7 +48,7 @@ type Dispatcher struct {
 	resolver FieldResolver
 	dead     DeadLetterStore
 	failures FailureObserver
-	clock    clock
+	clk      clock.Clock
 	maxHeld  int
 
 	queues    []chan job
@@ -91,7 +92,7 @@ func WithFailureObserver(f FailureObserver) DispatchOption {
 }
 
 // withClock replaces the wall clock (tests).
-func withClock(c clock) DispatchOption { return func(d *Dispatcher) { d.clock = c } }
+func withClock(c clock.Clock) DispatchOption { return func(d *Dispatcher) { d.clk = c } }
 
 // NewDispatcher returns a Dispatcher with workers workers, each queueing up
 // to queue events. Completions go to done; obs may be nil.
@@ -107,7 +108,7 @@ func NewDispatcher(applier Applier, done completer, obs Observer, log zerolog.Lo
 	}
 	d := &Dispatcher{
 		applier: applier, done: done, obs: obs, log: log, queues: make([]chan job, workers),
-		failures: nopFailures{}, clock: realClock{}, maxHeld: queue,
+		failures: nopFailures{}, clk: clock.System{}, maxHeld: queue,
 	}
 	for _, o := range opts {
 		o(d)
@@ -246,7 +247,7 @@ func (d *Dispatcher) writeDeadLetter(ctx context.Context, l event.DeadLetter) er
 		d.log.Warn().Err(err).Int("attempt", n).Dur("delay", delay).Str("projectId", l.ProjectID).
 			Msg("writing a dead letter failed; retrying")
 		select {
-		case <-d.clock.After(delay):
+		case <-d.clk.After(delay):
 		case <-ctx.Done():
 			return fmt.Errorf("write dead letter: %w (after: %w)", ctx.Err(), err)
 		}

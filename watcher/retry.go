@@ -52,16 +52,3 @@ func (p RetryPolicy) Delay(failed int) time.Duration {
 	}
 	return lo + time.Duration(f*float64(ceiling-lo))
 }
-
-// clock is the time source of the dispatcher's retries: tests replace it
-// so that no test waits on the wall clock.
-type clock interface {
-	Now() time.Time
-	// After delivers once d has passed (like time.After).
-	After(d time.Duration) <-chan time.Time
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time                         { return time.Now() }
-func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }

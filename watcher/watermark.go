@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/projectwatcher/watcher/event"
+	"github.com/projectwatcher/watcher/internal/clock"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
@@ -55,13 +56,10 @@ const (
 // errUnknownSeq reports a completion of a change that is not in flight.
 var errUnknownSeq = errors.New("watermark: completion of a change that is not in flight")
 
-// NewWatermark returns an empty watermark; now is its clock (nil: the
-// wall clock).
-func NewWatermark(now func() time.Time) *Watermark {
-	if now == nil {
-		now = time.Now
-	}
-	return &Watermark{now: now, ring: make([]inflight, 64), failed: make(chan struct{})}
+// NewWatermark returns an empty watermark on clock c (nil: the wall
+// clock).
+func NewWatermark(c clock.Clock) *Watermark {
+	return &Watermark{now: clock.Or(c).Now, ring: make([]inflight, 64), failed: make(chan struct{})}
 }
 
 // Restore starts from a loaded checkpoint: it is the watermark until the

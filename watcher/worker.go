@@ -79,7 +79,7 @@ func (w *worker) nextTimer() <-chan time.Time {
 	}
 	if w.timerC == nil || !earliest.Equal(w.timerAt) {
 		w.timerAt = earliest
-		w.timerC = w.d.clock.After(max(earliest.Sub(w.d.clock.Now()), 0))
+		w.timerC = w.d.clk.After(max(earliest.Sub(w.d.clk.Now()), 0))
 	}
 	return w.timerC
 }
@@ -100,7 +100,7 @@ func (w *worker) accept(ctx context.Context, j job) {
 
 // retryDue tries again every parked project whose backoff is over.
 func (w *worker) retryDue(ctx context.Context) {
-	now := w.d.clock.Now()
+	now := w.d.clk.Now()
 	for id, p := range w.parked {
 		if p.due.After(now) {
 			continue
@@ -138,7 +138,7 @@ func (w *worker) try(ctx context.Context, j *job, p *parkedProject) bool {
 		if cause == nil {
 			cause = fmt.Errorf("%w: empty project id", event.ErrInvalidID)
 		}
-		now := d.clock.Now()
+		now := d.clk.Now()
 		w.deadLetter(ctx, j, 0, event.Report{}, event.ReasonInvalidID, cause, 1, now, now)
 		return false
 	}
@@ -153,7 +153,7 @@ func (w *worker) try(ctx context.Context, j *job, p *parkedProject) bool {
 		d.complete(j, took, rep, err, nil) // shutdown: stays before the watermark
 		return false
 	}
-	now := d.clock.Now()
+	now := d.clk.Now()
 	p.failed++
 	p.lastErr = err
 	if p.first.IsZero() {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/projectwatcher/watcher/event"
+	"github.com/projectwatcher/watcher/internal/clocktest"
 	"github.com/projectwatcher/watcher/internal/watchertest"
 	"github.com/rs/zerolog"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -17,8 +18,8 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-func newManualClock() *manualClock {
-	return &manualClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), armed: make(chan struct{}, 100)}
+func newManualClock() *clocktest.Clock {
+	return clocktest.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 }
 
 var (
@@ -108,7 +109,7 @@ func TestDispatcherFailureHandling(t *testing.T) {
 			store := &memDeadLetters{failures: tt.storeFails}
 			fails := &recFailures{}
 			opts := []DispatchOption{WithRetry(testPolicy(tt.attempts)), WithFailureObserver(fails),
-				withClock(&autoClock{now: time.Unix(1000, 0)})}
+				withClock(clocktest.NewAuto(time.Unix(1000, 0)))}
 			if !tt.noStore {
 				opts = append(opts, WithDeadLetters(store))
 			}
@@ -189,8 +190,8 @@ func TestDispatcherRetryParksOnlyItsProject(t *testing.T) {
 	if !slices.Equal(applied, []string{"p2/delete", "p3/delete"}) {
 		t.Fatalf("applied %v while p1 waits, want p2 and p3 only", applied)
 	}
-	<-clk.armed
-	clk.fireAll()
+	<-clk.Armed()
+	clk.FireAll()
 	watchertest.WaitFor(t, "p1 to be retried", func() bool { return done.count() == 4 })
 	d.Close()
 	applied, _ = ap.snapshot()
@@ -253,8 +254,8 @@ func TestDispatcherParkedEventsAreBounded(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Dispatch beyond the budget = %v, want it to block", err)
 	}
-	<-clk.armed
-	clk.fireAll()
+	<-clk.Armed()
+	clk.FireAll()
 	d.Close()
 	if done.count() != total {
 		t.Fatalf("%d completions, want %d", done.count(), total)
