@@ -21,10 +21,11 @@ const (
 	ModeArchive = "archive"
 )
 
-// Fields written by archive mode.
+// ArchivedField is set to true by archive mode, with archivedAtField (the
+// server's time of the first archiving).
 const (
 	ArchivedField   = "archived"
-	ArchivedAtField = "archivedAt"
+	archivedAtField = "archivedAt"
 )
 
 // Applier applies project events to the Firestore asset collections.
@@ -36,7 +37,7 @@ type Applier struct {
 	opts    options
 	targets map[string][]target // source path → its copies
 	lastErr atomic.Pointer[callResult]
-	dry     *dryRun // set by WithDryRun
+	dryLog  zerolog.Logger // a dry run's lines (see WithDryRun)
 }
 
 // callResult boxes the outcome of the last Firestore call.
@@ -64,22 +65,29 @@ func New(client *firestore.Client, cfg config.Sync, log zerolog.Logger, opts ...
 		log:     log.With().Str("component", "sync").Logger(),
 		opts:    o,
 		targets: targets,
+		dryLog:  log.With().Str("component", "dryrun").Logger(),
 	}
 	a.lastErr.Store(&callResult{})
-	if o.dryRun {
-		a.dry = &dryRun{a: a, log: log.With().Str("component", "dryrun").Logger()}
-	}
 	return a, nil
 }
 
-// Apply implements watcher.Applier: a ProjectDeleted through DeleteProject,
-// a ProjectUpdated through UpdateProject, with the applier's options.
+// Apply implements watcher.Applier: a ProjectDeleted cleans up the
+// project's documents (deleteProject), a ProjectUpdated rewrites their
+// copies of ev.Set and ev.Unset (updateProject). An empty project id is
+// refused before any query (event.ErrEmptyProjectID).
+//
+// With WithLimit, an event that would touch more of the project's
+// documents than the limit writes nothing and fails with an error wrapping
+// event.ErrSafetyLimit; with WithDryRun nothing is written.
 func (a *Applier) Apply(ctx context.Context, ev event.Event) (event.Report, error) {
+	if strings.TrimSpace(ev.ProjectID) == "" {
+		return event.Report{}, event.ErrEmptyProjectID
+	}
 	switch ev.Kind {
 	case event.ProjectDeleted:
-		return a.DeleteProject(ctx, ev.ProjectID)
+		return a.deleteProject(ctx, ev.ProjectID)
 	case event.ProjectUpdated:
-		return a.UpdateProject(ctx, ev.ProjectID, ev.Set, ev.Unset)
+		return a.updateProject(ctx, ev.ProjectID, ev.Set, ev.Unset)
 	}
 	return event.Report{}, fmt.Errorf("sync: event kind %d of project %s: unknown", int(ev.Kind), ev.ProjectID)
 }

@@ -133,23 +133,44 @@ func TestEmptyProjectIDIsRefusedWithoutAQuery(t *testing.T) {
 	}
 	ctx := testContext(t)
 	for _, id := range []string{"", "  "} {
-		if _, err := a.DeleteProject(ctx, id); !errors.Is(err, event.ErrEmptyProjectID) {
-			t.Errorf("DeleteProject(%q) error = %v, want ErrEmptyProjectID", id, err)
+		for _, ev := range []event.Event{
+			{Kind: event.ProjectDeleted, ProjectID: id},
+			// set and unset at once is refused too, but the id first
+			{Kind: event.ProjectUpdated, ProjectID: id, Set: map[string]any{"name": "x"}, Unset: []string{"name"}},
+			{Kind: 0, ProjectID: id},
+		} {
+			if _, err := a.Apply(ctx, ev); !errors.Is(err, event.ErrEmptyProjectID) {
+				t.Errorf("Apply(%v %q) error = %v, want ErrEmptyProjectID", ev.Kind, id, err)
+			}
 		}
-		if _, err := a.UpdateProject(ctx, id, map[string]any{"name": "x"}, []string{"name"}); !errors.Is(err, event.ErrEmptyProjectID) {
-			t.Errorf("UpdateProject(%q) error = %v, want ErrEmptyProjectID", id, err)
+		// Below Apply, the path every query takes refuses it too.
+		if _, err := a.deleteProject(ctx, id); !errors.Is(err, event.ErrEmptyProjectID) {
+			t.Errorf("deleteProject(%q) error = %v, want ErrEmptyProjectID", id, err)
 		}
+		if _, err := a.updateProject(ctx, id, map[string]any{"name": "x"}, nil); !errors.Is(err, event.ErrEmptyProjectID) {
+			t.Errorf("updateProject(%q) error = %v, want ErrEmptyProjectID", id, err)
+		}
+	}
+	if _, err := a.Apply(ctx, event.Event{Kind: 0, ProjectID: "p1"}); err == nil || !strings.Contains(err.Error(), "unknown") {
+		t.Errorf("Apply of an unknown kind: %v, want an error", err)
 	}
 	if n := counter.calls.Load(); n != 0 {
-		t.Fatalf("%d Firestore calls for an empty project id, want none", n)
+		t.Fatalf("%d Firestore calls for an empty project id or an unknown kind, want none", n)
 	}
 
-	// Control: a real id does query (so the check above can fail).
-	if _, err := a.DeleteProject(ctx, "p1"); err != nil {
-		t.Fatalf("DeleteProject(p1): %v", err)
-	}
-	if counter.calls.Load() == 0 {
-		t.Error("DeleteProject(p1) made no call: the counter does not see queries")
+	// Control: a real id does query (so the check above can fail), for
+	// either kind through Apply.
+	for _, ev := range []event.Event{
+		{Kind: event.ProjectDeleted, ProjectID: "p1"},
+		{Kind: event.ProjectUpdated, ProjectID: "p1", Set: map[string]any{"name": "x"}},
+	} {
+		counter.reset()
+		if _, err := a.Apply(ctx, ev); err != nil {
+			t.Fatalf("Apply(%v p1): %v", ev.Kind, err)
+		}
+		if counter.calls.Load() == 0 {
+			t.Errorf("Apply(%v p1) made no call: the counter does not see queries", ev.Kind)
+		}
 	}
 }
 
@@ -165,8 +186,8 @@ func TestLastCallErr(t *testing.T) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
-		if _, err := a.DeleteProject(ctx, "p1"); err == nil {
-			t.Fatal("DeleteProject against a dead server succeeded")
+		if _, err := a.deleteProject(ctx, "p1"); err == nil {
+			t.Fatal("deleteProject against a dead server succeeded")
 		}
 		if a.LastCallErr() == nil {
 			t.Error("LastCallErr = nil after a failed call")
@@ -180,8 +201,8 @@ func TestLastCallErr(t *testing.T) {
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		if _, err := a.DeleteProject(ctx, "p1"); err == nil {
-			t.Fatal("DeleteProject with a canceled context succeeded")
+		if _, err := a.deleteProject(ctx, "p1"); err == nil {
+			t.Fatal("deleteProject with a canceled context succeeded")
 		}
 		if err := a.LastCallErr(); err != nil {
 			t.Errorf("LastCallErr = %v after the caller canceled, want nil", err)
@@ -189,8 +210,8 @@ func TestLastCallErr(t *testing.T) {
 	})
 	t.Run("emulator", func(t *testing.T) {
 		a, _, _ := newApplier(t, threeCollections(ModeDelete))
-		if _, err := a.DeleteProject(testContext(t), "p1"); err != nil {
-			t.Fatalf("DeleteProject: %v", err)
+		if _, err := a.deleteProject(testContext(t), "p1"); err != nil {
+			t.Fatalf("deleteProject: %v", err)
 		}
 		if err := a.LastCallErr(); err != nil {
 			t.Errorf("LastCallErr = %v after success", err)

@@ -85,9 +85,9 @@ func TestDeleteProject(t *testing.T) {
 			firestoretest.SeedPaths(t, client, assets)
 			ctx := testContext(t)
 
-			rep, err := a.DeleteProject(ctx, tt.project)
+			rep, err := a.deleteProject(ctx, tt.project)
 			if err != nil {
-				t.Fatalf("DeleteProject: %v", err)
+				t.Fatalf("deleteProject: %v", err)
 			}
 			if got := reportOf(rep); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("report = %+v, want %+v", got, tt.want)
@@ -99,7 +99,7 @@ func TestDeleteProject(t *testing.T) {
 			}
 
 			// A replay finds nothing and changes nothing.
-			rep, err = a.DeleteProject(ctx, tt.project)
+			rep, err = a.deleteProject(ctx, tt.project)
 			if err != nil {
 				t.Fatalf("replay: %v", err)
 			}
@@ -132,9 +132,9 @@ func TestDeleteProjectCollectionGroup(t *testing.T) {
 	}
 	firestoretest.SeedPaths(t, client, seed)
 
-	rep, err := a.DeleteProject(testContext(t), "p1")
+	rep, err := a.deleteProject(testContext(t), "p1")
 	if err != nil {
-		t.Fatalf("DeleteProject: %v", err)
+		t.Fatalf("deleteProject: %v", err)
 	}
 	want := event.CollectionReport{Collection: "media", Matched: 3, Deleted: 5}
 	if len(rep.Collections) != 1 || rep.Collections[0] != want {
@@ -162,9 +162,9 @@ func TestArchiveProject(t *testing.T) {
 	firestoretest.SeedPaths(t, client, seed)
 	ctx := testContext(t)
 
-	rep, err := a.DeleteProject(ctx, "p1")
+	rep, err := a.deleteProject(ctx, "p1")
 	if err != nil {
-		t.Fatalf("DeleteProject: %v", err)
+		t.Fatalf("deleteProject: %v", err)
 	}
 	wantRep := map[string]event.CollectionReport{
 		"storyboards":    {Collection: "storyboards", Matched: 3, Archived: 2},
@@ -199,7 +199,7 @@ func TestArchiveProject(t *testing.T) {
 	}
 
 	// A replay changes nothing: archivedAt keeps its first value.
-	rep, err = a.DeleteProject(ctx, "p1")
+	rep, err = a.deleteProject(ctx, "p1")
 	if err != nil {
 		t.Fatalf("replay: %v", err)
 	}
@@ -226,9 +226,9 @@ func TestDeleteProjectManyPages(t *testing.T) {
 	firestoretest.Seed(t, client, "storyboards", seed)
 	ctx := testContext(t)
 
-	rep, err := a.DeleteProject(ctx, "p1")
+	rep, err := a.deleteProject(ctx, "p1")
 	if err != nil {
-		t.Fatalf("DeleteProject: %v", err)
+		t.Fatalf("deleteProject: %v", err)
 	}
 	want := event.CollectionReport{Collection: "storyboards", Matched: assetsOfP1, Deleted: assetsOfP1}
 	if len(rep.Collections) != 1 || rep.Collections[0] != want {

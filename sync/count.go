@@ -3,22 +3,18 @@ package sync
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	pb "cloud.google.com/go/firestore/apiv1/firestorepb"
 	"github.com/projectwatcher/watcher/config"
 	"github.com/projectwatcher/watcher/event"
 )
 
-// CountProject counts the project's documents in every configured
-// collection (the documents a cleanup matches, not their subcollections),
-// with one aggregation query per collection: a caller can check a safety
-// limit before deleting anything.
-func (a *Applier) CountProject(ctx context.Context, projectID string) (event.Report, error) {
-	if strings.TrimSpace(projectID) == "" {
-		return event.Report{}, event.ErrEmptyProjectID
-	}
-	rep, err := a.eachCollection(ctx, a.cfg.Collections, func(ctx context.Context, c config.Collection) (event.CollectionReport, error) {
+// countProject counts the project's documents in colls (the documents an
+// event matches, not their subcollections), with one aggregation query per
+// collection: a limit too large to check by reading (maxBufferedDocs) is
+// checked this way before anything is written.
+func (a *Applier) countProject(ctx context.Context, colls []config.Collection, projectID string) (event.Report, error) {
+	rep, err := a.eachCollection(ctx, colls, func(ctx context.Context, c config.Collection) (event.CollectionReport, error) {
 		q := a.projectQuery(c, projectID)
 		res, err := q.NewAggregationQuery().WithCount("n").Get(ctx)
 		a.record(ctx, err)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"sync"
 
-	"github.com/projectwatcher/watcher/config"
 	"github.com/projectwatcher/watcher/event"
 )
 
@@ -47,9 +46,7 @@ func (f *inflight) start(write func() (event.CollectionReport, error)) error {
 		r, err := write()
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		f.rep.Deleted += r.Deleted
-		f.rep.Archived += r.Archived
-		f.rep.Updated += r.Updated
+		addWrites(&f.rep, r)
 		if err != nil {
 			f.errs = append(f.errs, err)
 		}
@@ -74,19 +71,4 @@ func (f *inflight) wait(readErr error) (event.CollectionReport, error) {
 		readErr = nil
 	}
 	return f.rep, errors.Join(append([]error{readErr}, f.errs...)...)
-}
-
-// writePages writes what readWithin found in coll a page at a time through
-// page, pagesInFlight pages at once, and reports them with the documents
-// the read matched.
-func (a *Applier) writePages(coll config.Collection, r read, page func([]write) (event.CollectionReport, error)) (event.CollectionReport, error) {
-	pages := newInflight()
-	var err error
-	for start := 0; start < len(r.writes) && err == nil; start += a.opts.pageSize {
-		writes := r.writes[start:min(start+a.opts.pageSize, len(r.writes))]
-		err = pages.start(func() (event.CollectionReport, error) { return page(writes) })
-	}
-	rep, err := pages.wait(err)
-	rep.Collection, rep.Matched = coll.Name, r.matched
-	return rep, err
 }

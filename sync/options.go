@@ -63,8 +63,10 @@ func WithMaxPasses(n int) Option { return func(o *options) { o.maxPasses = n } }
 // n <= 0: no limit (the default).
 func WithLimit(n int) Option { return func(o *options) { o.limit = n } }
 
-// WithDryRun is safety.dryRun: every event logs what it would change (per
-// collection: documents matched, fields set or removed) and writes nothing.
-// It only reads (a count per collection), so a dry run behind the limit
-// reports what the limit would stop.
+// WithDryRun is safety.dryRun: every event makes the reads it would make
+// anyway and writes nothing; per collection it logs (component dryrun) the
+// documents matched, how many it would write, and what: delete or archive
+// (recursive or not), or the fields it would set or remove. Its report
+// lists the matched documents only. Behind WithLimit it stops, and
+// reports, where the limit would stop the event.
 func WithDryRun() Option { return func(o *options) { o.dryRun = true } }

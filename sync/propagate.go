@@ -10,6 +10,7 @@ import (
 	"github.com/projectwatcher/watcher/bsonvalue"
 	"github.com/projectwatcher/watcher/config"
 	"github.com/projectwatcher/watcher/event"
+	"github.com/rs/zerolog"
 )
 
 // change is the new state of one copied field in one collection.
@@ -19,57 +20,79 @@ type change struct {
 	unset bool // remove the field
 }
 
-// UpdateProject rewrites the copies of changed project fields in every
+// updateProject rewrites the copies of changed project fields in every
 // document of the project. set and unset are keyed by source path (config
 // sync.fields[].source); each maps to its target field path in the
 // collections its mapping names. Sources that are not configured are
 // ignored. Documents already holding the new values are not written, so a
 // replay writes nothing.
-// With WithLimit and WithDryRun it behaves as DeleteProject does.
-func (a *Applier) UpdateProject(ctx context.Context, projectID string, set map[string]any, unset []string) (event.Report, error) {
-	if a.dry != nil {
-		return a.dry.updateProject(ctx, projectID, set, unset, a.opts.limit)
-	}
-	return a.updateProjectWithin(ctx, projectID, set, unset, a.opts.limit)
-}
-
-// updateProjectWithin is UpdateProject for a project of at most max
-// documents in the collections the changed fields are copied to (max <= 0:
-// no limit). A project with more gets no write at all and an error wrapping
-// ErrSafetyLimit; the limit costs no extra query (see readWithin).
-func (a *Applier) updateProjectWithin(ctx context.Context, projectID string, set map[string]any, unset []string, max int) (event.Report, error) {
-	if strings.TrimSpace(projectID) == "" {
-		return event.Report{}, event.ErrEmptyProjectID
-	}
+func (a *Applier) updateProject(ctx context.Context, projectID string, set map[string]any, unset []string) (event.Report, error) {
 	plan, err := a.planChanges(set, unset)
 	if err != nil {
 		return event.Report{}, fmt.Errorf("sync: updating project %s: %w", projectID, err)
 	}
-	colls := make([]config.Collection, 0, len(plan))
-	for _, c := range a.cfg.Collections {
-		if len(plan[c.Name]) > 0 {
-			colls = append(colls, c)
-		}
-	}
-	rep, err := a.withinLimit(ctx, colls, projectID, max, bounded{
-		stream: func(ctx context.Context, c config.Collection) (event.CollectionReport, error) {
-			return a.propagate(ctx, c, projectID, plan[c.Name])
-		},
-		query: func(c config.Collection, projectID string) firestore.Query {
-			return a.propagateQuery(c, projectID, plan[c.Name])
-		},
-		toWrite: func(c config.Collection, s *firestore.DocumentSnapshot) (write, bool) {
-			updates := pendingUpdates(s, plan[c.Name])
-			return write{ref: s.Ref, updates: updates}, len(updates) > 0
-		},
-		apply: func(ctx context.Context, c config.Collection, r read) (event.CollectionReport, error) {
-			return a.writePages(c, r, func(page []write) (event.CollectionReport, error) { return a.updatePage(ctx, page) })
-		},
-	})
+	rep, err := a.run(ctx, projectID, propagation{a: a, plan: plan})
 	if err != nil {
 		return rep, fmt.Errorf("sync: updating project %s: %w", projectID, err)
 	}
 	return rep, nil
+}
+
+// propagation is the operation of a ProjectUpdated event.
+type propagation struct {
+	a    *Applier
+	plan map[string][]change // by collection name
+}
+
+// collections are those the changed fields are copied to.
+func (p propagation) collections() []config.Collection {
+	colls := make([]config.Collection, 0, len(p.plan))
+	for _, c := range p.a.cfg.Collections {
+		if len(p.plan[c.Name]) > 0 {
+			colls = append(colls, c)
+		}
+	}
+	return colls
+}
+
+// fields are the copies the event changes in coll.
+func (p propagation) fields(coll config.Collection) []firestore.FieldPath {
+	changes := p.plan[coll.Name]
+	paths := make([]firestore.FieldPath, len(changes))
+	for i, c := range changes {
+		paths[i] = c.path
+	}
+	return paths
+}
+
+func (p propagation) writeFor(coll config.Collection, s *firestore.DocumentSnapshot) (write, bool) {
+	updates := pendingUpdates(s, p.plan[coll.Name])
+	return write{ref: s.Ref, updates: updates}, len(updates) > 0
+}
+
+// writePage writes one page of updates.
+func (p propagation) writePage(ctx context.Context, log zerolog.Logger, _ config.Collection, writes []write) (event.CollectionReport, error) {
+	log.Debug().Int("writes", len(writes)).Msg("update page")
+	n, err := p.a.commit(ctx, writes)
+	return event.CollectionReport{Updated: n}, err
+}
+
+// repeats: a propagation makes one pass; a stale copy written behind its
+// cursor meanwhile is drift, which reconciliation repairs.
+func (propagation) repeats() bool { return false }
+
+func (p propagation) logDryRun(line *zerolog.Event, coll config.Collection) {
+	fields := zerolog.Dict()
+	var removed []string
+	for _, ch := range p.plan[coll.Name] {
+		path := strings.Join(ch.path, ".")
+		if ch.unset {
+			removed = append(removed, path)
+			continue
+		}
+		fields.Interface(path, ch.value)
+	}
+	line.Dict("set", fields).Strs("unset", removed).Msg("dry run: would rewrite copied fields; nothing written")
 }
 
 // planChanges groups the changes by collection.
@@ -98,43 +121,6 @@ func (a *Applier) planChanges(set map[string]any, unset []string) (map[string][]
 		}
 	}
 	return plan, nil
-}
-
-// propagate applies changes to the project's documents of one collection.
-func (a *Applier) propagate(ctx context.Context, coll config.Collection, projectID string, changes []change) (event.CollectionReport, error) {
-	q := a.propagateQuery(coll, projectID, changes)
-	rep := event.CollectionReport{Collection: coll.Name}
-	log := a.log.With().Str("projectId", projectID).Str("collection", coll.Name).Logger()
-	pages := newInflight()
-	_, err := a.forEachPage(ctx, q, func(snaps []*firestore.DocumentSnapshot) error {
-		rep.Matched += len(snaps)
-		writes := make([]write, 0, len(snaps))
-		for _, s := range snaps {
-			if updates := pendingUpdates(s, changes); len(updates) > 0 {
-				writes = append(writes, write{ref: s.Ref, updates: updates})
-			}
-		}
-		log.Debug().Int("count", len(snaps)).Int("writes", len(writes)).Msg("update page")
-		return pages.start(func() (event.CollectionReport, error) { return a.updatePage(ctx, writes) })
-	})
-	done, err := pages.wait(err)
-	rep.Updated = done.Updated
-	return rep, err
-}
-
-// updatePage writes one page of updates.
-func (a *Applier) updatePage(ctx context.Context, writes []write) (event.CollectionReport, error) {
-	n, err := a.commit(ctx, writes)
-	return event.CollectionReport{Updated: n}, err
-}
-
-// propagateQuery selects the changed fields of the project's documents.
-func (a *Applier) propagateQuery(coll config.Collection, projectID string, changes []change) firestore.Query {
-	paths := make([]firestore.FieldPath, len(changes))
-	for i, c := range changes {
-		paths[i] = c.path
-	}
-	return a.projectQuery(coll, projectID).SelectPaths(paths...)
 }
 
 // pendingUpdates returns the updates s still needs: fields whose stored

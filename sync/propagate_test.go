@@ -14,140 +14,149 @@ import (
 	"google.golang.org/grpc/status"
 )
 
+// updateCase is one case of TestUpdateProject: a rename or removal of
+// copied fields, on a seeded project.
+type updateCase struct {
+	name   string
+	fields []config.Field
+	seed   docs
+	set    map[string]any
+	unset  []string
+	want   docs // the whole project afterwards
+	report map[string]event.CollectionReport
+}
+
+var (
+	caseOID  = bson.NewObjectID()
+	caseWhen = time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
+)
+
+// updateCases are TestUpdateProject's cases.
+var updateCases = []updateCase{
+	{
+		name:   "rename changes every copy of that project only",
+		fields: []config.Field{{Source: "name", Target: "projectName"}},
+		seed: docs{
+			"storyboards/s1":         {"projectId": "p1", "projectName": "Old", "title": "t"},
+			"storyboards/s1/notes/n": {"projectId": "p1", "projectName": "Old"}, // not queried: not a configured collection
+			"storyboards/s2":         {"projectId": "p2", "projectName": "Other"},
+			"aiAnalyses/a1":          {"projectId": "p1", "projectName": "Old"},
+			"aiAnalyses/a2":          {"projectId": "p1"},                       // no copy yet: gets one
+			"generatedMedia/m1":      {"projectId": "p1", "projectName": "New"}, // already right
+			"generatedMedia/m2":      {"projectId": "p2", "projectName": "Old"},
+		},
+		set: map[string]any{"name": "New"},
+		want: docs{
+			"storyboards/s1":         {"projectId": "p1", "projectName": "New", "title": "t"},
+			"storyboards/s1/notes/n": {"projectId": "p1", "projectName": "Old"},
+			"storyboards/s2":         {"projectId": "p2", "projectName": "Other"},
+			"aiAnalyses/a1":          {"projectId": "p1", "projectName": "New"},
+			"aiAnalyses/a2":          {"projectId": "p1", "projectName": "New"},
+			"generatedMedia/m1":      {"projectId": "p1", "projectName": "New"},
+			"generatedMedia/m2":      {"projectId": "p2", "projectName": "Old"},
+		},
+		report: map[string]event.CollectionReport{
+			"storyboards":    {Collection: "storyboards", Matched: 1, Updated: 1},
+			"aiAnalyses":     {Collection: "aiAnalyses", Matched: 2, Updated: 2},
+			"generatedMedia": {Collection: "generatedMedia", Matched: 1, Updated: 0},
+		},
+	},
+	{
+		name:   "nested target path",
+		fields: []config.Field{{Source: "name", Target: "project.name"}},
+		seed: docs{
+			"storyboards/s1":    {"projectId": "p1", "project": map[string]any{"name": "Old", "owner": "ann"}},
+			"storyboards/s2":    {"projectId": "p1"},
+			"generatedMedia/m1": {"projectId": "p2", "project": map[string]any{"name": "Old"}},
+		},
+		set: map[string]any{"name": "New"},
+		want: docs{
+			"storyboards/s1":    {"projectId": "p1", "project": map[string]any{"name": "New", "owner": "ann"}},
+			"storyboards/s2":    {"projectId": "p1", "project": map[string]any{"name": "New"}},
+			"generatedMedia/m1": {"projectId": "p2", "project": map[string]any{"name": "Old"}},
+		},
+		report: map[string]event.CollectionReport{
+			"storyboards":    {Collection: "storyboards", Matched: 2, Updated: 2},
+			"aiAnalyses":     {Collection: "aiAnalyses"},
+			"generatedMedia": {Collection: "generatedMedia"},
+		},
+	},
+	{
+		name:   "unset removes the field",
+		fields: []config.Field{{Source: "name", Target: "projectName"}, {Source: "owner.name", Target: "meta.owner"}},
+		seed: docs{
+			"storyboards/s1":    {"projectId": "p1", "projectName": "Old", "meta": map[string]any{"owner": "ann", "k": "v"}},
+			"aiAnalyses/a1":     {"projectId": "p1"},
+			"generatedMedia/m1": {"projectId": "p2", "projectName": "Old", "meta": map[string]any{"owner": "bob"}},
+		},
+		unset: []string{"name", "owner.name"},
+		want: docs{
+			"storyboards/s1":    {"projectId": "p1", "meta": map[string]any{"k": "v"}},
+			"aiAnalyses/a1":     {"projectId": "p1"},
+			"generatedMedia/m1": {"projectId": "p2", "projectName": "Old", "meta": map[string]any{"owner": "bob"}},
+		},
+		report: map[string]event.CollectionReport{
+			"storyboards":    {Collection: "storyboards", Matched: 1, Updated: 1},
+			"aiAnalyses":     {Collection: "aiAnalyses", Matched: 1},
+			"generatedMedia": {Collection: "generatedMedia"},
+		},
+	},
+	{
+		name: "field mapped to a subset of collections",
+		fields: []config.Field{
+			{Source: "name", Target: "projectName", Collections: []string{"storyboards"}},
+			{Source: "owner", Target: "ownerName", Collections: []string{"aiAnalyses", "generatedMedia"}},
+		},
+		seed: docs{
+			"storyboards/s1":    {"projectId": "p1", "projectName": "Old", "ownerName": "ann"},
+			"aiAnalyses/a1":     {"projectId": "p1", "projectName": "Old", "ownerName": "ann"},
+			"generatedMedia/m1": {"projectId": "p1", "ownerName": "ann"},
+		},
+		set: map[string]any{"name": "New", "owner": "bob"},
+		want: docs{
+			"storyboards/s1":    {"projectId": "p1", "projectName": "New", "ownerName": "ann"},
+			"aiAnalyses/a1":     {"projectId": "p1", "projectName": "Old", "ownerName": "bob"},
+			"generatedMedia/m1": {"projectId": "p1", "ownerName": "bob"},
+		},
+		report: map[string]event.CollectionReport{
+			"storyboards":    {Collection: "storyboards", Matched: 1, Updated: 1},
+			"aiAnalyses":     {Collection: "aiAnalyses", Matched: 1, Updated: 1},
+			"generatedMedia": {Collection: "generatedMedia", Matched: 1, Updated: 1},
+		},
+	},
+	{
+		name: "bson values are stored as Firestore values",
+		fields: []config.Field{
+			{Source: "meta", Target: "projectMeta", Collections: []string{"storyboards"}},
+			{Source: "createdAt", Target: "projectCreatedAt", Collections: []string{"storyboards"}},
+		},
+		seed: docs{"storyboards/s1": {"projectId": "p1"}},
+		set: map[string]any{
+			"meta":      bson.D{{Key: "owner", Value: caseOID}, {Key: "n", Value: int32(3)}, {Key: "tags", Value: bson.A{"x", int32(1)}}},
+			"createdAt": bson.NewDateTimeFromTime(caseWhen),
+		},
+		want: docs{"storyboards/s1": {
+			"projectId":        "p1",
+			"projectMeta":      map[string]any{"owner": caseOID.Hex(), "n": int64(3), "tags": []any{"x", int64(1)}},
+			"projectCreatedAt": caseWhen,
+		}},
+		report: map[string]event.CollectionReport{
+			"storyboards": {Collection: "storyboards", Matched: 1, Updated: 1},
+		},
+	},
+	{
+		name:   "a source that is not copied changes nothing",
+		fields: []config.Field{{Source: "name", Target: "projectName"}},
+		seed:   docs{"storyboards/s1": {"projectId": "p1", "projectName": "Old", "color": "red"}},
+		set:    map[string]any{"color": "blue"},
+		unset:  []string{"description"},
+		want:   docs{"storyboards/s1": {"projectId": "p1", "projectName": "Old", "color": "red"}},
+		report: map[string]event.CollectionReport{},
+	},
+}
+
 func TestUpdateProject(t *testing.T) {
-	oid := bson.NewObjectID()
-	when := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
-	tests := []struct {
-		name   string
-		fields []config.Field
-		seed   docs
-		set    map[string]any
-		unset  []string
-		want   docs // the whole project afterwards
-		report map[string]event.CollectionReport
-	}{
-		{
-			name:   "rename changes every copy of that project only",
-			fields: []config.Field{{Source: "name", Target: "projectName"}},
-			seed: docs{
-				"storyboards/s1":         {"projectId": "p1", "projectName": "Old", "title": "t"},
-				"storyboards/s1/notes/n": {"projectId": "p1", "projectName": "Old"}, // not queried: not a configured collection
-				"storyboards/s2":         {"projectId": "p2", "projectName": "Other"},
-				"aiAnalyses/a1":          {"projectId": "p1", "projectName": "Old"},
-				"aiAnalyses/a2":          {"projectId": "p1"},                       // no copy yet: gets one
-				"generatedMedia/m1":      {"projectId": "p1", "projectName": "New"}, // already right
-				"generatedMedia/m2":      {"projectId": "p2", "projectName": "Old"},
-			},
-			set: map[string]any{"name": "New"},
-			want: docs{
-				"storyboards/s1":         {"projectId": "p1", "projectName": "New", "title": "t"},
-				"storyboards/s1/notes/n": {"projectId": "p1", "projectName": "Old"},
-				"storyboards/s2":         {"projectId": "p2", "projectName": "Other"},
-				"aiAnalyses/a1":          {"projectId": "p1", "projectName": "New"},
-				"aiAnalyses/a2":          {"projectId": "p1", "projectName": "New"},
-				"generatedMedia/m1":      {"projectId": "p1", "projectName": "New"},
-				"generatedMedia/m2":      {"projectId": "p2", "projectName": "Old"},
-			},
-			report: map[string]event.CollectionReport{
-				"storyboards":    {Collection: "storyboards", Matched: 1, Updated: 1},
-				"aiAnalyses":     {Collection: "aiAnalyses", Matched: 2, Updated: 2},
-				"generatedMedia": {Collection: "generatedMedia", Matched: 1, Updated: 0},
-			},
-		},
-		{
-			name:   "nested target path",
-			fields: []config.Field{{Source: "name", Target: "project.name"}},
-			seed: docs{
-				"storyboards/s1":    {"projectId": "p1", "project": map[string]any{"name": "Old", "owner": "ann"}},
-				"storyboards/s2":    {"projectId": "p1"},
-				"generatedMedia/m1": {"projectId": "p2", "project": map[string]any{"name": "Old"}},
-			},
-			set: map[string]any{"name": "New"},
-			want: docs{
-				"storyboards/s1":    {"projectId": "p1", "project": map[string]any{"name": "New", "owner": "ann"}},
-				"storyboards/s2":    {"projectId": "p1", "project": map[string]any{"name": "New"}},
-				"generatedMedia/m1": {"projectId": "p2", "project": map[string]any{"name": "Old"}},
-			},
-			report: map[string]event.CollectionReport{
-				"storyboards":    {Collection: "storyboards", Matched: 2, Updated: 2},
-				"aiAnalyses":     {Collection: "aiAnalyses"},
-				"generatedMedia": {Collection: "generatedMedia"},
-			},
-		},
-		{
-			name:   "unset removes the field",
-			fields: []config.Field{{Source: "name", Target: "projectName"}, {Source: "owner.name", Target: "meta.owner"}},
-			seed: docs{
-				"storyboards/s1":    {"projectId": "p1", "projectName": "Old", "meta": map[string]any{"owner": "ann", "k": "v"}},
-				"aiAnalyses/a1":     {"projectId": "p1"},
-				"generatedMedia/m1": {"projectId": "p2", "projectName": "Old", "meta": map[string]any{"owner": "bob"}},
-			},
-			unset: []string{"name", "owner.name"},
-			want: docs{
-				"storyboards/s1":    {"projectId": "p1", "meta": map[string]any{"k": "v"}},
-				"aiAnalyses/a1":     {"projectId": "p1"},
-				"generatedMedia/m1": {"projectId": "p2", "projectName": "Old", "meta": map[string]any{"owner": "bob"}},
-			},
-			report: map[string]event.CollectionReport{
-				"storyboards":    {Collection: "storyboards", Matched: 1, Updated: 1},
-				"aiAnalyses":     {Collection: "aiAnalyses", Matched: 1},
-				"generatedMedia": {Collection: "generatedMedia"},
-			},
-		},
-		{
-			name: "field mapped to a subset of collections",
-			fields: []config.Field{
-				{Source: "name", Target: "projectName", Collections: []string{"storyboards"}},
-				{Source: "owner", Target: "ownerName", Collections: []string{"aiAnalyses", "generatedMedia"}},
-			},
-			seed: docs{
-				"storyboards/s1":    {"projectId": "p1", "projectName": "Old", "ownerName": "ann"},
-				"aiAnalyses/a1":     {"projectId": "p1", "projectName": "Old", "ownerName": "ann"},
-				"generatedMedia/m1": {"projectId": "p1", "ownerName": "ann"},
-			},
-			set: map[string]any{"name": "New", "owner": "bob"},
-			want: docs{
-				"storyboards/s1":    {"projectId": "p1", "projectName": "New", "ownerName": "ann"},
-				"aiAnalyses/a1":     {"projectId": "p1", "projectName": "Old", "ownerName": "bob"},
-				"generatedMedia/m1": {"projectId": "p1", "ownerName": "bob"},
-			},
-			report: map[string]event.CollectionReport{
-				"storyboards":    {Collection: "storyboards", Matched: 1, Updated: 1},
-				"aiAnalyses":     {Collection: "aiAnalyses", Matched: 1, Updated: 1},
-				"generatedMedia": {Collection: "generatedMedia", Matched: 1, Updated: 1},
-			},
-		},
-		{
-			name: "bson values are stored as Firestore values",
-			fields: []config.Field{
-				{Source: "meta", Target: "projectMeta", Collections: []string{"storyboards"}},
-				{Source: "createdAt", Target: "projectCreatedAt", Collections: []string{"storyboards"}},
-			},
-			seed: docs{"storyboards/s1": {"projectId": "p1"}},
-			set: map[string]any{
-				"meta":      bson.D{{Key: "owner", Value: oid}, {Key: "n", Value: int32(3)}, {Key: "tags", Value: bson.A{"x", int32(1)}}},
-				"createdAt": bson.NewDateTimeFromTime(when),
-			},
-			want: docs{"storyboards/s1": {
-				"projectId":        "p1",
-				"projectMeta":      map[string]any{"owner": oid.Hex(), "n": int64(3), "tags": []any{"x", int64(1)}},
-				"projectCreatedAt": when,
-			}},
-			report: map[string]event.CollectionReport{
-				"storyboards": {Collection: "storyboards", Matched: 1, Updated: 1},
-			},
-		},
-		{
-			name:   "a source that is not copied changes nothing",
-			fields: []config.Field{{Source: "name", Target: "projectName"}},
-			seed:   docs{"storyboards/s1": {"projectId": "p1", "projectName": "Old", "color": "red"}},
-			set:    map[string]any{"color": "blue"},
-			unset:  []string{"description"},
-			want:   docs{"storyboards/s1": {"projectId": "p1", "projectName": "Old", "color": "red"}},
-			report: map[string]event.CollectionReport{},
-		},
-	}
-	for _, tt := range tests {
+	for _, tt := range updateCases {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			cfg := threeCollections(ModeDelete)
@@ -156,9 +165,9 @@ func TestUpdateProject(t *testing.T) {
 			firestoretest.SeedPaths(t, client, tt.seed)
 			ctx := testContext(t)
 
-			rep, err := a.UpdateProject(ctx, "p1", tt.set, tt.unset)
+			rep, err := a.updateProject(ctx, "p1", tt.set, tt.unset)
 			if err != nil {
-				t.Fatalf("UpdateProject: %v", err)
+				t.Fatalf("updateProject: %v", err)
 			}
 			if got := reportOf(rep); !reflect.DeepEqual(got, tt.report) {
 				t.Errorf("report = %+v, want %+v", got, tt.report)
@@ -166,7 +175,7 @@ func TestUpdateProject(t *testing.T) {
 			assertDocs(t, client, tt.want)
 
 			// A replay writes nothing.
-			rep, err = a.UpdateProject(ctx, "p1", tt.set, tt.unset)
+			rep, err = a.updateProject(ctx, "p1", tt.set, tt.unset)
 			if err != nil {
 				t.Fatalf("replay: %v", err)
 			}
@@ -194,9 +203,9 @@ func TestUpdateProjectManyPages(t *testing.T) {
 	seed["users/u3/generatedMedia/x"] = map[string]any{"projectId": "p2", "projectName": "Old"}
 	firestoretest.SeedPaths(t, client, seed)
 
-	rep, err := a.UpdateProject(testContext(t), "p1", map[string]any{"name": "New"}, nil)
+	rep, err := a.updateProject(testContext(t), "p1", map[string]any{"name": "New"}, nil)
 	if err != nil {
-		t.Fatalf("UpdateProject: %v", err)
+		t.Fatalf("updateProject: %v", err)
 	}
 	want := event.CollectionReport{Collection: "generatedMedia", Matched: assetsOfP1, Updated: assetsOfP1}
 	if len(rep.Collections) != 1 || rep.Collections[0] != want {
@@ -219,9 +228,9 @@ func TestUpdateProjectReportsRejectedWrites(t *testing.T) {
 	firestoretest.SeedPaths(t, client, seed)
 	tooBig := strings.Repeat("x", 1<<20+100) // over Firestore's 1 MiB document limit
 
-	rep, err := a.UpdateProject(testContext(t), "p1", map[string]any{"name": tooBig}, nil)
+	rep, err := a.updateProject(testContext(t), "p1", map[string]any{"name": tooBig}, nil)
 	if status.Code(err) != codes.InvalidArgument {
-		t.Fatalf("UpdateProject error = %v, want the InvalidArgument of the rejected writes", err)
+		t.Fatalf("updateProject error = %v, want the InvalidArgument of the rejected writes", err)
 	}
 	for _, c := range rep.Collections {
 		if c.Updated != 0 {

@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -42,14 +43,14 @@ func TestLimitCostsNoQuery(t *testing.T) {
 	counter.reset()
 
 	l := withOptions(t, a, WithLimit(100))
-	rep, err := l.UpdateProject(ctx, "p1", map[string]any{"name": "new"}, nil)
+	rep, err := l.updateProject(ctx, "p1", map[string]any{"name": "new"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if by := counter.reset(); by["RunQuery"] != 3 || by["RunAggregationQuery"] != 0 || rep.Total() != 4 {
 		t.Errorf("update: calls %v, report %+v; want 3 RunQuery, no count, 4 matched", by, rep)
 	}
-	rep, err = l.DeleteProject(ctx, "p1")
+	rep, err = l.deleteProject(ctx, "p1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +67,7 @@ func TestLimitCostsNoQuery(t *testing.T) {
 	// the counter sees it.
 	seedCounted(t, a, 1)
 	counter.reset()
-	if _, err := withOptions(t, a, WithLimit(maxBufferedDocs+1)).DeleteProject(ctx, "p1"); err != nil {
+	if _, err := withOptions(t, a, WithLimit(maxBufferedDocs+1)).deleteProject(ctx, "p1"); err != nil {
 		t.Fatal(err)
 	}
 	if by := counter.reset(); by["RunAggregationQuery"] != 3 || by["RunQuery"] != 3 {
@@ -93,7 +94,7 @@ func TestLimitedManyQueries(t *testing.T) {
 			counter.reset()
 			l := withOptions(t, a, WithLimit(n))
 			if update {
-				rep, err := l.UpdateProject(ctx, "p1", map[string]any{"name": "new"}, nil)
+				rep, err := l.updateProject(ctx, "p1", map[string]any{"name": "new"}, nil)
 				if err != nil || rep.Total() != n || reportOf(rep)["storyboards"].Updated != n {
 					t.Fatalf("update: %v, report %+v", err, rep)
 				}
@@ -107,7 +108,7 @@ func TestLimitedManyQueries(t *testing.T) {
 				}
 				return
 			}
-			rep, err := l.DeleteProject(ctx, "p1")
+			rep, err := l.deleteProject(ctx, "p1")
 			if err != nil || rep.Total() != n || reportOf(rep)["storyboards"].Deleted != 2*n {
 				t.Fatalf("delete: %v, report %+v", err, rep)
 			}
@@ -132,13 +133,109 @@ func TestLimitOverSeveralCollections(t *testing.T) {
 	ctx := testContext(t)
 	all := seedProject(t, a, "p1", 3) // storyboards 3, aiAnalyses 1
 	l := withOptions(t, a, WithLimit(3))
-	_, err := l.DeleteProject(ctx, "p1")
+	_, err := l.deleteProject(ctx, "p1")
 	if !errors.Is(err, event.ErrSafetyLimit) || !strings.Contains(err.Error(), "more than 3") {
 		t.Fatalf("delete of 4 documents with limit 3: %v", err)
 	}
 	assertDocs(t, client, all)
-	rep, err := l.UpdateProject(ctx, "p1", map[string]any{"name": "new"}, nil)
+	rep, err := l.updateProject(ctx, "p1", map[string]any{"name": "new"}, nil)
 	if err != nil || rep.Total() != 3 {
 		t.Fatalf("update reaching 3 storyboards with limit 3: %v, report %+v", err, rep)
+	}
+}
+
+// seedProject writes n documents of project p in storyboards and one in
+// aiAnalyses, plus one document of another project.
+func seedProject(t *testing.T, a *Applier, p string, n int) docs {
+	t.Helper()
+	all := docs{}
+	sb := map[string]map[string]any{}
+	for i := 0; i < n; i++ {
+		d := map[string]any{"projectId": p, "projectName": "old"}
+		sb[docID("s", i)] = d
+		all["storyboards/"+docID("s", i)] = d
+	}
+	sb["other"] = map[string]any{"projectId": "other", "projectName": "keep"}
+	all["storyboards/other"] = sb["other"]
+	firestoretest.Seed(t, a.client, "storyboards", sb)
+	ai := map[string]map[string]any{"a1": {"projectId": p, "projectName": "old"}}
+	firestoretest.Seed(t, a.client, "aiAnalyses", ai)
+	all["aiAnalyses/a1"] = ai["a1"]
+	return all
+}
+
+func TestLimitedStopsBeforeWriting(t *testing.T) {
+	tests := []struct {
+		name    string
+		limit   int
+		update  bool
+		wantErr bool
+	}{
+		{"delete over the limit", 3, false, true},
+		{"update over the limit", 3, true, true},
+		{"delete at the limit", 4, false, false},
+		{"no limit", 0, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, client, _ := newApplier(t, threeCollections(ModeDelete))
+			ctx := testContext(t)
+			all := seedProject(t, a, "p1", 3) // 3 + 1 = 4 documents
+			l := withOptions(t, a, WithLimit(tt.limit))
+			var err error
+			if tt.update {
+				_, err = l.updateProject(ctx, "p1", map[string]any{"name": "new"}, nil)
+			} else {
+				_, err = l.deleteProject(ctx, "p1")
+			}
+			if got := errors.Is(err, event.ErrSafetyLimit); got != tt.wantErr {
+				t.Fatalf("err = %v, want safety limit: %v", err, tt.wantErr)
+			}
+			if tt.wantErr {
+				if !strings.Contains(err.Error(), "more than 3 documents") {
+					t.Errorf("error %q does not say how many documents", err)
+				}
+				assertDocs(t, client, all) // nothing written
+				return
+			}
+			assertDocs(t, client, docs{"storyboards/other": all["storyboards/other"]})
+		})
+	}
+}
+
+func TestOverLimitCountFailure(t *testing.T) {
+	boom := errors.New("unavailable")
+	failingCount := func(context.Context) (event.Report, error) { return event.Report{}, boom }
+	_, err := overLimit(context.Background(), failingCount, "p1", 10)
+	if !errors.Is(err, boom) || errors.Is(err, event.ErrSafetyLimit) {
+		t.Fatalf("err %v: want the count error, not a safety-limit error", err)
+	}
+	if _, err := overLimit(context.Background(), failingCount, "p1", 0); err != nil {
+		t.Fatalf("no limit: %v, want no count at all", err)
+	}
+}
+
+// TestLimitReadsAtMostLimitPlusOne: a limited event reads no more than
+// limit+1 documents of a collection to find that it is over the limit,
+// whatever the page size.
+func TestLimitReadsAtMostLimitPlusOne(t *testing.T) {
+	client, counter := countingClient(t)
+	cfg := threeCollections(ModeDelete)
+	cfg.Collections = cfg.Collections[:1]
+	a, err := New(client, cfg, zerolog.Nop(), WithLimit(10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seedCounted(t, a, 50)
+	counter.reset()
+	rep, err := a.deleteProject(testContext(t), "p1")
+	if !errors.Is(err, event.ErrSafetyLimit) || !strings.Contains(err.Error(), "more than 10 documents (11 seen") {
+		t.Fatalf("delete of 50 documents with limit 10: %v, want a safety-limit error after 11 seen", err)
+	}
+	if rep.Total() != 11 {
+		t.Errorf("report %+v, want 11 matched", rep)
+	}
+	if by := counter.reset(); by["RunQuery"] != 1 || len(by) != 1 {
+		t.Errorf("calls %v, want one query and nothing else", by)
 	}
 }
