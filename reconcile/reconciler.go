@@ -78,13 +78,8 @@ func New(fs *firestore.Client, projects *mongo.Collection, cfg config.Sync, appl
 // targetsByCollection lists the copies configured for each collection.
 func targetsByCollection(cfg config.Sync) map[string][]Target {
 	out := map[string][]Target{}
-	for _, f := range cfg.Fields {
-		path := strings.Split(f.Target, ".")
-		for _, c := range cfg.Collections {
-			if len(f.Collections) == 0 || slices.Contains(f.Collections, c.Name) {
-				out[c.Name] = append(out[c.Name], Target{Source: f.Source, Path: path})
-			}
-		}
+	for _, c := range cfg.Copies() {
+		out[c.Collection] = append(out[c.Collection], Target{Source: c.Source, Path: c.Target})
 	}
 	return out
 }

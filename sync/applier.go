@@ -55,10 +55,10 @@ func New(client *firestore.Client, cfg config.Sync, log zerolog.Logger, opts ...
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
-	targets, err := checkConfig(cfg)
-	if err != nil {
-		return nil, err
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("sync: invalid config: %w", err)
 	}
+	targets := indexCopies(cfg)
 	a := &Applier{
 		client:  client,
 		cfg:     cfg,
@@ -111,38 +111,4 @@ func (a *Applier) record(ctx context.Context, err error) {
 		err = nil
 	}
 	a.lastErr.Store(&callResult{err: err})
-}
-
-// checkConfig validates the sync section and indexes the field mappings.
-func checkConfig(cfg config.Sync) (map[string][]target, error) {
-	var problems []error
-	if strings.TrimSpace(cfg.IDField) == "" {
-		problems = append(problems, errors.New("sync.idField is empty"))
-	}
-	if cfg.Mode != ModeDelete && cfg.Mode != ModeArchive {
-		problems = append(problems, fmt.Errorf("sync.mode %q: want %q or %q", cfg.Mode, ModeDelete, ModeArchive))
-	}
-	if len(cfg.Collections) == 0 {
-		problems = append(problems, errors.New("sync.collections is empty"))
-	}
-	known := make(map[string]bool, len(cfg.Collections))
-	for i, c := range cfg.Collections {
-		switch {
-		case c.Name == "":
-			problems = append(problems, fmt.Errorf("sync.collections[%d].name is empty", i))
-		case strings.Contains(c.Name, "/"):
-			problems = append(problems, fmt.Errorf("sync.collections[%d].name %q: a collection id, not a path", i, c.Name))
-		case known[c.Name]:
-			problems = append(problems, fmt.Errorf("sync.collections[%d].name %q is configured twice", i, c.Name))
-		}
-		known[c.Name] = true
-	}
-	targets, err := indexFields(cfg)
-	if err != nil {
-		problems = append(problems, err)
-	}
-	if len(problems) > 0 {
-		return nil, fmt.Errorf("sync: invalid config: %w", errors.Join(problems...))
-	}
-	return targets, nil
 }

@@ -232,12 +232,12 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{name: "valid", edit: func(*config.Sync) {}},
 		{name: "archive is valid", edit: func(c *config.Sync) { c.Mode = ModeArchive }},
 		{name: "nil client", edit: func(*config.Sync) {}, client: (*firestore.Client)(nil), want: "nil Firestore client"},
-		{name: "empty id field", edit: func(c *config.Sync) { c.IDField = "" }, want: "idField is empty"},
-		{name: "unknown mode", edit: func(c *config.Sync) { c.Mode = "purge" }, want: `mode "purge"`},
-		{name: "no collections", edit: func(c *config.Sync) { c.Collections = nil; c.Fields = nil }, want: "collections is empty"},
+		{name: "empty id field", edit: func(c *config.Sync) { c.IDField = "" }, want: "sync.idField: empty"},
+		{name: "unknown mode", edit: func(c *config.Sync) { c.Mode = "purge" }, want: `got "purge"`},
+		{name: "no collections", edit: func(c *config.Sync) { c.Collections = nil; c.Fields = nil }, want: "sync.collections: empty"},
 		{name: "duplicate collection", edit: func(c *config.Sync) {
 			c.Collections = append(c.Collections, config.Collection{Name: "aiAnalyses"})
-		}, want: "configured twice"},
+		}, want: "duplicate collection"},
 		{name: "collection path", edit: func(c *config.Sync) { c.Collections[0].Name = "a/b/c" }, want: "not a path"},
 		{name: "field to unknown collection", edit: func(c *config.Sync) {
 			c.Fields[0].Collections = []string{"nowhere"}
@@ -246,7 +246,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{name: "colliding targets", edit: func(c *config.Sync) {
 			c.Fields = append(c.Fields, config.Field{Source: "slug", Target: "projectName.slug"})
 		}, want: "collides"},
-		{name: "target overwrites the id", edit: func(c *config.Sync) { c.Fields[0].Target = "projectId" }, want: "overwrite the id field"},
+		{name: "target overwrites the id", edit: func(c *config.Sync) { c.Fields[0].Target = "projectId" }, want: "would overwrite sync.idField"},
 		{name: "page size zero", edit: func(*config.Sync) {}, opts: []Option{WithPageSize(0)}, want: "page size"},
 		{name: "page size too big", edit: func(*config.Sync) {}, opts: []Option{WithPageSize(501)}, want: "page size"},
 		{name: "no concurrency", edit: func(*config.Sync) {}, opts: []Option{WithCollectionConcurrency(0)}, want: "concurrency"},

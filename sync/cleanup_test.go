@@ -115,6 +115,7 @@ func TestDeleteProject(t *testing.T) {
 
 func TestDeleteProjectCollectionGroup(t *testing.T) {
 	cfg := config.Sync{
+		Workers:     1,
 		IDField:     "projectId",
 		Mode:        ModeDelete,
 		Collections: []config.Collection{{Name: "media", Group: true, Recursive: true}},
