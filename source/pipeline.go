@@ -11,7 +11,7 @@ import (
 // delivers invalidate whatever the $match says; it is listed for clarity.
 var watchedOps = [...]string{"delete", "update", "replace", "drop", "rename", "dropDatabase", "invalidate"}
 
-// Pipeline is the server-side change stream pipeline: a $match on
+// pipeline is the server-side change stream pipeline: a $match on
 // operationType and a $project down to what Source reads.
 //
 // The $project keeps _id (the resume token: the server refuses a stream
@@ -19,7 +19,7 @@ var watchedOps = [...]string{"delete", "update", "replace", "drop", "rename", "d
 // stream is opened without updateLookup, so only inserts (filtered out) and
 // replaces carry it, and replaces need it. to is kept so a rename can be
 // reported with its target.
-func Pipeline() mongo.Pipeline {
+func pipeline() mongo.Pipeline {
 	ops := make(bson.A, 0, len(watchedOps))
 	for _, op := range watchedOps {
 		ops = append(ops, op)

@@ -75,7 +75,7 @@ func (s *Source) Open(ctx context.Context, token bson.Raw) error {
 		opts.SetStartAtOperationTime(&ts)
 		ev = ev.Str("startAt", s.startAt)
 	}
-	cs, err := s.coll.Watch(ctx, Pipeline(), opts)
+	cs, err := s.coll.Watch(ctx, pipeline(), opts)
 	if err != nil {
 		return fmt.Errorf("open change stream on %s: %w", ns, historyLost(err))
 	}
@@ -147,10 +147,10 @@ func (s *Source) Close(ctx context.Context) error {
 	return nil
 }
 
-// IsHistoryLost reports whether err says the stream cannot resume because
+// isHistoryLost reports whether err says the stream cannot resume because
 // the server no longer has the history at the requested position (codes 286
 // ChangeStreamHistoryLost and 280 ChangeStreamFatalError).
-func IsHistoryLost(err error) bool {
+func isHistoryLost(err error) bool {
 	var se mongo.ServerError
 	if !errors.As(err, &se) {
 		return false
@@ -161,7 +161,7 @@ func IsHistoryLost(err error) bool {
 // historyLost wraps err in event.ErrHistoryLost when it is the server's
 // answer for a position outside the history.
 func historyLost(err error) error {
-	if IsHistoryLost(err) {
+	if isHistoryLost(err) {
 		return fmt.Errorf("%w: %w", event.ErrHistoryLost, err)
 	}
 	return err

@@ -162,7 +162,7 @@ func TestIsHistoryLost(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := IsHistoryLost(tc.err); got != tc.want {
+			if got := isHistoryLost(tc.err); got != tc.want {
 				t.Errorf("IsHistoryLost(%v) = %v, want %v", tc.err, got, tc.want)
 			}
 		})
@@ -170,7 +170,7 @@ func TestIsHistoryLost(t *testing.T) {
 }
 
 func TestPipelineShape(t *testing.T) {
-	p := Pipeline()
+	p := pipeline()
 	if len(p) != 2 || p[0][0].Key != "$match" || p[1][0].Key != "$project" {
 		t.Fatalf("pipeline = %v, want $match then $project", p)
 	}
@@ -368,7 +368,7 @@ func TestSourceHistoryLost(t *testing.T) {
 			if err == nil {
 				_, _, err = s.Next(ctx)
 			}
-			if !IsHistoryLost(err) {
+			if !isHistoryLost(err) {
 				t.Fatalf("err = %v, want history lost", err)
 			}
 		})

@@ -50,8 +50,8 @@ func benchChanges(b *testing.B) []event.Change {
 func BenchmarkPipeline(b *testing.B) {
 	changes := benchChanges(b)
 	fields := []string{"name", "settings.color"}
-	ck := NewWatermark(nil)
-	d := NewDispatcher(nopApplier{}, ck, nil, zerolog.Nop(), 8, 64)
+	ck := newWatermark(nil)
+	d := newDispatcher(nopApplier{}, ck, nil, zerolog.Nop(), 8, 64)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	d.Start(ctx)
@@ -82,8 +82,8 @@ func BenchmarkPipeline(b *testing.B) {
 
 // BenchmarkDispatchCheckpoint is the pipeline without Derive.
 func BenchmarkDispatchCheckpoint(b *testing.B) {
-	ck := NewWatermark(nil)
-	d := NewDispatcher(nopApplier{}, ck, nil, zerolog.Nop(), 8, 64)
+	ck := newWatermark(nil)
+	d := newDispatcher(nopApplier{}, ck, nil, zerolog.Nop(), 8, 64)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	d.Start(ctx)

@@ -19,7 +19,7 @@ type completer interface {
 	Done(seq uint64, err error) error
 }
 
-// Dispatcher applies derived events with a fixed set of workers. Events are
+// dispatcher applies derived events with a fixed set of workers. Events are
 // partitioned by project id (hash of the id → worker), so the events of one
 // project are applied one after another in stream order while different
 // projects proceed in parallel. Each worker has a bounded queue: Dispatch
@@ -39,7 +39,7 @@ type completer interface {
 // parked. Without a dead-letter store, or when writing the dead letter
 // fails, the event completes with its error: the watermark stays before it
 // and the watcher stops.
-type Dispatcher struct {
+type dispatcher struct {
 	applier  Applier
 	done     completer
 	obs      Observer
@@ -69,22 +69,22 @@ type job struct {
 // errUnknownKind reports an event the dispatcher does not know how to apply.
 var errUnknownKind = errors.New("unknown event kind")
 
-// DispatchOption configures a Dispatcher.
-type DispatchOption func(*Dispatcher)
+// dispatchOption configures a Dispatcher.
+type dispatchOption func(*dispatcher)
 
-// WithRetry retries transient failures (IsTransient) by p.
-func WithRetry(p RetryPolicy) DispatchOption { return func(d *Dispatcher) { d.retry = p } }
+// withRetry retries transient failures (IsTransient) by p.
+func withRetry(p RetryPolicy) dispatchOption { return func(d *dispatcher) { d.retry = p } }
 
-// WithResolver reads Event.Lookup paths from MongoDB before each attempt,
+// withResolver reads Event.Lookup paths from MongoDB before each attempt,
 // so a failed lookup is retried like a failed apply.
-func WithResolver(r FieldResolver) DispatchOption { return func(d *Dispatcher) { d.resolver = r } }
+func withResolver(r FieldResolver) dispatchOption { return func(d *dispatcher) { d.resolver = r } }
 
-// WithDeadLetters parks events that fail for good in s.
-func WithDeadLetters(s DeadLetterStore) DispatchOption { return func(d *Dispatcher) { d.dead = s } }
+// withDeadLetters parks events that fail for good in s.
+func withDeadLetters(s DeadLetterStore) dispatchOption { return func(d *dispatcher) { d.dead = s } }
 
-// WithFailureObserver reports retries and dead letters to f.
-func WithFailureObserver(f FailureObserver) DispatchOption {
-	return func(d *Dispatcher) {
+// withFailureObserver reports retries and dead letters to f.
+func withFailureObserver(f FailureObserver) dispatchOption {
+	return func(d *dispatcher) {
 		if f != nil {
 			d.failures = f
 		}
@@ -92,11 +92,11 @@ func WithFailureObserver(f FailureObserver) DispatchOption {
 }
 
 // withClock replaces the wall clock (tests).
-func withClock(c clock.Clock) DispatchOption { return func(d *Dispatcher) { d.clk = c } }
+func withClock(c clock.Clock) dispatchOption { return func(d *dispatcher) { d.clk = c } }
 
-// NewDispatcher returns a Dispatcher with workers workers, each queueing up
+// newDispatcher returns a Dispatcher with workers workers, each queueing up
 // to queue events. Completions go to done; obs may be nil.
-func NewDispatcher(applier Applier, done completer, obs Observer, log zerolog.Logger, workers, queue int, opts ...DispatchOption) *Dispatcher {
+func newDispatcher(applier Applier, done completer, obs Observer, log zerolog.Logger, workers, queue int, opts ...dispatchOption) *dispatcher {
 	if workers < 1 {
 		workers = 1
 	}
@@ -106,7 +106,7 @@ func NewDispatcher(applier Applier, done completer, obs Observer, log zerolog.Lo
 	if obs == nil {
 		obs = NopObserver{}
 	}
-	d := &Dispatcher{
+	d := &dispatcher{
 		applier: applier, done: done, obs: obs, log: log, queues: make([]chan job, workers),
 		failures: nopFailures{}, clk: clock.System{}, maxHeld: queue,
 	}
@@ -121,7 +121,7 @@ func NewDispatcher(applier Applier, done completer, obs Observer, log zerolog.Lo
 
 // Start starts the workers; they apply events with ctx. Give it a context
 // that outlives the stream reader's so queued events can drain on shutdown.
-func (d *Dispatcher) Start(ctx context.Context) {
+func (d *dispatcher) Start(ctx context.Context) {
 	d.startOnce.Do(func() {
 		for _, q := range d.queues {
 			d.wg.Add(1)
@@ -135,14 +135,14 @@ func (d *Dispatcher) Start(ctx context.Context) {
 // while that queue is full and returns ctx's error if ctx ends first (the
 // event is then not queued and stays in flight). Dispatch must not be
 // called concurrently with or after Close.
-func (d *Dispatcher) Dispatch(ctx context.Context, seq uint64, ev event.Event) error {
+func (d *dispatcher) Dispatch(ctx context.Context, seq uint64, ev event.Event) error {
 	return d.enqueue(ctx, job{seq: seq, ev: ev})
 }
 
 // DispatchInvalid queues a change whose documentKey._id cannot name a
 // project (cause wraps ErrInvalidID): it is dead-lettered with reason
 // invalid-id, without any Firestore call.
-func (d *Dispatcher) DispatchInvalid(ctx context.Context, seq uint64, ch event.Change, cause error) error {
+func (d *dispatcher) DispatchInvalid(ctx context.Context, seq uint64, ch event.Change, cause error) error {
 	ev := event.Event{Op: ch.Op, Token: ch.Token, ClusterTime: ch.ClusterTime, WallTime: ch.WallTime}
 	if ch.Op == "delete" {
 		ev.Kind = event.ProjectDeleted
@@ -152,7 +152,7 @@ func (d *Dispatcher) DispatchInvalid(ctx context.Context, seq uint64, ch event.C
 	return d.enqueue(ctx, job{seq: seq, ev: ev, invalid: cause, docKey: ch.DocumentKey})
 }
 
-func (d *Dispatcher) enqueue(ctx context.Context, j job) error {
+func (d *dispatcher) enqueue(ctx context.Context, j job) error {
 	q := d.queues[partition(j.ev.ProjectID, len(d.queues))]
 	select {
 	case q <- j:
@@ -169,7 +169,7 @@ func (d *Dispatcher) enqueue(ctx context.Context, j job) error {
 
 // Close stops accepting events and waits until the workers have applied
 // (or dead-lettered) every queued and parked event.
-func (d *Dispatcher) Close() {
+func (d *dispatcher) Close() {
 	d.closeOnce.Do(func() {
 		for _, q := range d.queues {
 			close(q)
@@ -179,7 +179,7 @@ func (d *Dispatcher) Close() {
 }
 
 // attempt is one try of an event: resolve its lookups, then apply it.
-func (d *Dispatcher) attempt(ctx context.Context, ev *event.Event) (event.Report, error) {
+func (d *dispatcher) attempt(ctx context.Context, ev *event.Event) (event.Report, error) {
 	if len(ev.Lookup) > 0 && d.resolver != nil {
 		if err := d.resolver.Resolve(ctx, ev); err != nil {
 			return event.Report{}, fmt.Errorf("resolve fields of project %s: %w", ev.ProjectID, err)
@@ -217,7 +217,7 @@ func reason(err error, transient bool) string {
 // complete reports the end of j: to the checkpointer (doneErr: nil when the
 // event is applied or parked in the dead-letter store), the observer and
 // the log (err: the event's own error).
-func (d *Dispatcher) complete(j *job, took time.Duration, rep event.Report, doneErr, err error) {
+func (d *dispatcher) complete(j *job, took time.Duration, rep event.Report, doneErr, err error) {
 	crashpoint.Hit("after-apply-before-checkpoint")
 	if derr := d.done.Done(j.seq, doneErr); derr != nil {
 		d.log.Error().Err(derr).Uint64("seq", j.seq).Msg("completion not accepted by the checkpointer")
@@ -234,7 +234,7 @@ func (d *Dispatcher) complete(j *job, took time.Duration, rep event.Report, done
 // writeDeadLetter stores l, retrying transient failures by the retry
 // policy. It gives up on a permanent failure, when attempts run out, or
 // when ctx ends.
-func (d *Dispatcher) writeDeadLetter(ctx context.Context, l event.DeadLetter) error {
+func (d *dispatcher) writeDeadLetter(ctx context.Context, l event.DeadLetter) error {
 	for n := 1; ; n++ {
 		err := d.dead.Add(ctx, l)
 		if err == nil {
@@ -254,7 +254,7 @@ func (d *Dispatcher) writeDeadLetter(ctx context.Context, l event.DeadLetter) er
 	}
 }
 
-func (d *Dispatcher) logApplied(ev *event.Event, took time.Duration, rep event.Report, err error) {
+func (d *dispatcher) logApplied(ev *event.Event, took time.Duration, rep event.Report, err error) {
 	var e *zerolog.Event
 	if err != nil {
 		e = d.log.Error().Err(err)

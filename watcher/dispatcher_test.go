@@ -41,8 +41,8 @@ func delEvent(id string) event.Event { return event.Event{Kind: event.ProjectDel
 func TestDispatcherKeepsProjectOrder(t *testing.T) {
 	ap := &recApplier{}
 	obs := &recObserver{}
-	ck := NewWatermark(nil)
-	d := NewDispatcher(ap, ck, obs, zerolog.Nop(), 4, 3)
+	ck := newWatermark(nil)
+	d := newDispatcher(ap, ck, obs, zerolog.Nop(), 4, 3)
 	d.Start(context.Background())
 	projects := []string{"a", "b", "c", "d", "e"}
 	const perProject = 40
@@ -86,8 +86,8 @@ func TestDispatcherProjectsRunInParallel(t *testing.T) {
 		}
 		return nil
 	}}
-	ck := NewWatermark(nil)
-	d := NewDispatcher(ap, ck, nil, zerolog.Nop(), 2, 4)
+	ck := newWatermark(nil)
+	d := newDispatcher(ap, ck, nil, zerolog.Nop(), 2, 4)
 	d.Start(context.Background())
 	ctx := context.Background()
 	s1 := ck.Track(watchertest.Token("slow"), bson.Timestamp{})
@@ -124,9 +124,9 @@ func TestDispatcherBackpressure(t *testing.T) {
 		<-release
 		return nil
 	}}
-	ck := NewWatermark(nil)
+	ck := newWatermark(nil)
 	const queue = 2
-	d := NewDispatcher(ap, ck, nil, zerolog.Nop(), 1, queue)
+	d := newDispatcher(ap, ck, nil, zerolog.Nop(), 1, queue)
 	d.Start(context.Background())
 	ctx := context.Background()
 	if err := d.Dispatch(ctx, ck.Track(watchertest.Token("0"), bson.Timestamp{}), delEvent("p")); err != nil {
@@ -175,8 +175,8 @@ func TestDispatcherFailureHoldsWatermark(t *testing.T) {
 		return nil
 	}}
 	obs := &recObserver{}
-	ck := NewWatermark(nil)
-	d := NewDispatcher(ap, ck, obs, zerolog.Nop(), 2, 4)
+	ck := newWatermark(nil)
+	d := newDispatcher(ap, ck, obs, zerolog.Nop(), 2, 4)
 	d.Start(context.Background())
 	ctx := context.Background()
 	for _, id := range []string{"ok1", "bad", "ok2"} {
@@ -203,8 +203,8 @@ func TestDispatcherFailureHoldsWatermark(t *testing.T) {
 }
 
 func TestDispatcherUnknownKindFails(t *testing.T) {
-	ck := NewWatermark(nil)
-	d := NewDispatcher(&recApplier{}, ck, nil, zerolog.Nop(), 1, 1)
+	ck := newWatermark(nil)
+	d := newDispatcher(&recApplier{}, ck, nil, zerolog.Nop(), 1, 1)
 	d.Start(context.Background())
 	if err := d.Dispatch(context.Background(), ck.Track(watchertest.Token("x"), bson.Timestamp{}), event.Event{ProjectID: "p"}); err != nil {
 		t.Fatal(err)
@@ -218,8 +218,8 @@ func TestDispatcherUnknownKindFails(t *testing.T) {
 func TestDispatcherLogsAppliedEvent(t *testing.T) {
 	var buf bytes.Buffer
 	log := zerolog.New(&buf).Level(zerolog.DebugLevel)
-	ck := NewWatermark(nil)
-	d := NewDispatcher(&recApplier{}, ck, nil, log, 1, 1)
+	ck := newWatermark(nil)
+	d := newDispatcher(&recApplier{}, ck, nil, log, 1, 1)
 	d.Start(context.Background())
 	ev := event.Event{Kind: event.ProjectDeleted, ProjectID: "p1", Op: "delete", Token: watchertest.Token("t1")}
 	if err := d.Dispatch(context.Background(), ck.Track(ev.Token, bson.Timestamp{}), ev); err != nil {

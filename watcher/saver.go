@@ -18,7 +18,7 @@ import (
 // start).
 type saver struct {
 	store TokenStore
-	mark  *Watermark
+	mark  *watermark
 	obs   Observer
 	log   zerolog.Logger
 	now   func() time.Time
@@ -31,7 +31,7 @@ type saver struct {
 	holdGen, releasedGen uint64
 }
 
-func newSaver(store TokenStore, mark *Watermark, obs Observer, log zerolog.Logger) *saver {
+func newSaver(store TokenStore, mark *watermark, obs Observer, log zerolog.Logger) *saver {
 	return &saver{store: store, mark: mark, obs: obs, log: log, now: time.Now}
 }
 

@@ -17,9 +17,9 @@ type run struct {
 	w     *Watcher
 	o     *Options
 	log   zerolog.Logger
-	mark  *Watermark
+	mark  *watermark
 	saver *saver
-	disp  *Dispatcher
+	disp  *dispatcher
 	src   ChangeSource // Source, or RestartSource after a lost history
 
 	stored event.Checkpoint // loaded at start
@@ -70,14 +70,14 @@ func (w *Watcher) newRun(ctx context.Context, cp event.Checkpoint, found bool) *
 	r.readCtx, r.stopReading = context.WithCancel(ctx)
 	r.applyCtx, r.cancelApply = context.WithCancel(context.WithoutCancel(ctx))
 	r.saveCtx, r.stopSaving = context.WithCancel(context.WithoutCancel(ctx))
-	r.mark = NewWatermark(nil)
+	r.mark = newWatermark(nil)
 	r.saver = newSaver(w.o.Store, r.mark, w.o.Observer, w.log)
 	if found {
 		r.mark.Restore(cp)
 		r.saver.restored(cp.Token)
 	}
-	r.disp = NewDispatcher(w.o.Applier, r.mark, w.o.Observer, w.log, w.o.Workers, w.o.QueueSize,
-		WithRetry(w.o.Retry), WithResolver(w.o.Resolver), WithDeadLetters(w.o.DeadLetters), WithFailureObserver(w.o.Failures))
+	r.disp = newDispatcher(w.o.Applier, r.mark, w.o.Observer, w.log, w.o.Workers, w.o.QueueSize,
+		withRetry(w.o.Retry), withResolver(w.o.Resolver), withDeadLetters(w.o.DeadLetters), withFailureObserver(w.o.Failures))
 	w.cur.Store(r)
 	return r
 }

@@ -13,7 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
-// Watermark is the low watermark of the stream: the newest resume token
+// watermark is the low watermark of the stream: the newest resume token
 // whose change AND every earlier change is applied (saving it is the
 // saver's job). Every change read
 // from the stream is tracked (Track) in stream order and completed (Done) by
@@ -25,7 +25,7 @@ import (
 // Bookkeeping is a ring of in-flight changes indexed by sequence number:
 // Track, Done and the watermark advance are O(1) amortized, and saving reads
 // one value, so checkpointing costs nothing per event.
-type Watermark struct {
+type watermark struct {
 	now func() time.Time
 
 	mu      sync.Mutex
@@ -56,15 +56,15 @@ const (
 // errUnknownSeq reports a completion of a change that is not in flight.
 var errUnknownSeq = errors.New("watermark: completion of a change that is not in flight")
 
-// NewWatermark returns an empty watermark on clock c (nil: the wall
+// newWatermark returns an empty watermark on clock c (nil: the wall
 // clock).
-func NewWatermark(c clock.Clock) *Watermark {
-	return &Watermark{now: clock.Or(c).Now, ring: make([]inflight, 64), failed: make(chan struct{})}
+func newWatermark(c clock.Clock) *watermark {
+	return &watermark{now: clock.Or(c).Now, ring: make([]inflight, 64), failed: make(chan struct{})}
 }
 
 // Restore starts from a loaded checkpoint: it is the watermark until the
 // stream moves on.
-func (c *Watermark) Restore(cp event.Checkpoint) {
+func (c *watermark) Restore(cp event.Checkpoint) {
 	c.mu.Lock()
 	c.mark = cp
 	c.mu.Unlock()
@@ -72,7 +72,7 @@ func (c *Watermark) Restore(cp event.Checkpoint) {
 
 // Track registers a change read from the stream, in stream order, and
 // returns its sequence number.
-func (c *Watermark) Track(token bson.Raw, clusterTime bson.Timestamp) uint64 {
+func (c *watermark) Track(token bson.Raw, clusterTime bson.Timestamp) uint64 {
 	c.mu.Lock()
 	if c.count == 0 {
 		c.progress = c.now()
@@ -88,7 +88,7 @@ func (c *Watermark) Track(token bson.Raw, clusterTime bson.Timestamp) uint64 {
 	return seq
 }
 
-func (c *Watermark) grow() {
+func (c *watermark) grow() {
 	ring := make([]inflight, 2*len(c.ring))
 	for i := 0; i < c.count; i++ {
 		ring[i] = c.ring[(c.head+i)&(len(c.ring)-1)]
@@ -99,7 +99,7 @@ func (c *Watermark) grow() {
 
 // Done completes the change seq. err != nil marks it failed: the watermark
 // never passes it, and Failed is closed (on the first failure).
-func (c *Watermark) Done(seq uint64, err error) error {
+func (c *watermark) Done(seq uint64, err error) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	first := c.next - uint64(c.count)
@@ -132,7 +132,7 @@ func (c *Watermark) Done(seq uint64, err error) error {
 
 // Pass tracks and completes at once a change that needs no work (it derived
 // to nothing).
-func (c *Watermark) Pass(token bson.Raw, clusterTime bson.Timestamp) {
+func (c *watermark) Pass(token bson.Raw, clusterTime bson.Timestamp) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.count == 0 {
@@ -152,7 +152,7 @@ func (c *Watermark) Pass(token bson.Raw, clusterTime bson.Timestamp) {
 // had nothing new). It becomes the watermark only when nothing is in flight,
 // so a quiet collection keeps its stored token inside the oplog window.
 // It reports whether the token was adopted.
-func (c *Watermark) Idle(token bson.Raw) bool {
+func (c *watermark) Idle(token bson.Raw) bool {
 	if len(token) == 0 {
 		return false
 	}
@@ -171,7 +171,7 @@ func (c *Watermark) Idle(token bson.Raw) bool {
 
 // Position returns the current low watermark; ok is false when there is
 // none yet (nothing restored, nothing applied).
-func (c *Watermark) Position() (cp event.Checkpoint, ok bool) {
+func (c *watermark) Position() (cp event.Checkpoint, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.mark, len(c.mark.Token) > 0
@@ -179,7 +179,7 @@ func (c *Watermark) Position() (cp event.Checkpoint, ok bool) {
 
 // InFlight returns how many tracked changes are not yet complete (failed
 // ones included).
-func (c *Watermark) InFlight() int {
+func (c *watermark) InFlight() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.count
@@ -187,17 +187,17 @@ func (c *Watermark) InFlight() int {
 
 // Progress returns how many tracked changes are in flight and when work
 // last progressed (a change completed, or changes became pending).
-func (c *Watermark) Progress() (inFlight int, last time.Time) {
+func (c *watermark) Progress() (inFlight int, last time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.count, c.progress
 }
 
 // Failed is closed on the first failed change.
-func (c *Watermark) Failed() <-chan struct{} { return c.failed }
+func (c *watermark) Failed() <-chan struct{} { return c.failed }
 
 // Err returns the first failure, nil when none.
-func (c *Watermark) Err() error {
+func (c *watermark) Err() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.failErr

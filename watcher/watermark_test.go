@@ -61,7 +61,7 @@ func TestWatermarkWatermark(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := NewWatermark(nil)
+			c := newWatermark(nil)
 			seqs := map[string]uint64{}
 			for i, s := range tt.steps {
 				switch s.op {
@@ -102,7 +102,7 @@ func TestWatermarkWatermark(t *testing.T) {
 }
 
 func TestWatermarkFailureSignals(t *testing.T) {
-	c := NewWatermark(nil)
+	c := newWatermark(nil)
 	a := c.Track(watchertest.Token("a"), bson.Timestamp{})
 	b := c.Track(watchertest.Token("b"), bson.Timestamp{})
 	select {
@@ -131,7 +131,7 @@ func TestWatermarkFailureSignals(t *testing.T) {
 }
 
 func TestWatermarkDoneRejectsUnknown(t *testing.T) {
-	c := NewWatermark(nil)
+	c := newWatermark(nil)
 	a := c.Track(watchertest.Token("a"), bson.Timestamp{})
 	b := c.Track(watchertest.Token("b"), bson.Timestamp{})
 	if err := c.Done(b, nil); err != nil {
@@ -161,7 +161,7 @@ func TestWatermarkDoneRejectsUnknown(t *testing.T) {
 }
 
 func TestWatermarkRingGrowsAndWraps(t *testing.T) {
-	c := NewWatermark(nil)
+	c := newWatermark(nil)
 	// Wrap the ring first so growth has to unroll a split ring.
 	for i := 0; i < 50; i++ {
 		if err := c.Done(c.Track(watchertest.Token(fmt.Sprint("w", i)), bson.Timestamp{}), nil); err != nil {
@@ -194,7 +194,7 @@ func TestWatermarkRingGrowsAndWraps(t *testing.T) {
 }
 
 func TestWatermarkConcurrentCompletion(t *testing.T) {
-	c := NewWatermark(nil)
+	c := newWatermark(nil)
 	const n, workers = 2000, 4
 	seqs := make([]uint64, n)
 	for i := range seqs {
@@ -222,7 +222,7 @@ func TestWatermarkConcurrentCompletion(t *testing.T) {
 func TestSaver(t *testing.T) {
 	st := &memTokenStore{}
 	obs := &recObserver{}
-	c := NewWatermark(nil)
+	c := newWatermark(nil)
 	sv := newSaver(st, c, obs, zerolog.Nop())
 	ctx := context.Background()
 	save := func(want bool) {
@@ -279,7 +279,7 @@ func TestSaver(t *testing.T) {
 
 func TestSaverEvery(t *testing.T) {
 	st := &memTokenStore{}
-	c := NewWatermark(nil)
+	c := newWatermark(nil)
 	sv := newSaver(st, c, NopObserver{}, zerolog.Nop())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -321,7 +321,7 @@ func TestTokenClusterTime(t *testing.T) {
 }
 
 func TestWatermarkIdleReadsClusterTime(t *testing.T) {
-	c := NewWatermark(nil)
+	c := newWatermark(nil)
 	c.Pass(watchertest.Token("a"), bson.Timestamp{T: 10})
 	c.Idle(watchertest.Token("8263A1B2C3000000052B02"))
 	if cp, _ := c.Position(); cp.ClusterTime != (bson.Timestamp{T: 0x63A1B2C3, I: 5}) {

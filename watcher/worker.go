@@ -13,7 +13,7 @@ import (
 // event waits for a retry are parked: their later events queue up behind it
 // (order per project), while the events of other projects go on.
 type worker struct {
-	d      *Dispatcher
+	d      *dispatcher
 	q      <-chan job
 	parked map[string]*parkedProject
 	held   int // events in parked projects

@@ -108,12 +108,12 @@ func TestDispatcherFailureHandling(t *testing.T) {
 			done := &recDone{}
 			store := &memDeadLetters{failures: tt.storeFails}
 			fails := &recFailures{}
-			opts := []DispatchOption{WithRetry(testPolicy(tt.attempts)), WithFailureObserver(fails),
+			opts := []dispatchOption{withRetry(testPolicy(tt.attempts)), withFailureObserver(fails),
 				withClock(clocktest.NewAuto(time.Unix(1000, 0)))}
 			if !tt.noStore {
-				opts = append(opts, WithDeadLetters(store))
+				opts = append(opts, withDeadLetters(store))
 			}
-			d := NewDispatcher(ap, done, nil, zerolog.Nop(), 2, 4, opts...)
+			d := newDispatcher(ap, done, nil, zerolog.Nop(), 2, 4, opts...)
 			d.Start(context.Background())
 			for i, ev := range tt.events {
 				if err := d.Dispatch(context.Background(), uint64(i), ev); err != nil {
@@ -171,8 +171,8 @@ func TestDispatcherRetryParksOnlyItsProject(t *testing.T) {
 	ap := &failApplier{fail: map[string][]error{"p1": {errUnavailable}}}
 	done := &recDone{}
 	clk := newManualClock()
-	d := NewDispatcher(ap, done, nil, zerolog.Nop(), 1, 8, WithRetry(testPolicy(3)), withClock(clk),
-		WithDeadLetters(&memDeadLetters{}))
+	d := newDispatcher(ap, done, nil, zerolog.Nop(), 1, 8, withRetry(testPolicy(3)), withClock(clk),
+		withDeadLetters(&memDeadLetters{}))
 	d.Start(context.Background())
 	events := []event.Event{
 		{Kind: event.ProjectDeleted, ProjectID: "p1"},
@@ -211,8 +211,8 @@ func TestDispatcherCloseLeavesParkedEventsInFlight(t *testing.T) {
 	ap := &failApplier{always: map[string]error{"p1": errUnavailable}}
 	done := &recDone{}
 	clk := newManualClock()
-	d := NewDispatcher(ap, done, nil, zerolog.Nop(), 1, 4, WithRetry(testPolicy(5)), withClock(clk),
-		WithDeadLetters(&memDeadLetters{}))
+	d := newDispatcher(ap, done, nil, zerolog.Nop(), 1, 4, withRetry(testPolicy(5)), withClock(clk),
+		withDeadLetters(&memDeadLetters{}))
 	d.Start(context.Background())
 	for i, id := range []string{"p1", "p1", "p2"} {
 		if err := d.Dispatch(context.Background(), uint64(i), event.Event{Kind: event.ProjectDeleted, ProjectID: id}); err != nil {
@@ -236,7 +236,7 @@ func TestDispatcherParkedEventsAreBounded(t *testing.T) {
 	done := &recDone{}
 	clk := newManualClock()
 	const queue = 2
-	d := NewDispatcher(ap, done, nil, zerolog.Nop(), 1, queue, WithRetry(testPolicy(3)), withClock(clk))
+	d := newDispatcher(ap, done, nil, zerolog.Nop(), 1, queue, withRetry(testPolicy(3)), withClock(clk))
 	d.Start(context.Background())
 	// p1 parks and, with the next p1 event, fills the parked budget; the
 	// next 2 fill the queue; the one after must block until the retry frees
@@ -266,7 +266,7 @@ func TestDispatchInvalidIsDeadLettered(t *testing.T) {
 	ap := &failApplier{}
 	done := &recDone{}
 	store := &memDeadLetters{}
-	d := NewDispatcher(ap, done, nil, zerolog.Nop(), 2, 2, WithDeadLetters(store))
+	d := newDispatcher(ap, done, nil, zerolog.Nop(), 2, 2, withDeadLetters(store))
 	d.Start(context.Background())
 	key := watchertest.DocKey(int32(42))
 	ch := event.Change{Op: "delete", DocumentKey: key, Token: watchertest.Token("T1"), ClusterTime: bson.Timestamp{T: 9}}
