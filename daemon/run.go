@@ -3,24 +3,17 @@ package daemon
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
-	"cloud.google.com/go/firestore"
 	"github.com/projectwatcher/watcher/config"
-	"github.com/projectwatcher/watcher/deadletter"
 	"github.com/projectwatcher/watcher/health"
 	"github.com/projectwatcher/watcher/lease"
 	"github.com/projectwatcher/watcher/metrics"
-	"github.com/projectwatcher/watcher/resume"
 	"github.com/projectwatcher/watcher/source"
 	"github.com/projectwatcher/watcher/watcher"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
-	"google.golang.org/api/option"
 )
 
 // Run wires and runs the parts until ctx is cancelled. A clean stop
@@ -32,26 +25,12 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		log.Warn().Str("component", "main").Msg("safety.dryRun: lease.enabled is ignored; the dry run never takes the lease")
 		cfg.Lease.Enabled = false
 	}
-	mc, err := mongo.Connect(options.Client().ApplyURI(cfg.Mongo.URI))
-	if err != nil {
-		return fmt.Errorf("mongodb client: %w", err)
-	}
-	defer Disconnect(mc, log)
-	projects := mc.Database(cfg.Mongo.Database).Collection(cfg.Mongo.Collection)
-
-	fs, err := FirestoreClient(ctx, cfg.Firestore)
+	d, err := Open(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer fs.Close()
-	applier, err := NewApplier(fs, cfg, log, false)
-	if err != nil {
-		return err
-	}
-	store, err := resume.New(mc, cfg.Resume)
-	if err != nil {
-		return err
-	}
+	defer func() { _ = d.Close() }()
+	mc, fs, projects, applier, store := d.mongo, d.firestore, d.projects, d.applier, d.checkpoints
 
 	reg := prometheus.NewRegistry()
 	if err := metrics.RegisterRuntime(reg); err != nil {
@@ -65,7 +44,7 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	if err != nil {
 		return err
 	}
-	dead := deadLetters(mc, cfg, log)
+	dead := deadLetters(d.DeadLetters(), cfg, log)
 	hs := health.New(cfg.HTTP.Addr, reg, log, health.WithPprof(cfg.HTTP.Pprof))
 	if err := hs.Listen(); err != nil {
 		return err
@@ -77,7 +56,7 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	}
 	wopts := watcher.Options{
 		Source:             source.NewSource(projects, cfg.Resume.StartAt, log),
-		Resolver:           source.NewResolver(projects),
+		Resolver:           d.Resolver(),
 		Applier:            applier,
 		Store:              store,
 		Observer:           watcher.Observers{m, watcher.HeartbeatFunc(hs.Beat)},
@@ -126,7 +105,7 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	hs.AddCheck("progress", wd.Check)
 	countCtx, stopCount := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopCount()
-	go fm.Run(countCtx, deadletter.New(DeadLetterCollection(mc, cfg)), time.Minute, func(err error) {
+	go fm.Run(countCtx, d.DeadLetters(), time.Minute, func(err error) {
 		log.Warn().Str("component", "main").Err(err).Msg("counting the dead letters failed")
 	})
 
@@ -139,24 +118,4 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	rec.stop()
 	stopHTTP()
 	return errors.Join(runErr, <-httpDone)
-}
-
-func FirestoreClient(ctx context.Context, cfg config.Firestore) (*firestore.Client, error) {
-	var opts []option.ClientOption
-	if cfg.CredentialsFile != "" {
-		opts = append(opts, option.WithAuthCredentialsFile(option.ServiceAccount, cfg.CredentialsFile))
-	}
-	c, err := firestore.NewClientWithDatabase(ctx, cfg.ProjectID, cfg.DatabaseID, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("firestore client: %w", err)
-	}
-	return c, nil
-}
-
-func Disconnect(c *mongo.Client, log zerolog.Logger) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := c.Disconnect(ctx); err != nil {
-		log.Warn().Str("component", "main").Err(err).Msg("disconnecting from MongoDB")
-	}
 }
