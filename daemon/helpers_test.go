@@ -10,6 +10,7 @@ import (
 	"github.com/projectwatcher/watcher/internal/firestoretest"
 	"github.com/projectwatcher/watcher/internal/mongotest"
 	"github.com/projectwatcher/watcher/internal/watchertest"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
@@ -64,4 +65,23 @@ func open(t *testing.T, cfg config.Config, log zerolog.Logger) *Daemon {
 	}
 	t.Cleanup(func() { _ = d.Close() })
 	return d
+}
+
+// buildFor opens and builds the daemon on cfg without running it; what
+// build started (the listener, the reconciliation's context) is stopped
+// when the test ends.
+func buildFor(t *testing.T, cfg config.Config, log zerolog.Logger) (*Daemon, *running) {
+	t.Helper()
+	d := open(t, cfg, log)
+	r, err := build(d, prometheus.NewRegistry(), log)
+	if err != nil {
+		t.Fatalf("build: %v", err)
+	}
+	t.Cleanup(func() {
+		r.rec.stop()
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_ = r.hs.Serve(ctx) // closes the listener build opened
+	})
+	return d, r
 }
