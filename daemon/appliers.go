@@ -10,7 +10,6 @@ import (
 	fssync "github.com/projectwatcher/watcher/sync"
 	"github.com/projectwatcher/watcher/watcher"
 	"github.com/rs/zerolog"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 )
 
 // NewApplier is the applier the events go through: the Firestore applier
@@ -28,17 +27,14 @@ func NewApplier(fs *firestore.Client, cfg config.Config, log zerolog.Logger, for
 	return fssync.New(fs, cfg.Sync, log, opts...)
 }
 
-func DeadLetterCollection(mc *mongo.Client, cfg config.Config) *mongo.Collection {
-	return mc.Database(cfg.DeadLetter.Database).Collection(cfg.DeadLetter.Collection)
-}
-
-// deadLetters is where failed events go. A dry run only logs them: its
-// events are replayed by the real watcher, which parks them itself.
-func deadLetters(mc *mongo.Client, cfg config.Config, log zerolog.Logger) watcher.DeadLetterStore {
+// deadLetters is where the watcher's failed events go: store. A dry run
+// only logs them: its events are replayed by the real watcher, which parks
+// them itself.
+func deadLetters(store *deadletter.Store, cfg config.Config, log zerolog.Logger) watcher.DeadLetterStore {
 	if cfg.Safety.DryRun {
 		return loggedDeadLetters{log: log.With().Str("component", "dryrun").Logger()}
 	}
-	return deadletter.New(DeadLetterCollection(mc, cfg))
+	return store
 }
 
 type loggedDeadLetters struct{ log zerolog.Logger }

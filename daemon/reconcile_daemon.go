@@ -7,15 +7,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"cloud.google.com/go/firestore"
 	"github.com/projectwatcher/watcher/config"
 	"github.com/projectwatcher/watcher/metrics"
 	"github.com/projectwatcher/watcher/reconcile"
-	"github.com/projectwatcher/watcher/source"
-	"github.com/projectwatcher/watcher/watcher"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 )
 
 // daemonPagesPerSecond is the pace of the daemon's reconciliations (about
@@ -50,11 +46,10 @@ type daemonReconcile struct {
 	wg      sync.WaitGroup
 }
 
-// newDaemonReconcile builds the reconciler repairing through applier (the
+// newDaemonReconcile builds the reconciler (it repairs through the
 // applier the events use) and registers its metrics on reg.
-func newDaemonReconcile(cfg config.Config, fs *firestore.Client, projects *mongo.Collection, applier watcher.Applier,
-	reg prometheus.Registerer, log zerolog.Logger) (*daemonReconcile, error) {
-	r, err := reconcile.New(fs, projects, cfg.Sync, applier, log, reconcile.Options{PagesPerSecond: daemonPagesPerSecond})
+func newDaemonReconcile(cfg config.Config, d *Daemon, reg prometheus.Registerer, log zerolog.Logger) (*daemonReconcile, error) {
+	r, err := d.NewReconciler(reconcile.Options{PagesPerSecond: daemonPagesPerSecond})
 	if err != nil {
 		return nil, err
 	}
@@ -67,14 +62,14 @@ func newDaemonReconcile(cfg config.Config, fs *firestore.Client, projects *mongo
 		ctx: ctx, cancel: cancel}, nil
 }
 
-// install sets the watcher's lost-history hook when
-// resume.onHistoryLost is reconcile: the stream restarts from now.
-func (d *daemonReconcile) install(cfg config.Config, o *watcher.Options, projects *mongo.Collection, log zerolog.Logger) {
-	if cfg.Resume.OnHistoryLost != "reconcile" {
-		return
+// historyLostHook is the watcher's repair after a lost history: a full
+// reconciliation when resume.onHistoryLost is reconcile, else nil (a lost
+// history stops the watcher).
+func (d *daemonReconcile) historyLostHook(cfg config.Resume) func(context.Context) error {
+	if cfg.OnHistoryLost != "reconcile" {
+		return nil
 	}
-	o.OnHistoryLost = d.afterHistoryLost
-	o.RestartSource = source.NewSource(projects, "now", log)
+	return d.afterHistoryLost
 }
 
 // readiness fails while the repair after a lost history runs.

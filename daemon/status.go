@@ -5,11 +5,10 @@ import (
 	"time"
 
 	"github.com/projectwatcher/watcher/config"
+	"github.com/projectwatcher/watcher/deadletter"
 	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/health"
 	"github.com/projectwatcher/watcher/logging"
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 )
 
 // statusDoc is the /status document.
@@ -32,16 +31,15 @@ type streamStatus struct {
 	At          *time.Time `json:"at,omitempty"`          // the cluster time as a wall time
 }
 
-// statusProvider builds /status from the instance, the dead-letter
+// statusProvider builds /status from the instance's state, the dead-letter
 // collection and the config (secrets redacted).
-func statusProvider(cfg config.Config, mc *mongo.Client, in *instance) health.StatusFunc {
-	dl := mc.Database(cfg.DeadLetter.Database).Collection(cfg.DeadLetter.Collection)
+func statusProvider(cfg config.Config, dl *deadletter.Store, st *state) health.StatusFunc {
 	summary := configSummary(cfg)
 	return func(ctx context.Context) any {
-		role, epoch := in.Role()
+		role, epoch := st.Role()
 		doc := statusDoc{Role: string(role), Epoch: epoch, Config: summary}
 		var errs []string
-		if w := in.current(); w != nil {
+		if w := st.current(); w != nil {
 			doc.Stream.Open = w.StreamErr(ctx) == nil
 			doc.QueueDepth = w.QueueDepths()
 			doc.InFlight, _ = w.Progress()
@@ -55,12 +53,12 @@ func statusProvider(cfg config.Config, mc *mongo.Client, in *instance) health.St
 				}
 			}
 		}
-		if n, err := dl.CountDocuments(ctx, bson.D{}); err == nil {
+		if n, err := dl.Count(ctx); err == nil {
 			doc.DeadLetters = &n
 		} else {
-			errs = append(errs, "counting dead letters: "+err.Error())
+			errs = append(errs, err.Error()) // "deadletter: count: …"
 		}
-		if err := in.lastError(); err != nil {
+		if err := st.lastError(); err != nil {
 			errs = append(errs, err.Error())
 		}
 		if len(errs) > 0 {

@@ -8,10 +8,10 @@ import (
 
 	"github.com/projectwatcher/watcher/cmd/watcher/internal/checkpointview"
 	"github.com/projectwatcher/watcher/config"
+	"github.com/projectwatcher/watcher/daemon"
 	"github.com/projectwatcher/watcher/resume"
+	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 const checkpointTimeout = 30 * time.Second
@@ -76,20 +76,12 @@ func newCheckpointCmd(g *globals) *cobra.Command {
 func withStore(ctx context.Context, cfg config.Config, fn func(context.Context, resume.Store) error) error {
 	ctx, cancel := context.WithTimeout(ctx, checkpointTimeout)
 	defer cancel()
-	var client *mongo.Client
-	if cfg.Resume.Store == "mongo" {
-		c, err := mongo.Connect(options.Client().ApplyURI(cfg.Mongo.URI))
-		if err != nil {
-			return failure(fmt.Errorf("connect to MongoDB: %w", err))
-		}
-		defer func() { _ = c.Disconnect(context.WithoutCancel(ctx)) }()
-		client = c
-	}
-	store, err := resume.New(client, cfg.Resume)
+	d, err := openDaemon(ctx, cfg, zerolog.Nop(), daemon.CheckpointsOnly())
 	if err != nil {
-		return configError(err)
+		return err
 	}
-	if err := fn(ctx, store); err != nil {
+	defer func() { _ = d.Close() }()
+	if err := fn(ctx, d.Checkpoints()); err != nil {
 		return failure(err)
 	}
 	return nil

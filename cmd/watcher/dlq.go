@@ -15,10 +15,8 @@ import (
 	"github.com/projectwatcher/watcher/deadletter"
 	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/logging"
-	"github.com/projectwatcher/watcher/source"
+	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 const dlqTimeout = 10 * time.Minute
@@ -40,7 +38,7 @@ func newDLQListCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return withDeadLetters(cmd.Context(), cfg, func(ctx context.Context, s *deadletter.Store, _ *mongo.Client) error {
+			return withDeadLetters(cmd.Context(), cfg, func(ctx context.Context, s *deadletter.Store) error {
 				letters, err := s.List(ctx)
 				if err != nil {
 					return err
@@ -77,22 +75,9 @@ func newDLQRetryCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return configError(err)
 			}
-			return withDeadLetters(cmd.Context(), cfg, func(ctx context.Context, s *deadletter.Store, mc *mongo.Client) error {
-				fs, err := daemon.FirestoreClient(ctx, cfg.Firestore)
-				if err != nil {
-					return err
-				}
-				defer fs.Close()
-				applier, err := daemon.NewApplier(fs, cfg, log, false)
-				if err != nil {
-					return configError(err)
-				}
-				unlimited, err := daemon.NewApplier(fs, cfg, log, true)
-				if err != nil {
-					return configError(err)
-				}
-				projects := mc.Database(cfg.Mongo.Database).Collection(cfg.Mongo.Collection)
-				r := deadletter.NewRetrier(s, applier, unlimited, source.NewResolver(projects))
+			return withDaemon(cmd.Context(), cfg, log, func(ctx context.Context, d *daemon.Daemon) error {
+				s := d.DeadLetters()
+				r := deadletter.NewRetrier(s, d.Applier(), d.UnlimitedApplier(), d.Resolver())
 				ids := args
 				if all {
 					letters, err := s.List(ctx)
@@ -164,7 +149,7 @@ func newDLQPurgeCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return withDeadLetters(cmd.Context(), cfg, func(ctx context.Context, s *deadletter.Store, _ *mongo.Client) error {
+			return withDeadLetters(cmd.Context(), cfg, func(ctx context.Context, s *deadletter.Store) error {
 				if all {
 					n, err := s.RemoveAll(ctx)
 					if err != nil {
@@ -204,17 +189,27 @@ func oneTarget(args []string, all bool) error {
 	return nil
 }
 
-// withDeadLetters connects to MongoDB and calls fn with the dead-letter
-// store; fn's errors are runtime failures (exit 1).
-func withDeadLetters(ctx context.Context, cfg config.Config, fn func(context.Context, *deadletter.Store, *mongo.Client) error) error {
+// withDeadLetters connects to MongoDB only and calls fn with the
+// dead-letter store; fn's errors are runtime failures (exit 1).
+func withDeadLetters(ctx context.Context, cfg config.Config, fn func(context.Context, *deadletter.Store) error) error {
+	return withDaemon(ctx, cfg, zerolog.Nop(), func(ctx context.Context, d *daemon.Daemon) error {
+		return fn(ctx, d.DeadLetters())
+	}, daemon.MongoOnly())
+}
+
+// withDaemon opens the clients (daemon.Open with opts: by default MongoDB
+// and Firestore), calls fn and closes them; fn's errors are runtime
+// failures (exit 1) unless they carry their own exit code.
+func withDaemon(ctx context.Context, cfg config.Config, log zerolog.Logger, fn func(context.Context, *daemon.Daemon) error,
+	opts ...daemon.Option) error {
 	ctx, cancel := context.WithTimeout(ctx, dlqTimeout)
 	defer cancel()
-	mc, err := mongo.Connect(options.Client().ApplyURI(cfg.Mongo.URI))
+	d, err := openDaemon(ctx, cfg, log, opts...)
 	if err != nil {
-		return failure(fmt.Errorf("connect to MongoDB: %w", err))
+		return err
 	}
-	defer func() { _ = mc.Disconnect(context.WithoutCancel(ctx)) }()
-	if err := fn(ctx, deadletter.New(daemon.DeadLetterCollection(mc, cfg)), mc); err != nil {
+	defer func() { _ = d.Close() }()
+	if err := fn(ctx, d); err != nil {
 		var ee *exitError
 		if errors.As(err, &ee) {
 			return err

@@ -14,8 +14,6 @@ import (
 	"github.com/projectwatcher/watcher/reconcile"
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // reconcileFlags are the flags of `watcher reconcile`.
@@ -87,26 +85,16 @@ project id were found; 2 bad config or usage.`,
 	return cmd
 }
 
-// runReconcile connects to MongoDB and Firestore and runs one
-// reconciliation through the applier the daemon uses for its events
+// runReconcile opens MongoDB and Firestore and runs one reconciliation
+// through the applier the daemon uses for its events
 // (safety.maxDocsPerEvent included).
 func runReconcile(ctx context.Context, cfg config.Config, f reconcileFlags, progress reconcile.Progress, log zerolog.Logger) (reconcile.Summary, error) {
-	mc, err := mongo.Connect(options.Client().ApplyURI(cfg.Mongo.URI))
-	if err != nil {
-		return reconcile.Summary{}, fmt.Errorf("mongodb client: %w", err)
-	}
-	defer daemon.Disconnect(mc, log)
-	projects := mc.Database(cfg.Mongo.Database).Collection(cfg.Mongo.Collection)
-	fs, err := daemon.FirestoreClient(ctx, cfg.Firestore)
+	d, err := daemon.Open(ctx, cfg, log)
 	if err != nil {
 		return reconcile.Summary{}, err
 	}
-	defer fs.Close()
-	applier, err := daemon.NewApplier(fs, cfg, log, false)
-	if err != nil {
-		return reconcile.Summary{}, err
-	}
-	r, err := reconcile.New(fs, projects, cfg.Sync, applier, log, reconcile.Options{
+	defer func() { _ = d.Close() }()
+	r, err := d.NewReconciler(reconcile.Options{
 		DryRun:   f.dryRun,
 		Checks:   reconcile.Checks{Orphans: f.orphans, Drift: f.drift},
 		Progress: progress,

@@ -1,0 +1,204 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	"github.com/projectwatcher/watcher/config"
+	"github.com/projectwatcher/watcher/deadletter"
+	"github.com/projectwatcher/watcher/reconcile"
+	"github.com/projectwatcher/watcher/resume"
+	"github.com/projectwatcher/watcher/source"
+	fssync "github.com/projectwatcher/watcher/sync"
+	"github.com/rs/zerolog"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"google.golang.org/api/option"
+)
+
+// Daemon holds what the running watcher and the operator commands
+// (reconcile, dlq, checkpoint) share: the MongoDB and Firestore clients,
+// each opened once by Open, and the parts built on them once. A part whose
+// client was left out (see the options) is nil.
+type Daemon struct {
+	cfg config.Config
+	log zerolog.Logger // without a component: each part adds its own
+
+	mongo     *mongo.Client     // nil with CheckpointsOnly and the file store
+	firestore *firestore.Client // nil with MongoOnly and CheckpointsOnly
+
+	projects    *mongo.Collection
+	resolver    *source.Resolver
+	deadLetters *deadletter.Store
+	checkpoints resume.Store
+	applier     *fssync.Applier // safety.maxDocsPerEvent and safety.dryRun applied
+	unlimited   *fssync.Applier // the same without the limit ("dlq retry --force")
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Option selects what Open connects. Without options it connects both
+// clients (the daemon, "watcher reconcile", "watcher dlq retry").
+type Option func(*openOptions)
+
+type openOptions struct {
+	firestore   bool
+	mongo       bool
+	checkpoints bool // MongoDB only when the checkpoint store lives there
+	fsOptions   []option.ClientOption
+}
+
+// MongoOnly leaves Firestore out: for the commands that only read or
+// remove dead letters.
+func MongoOnly() Option { return func(o *openOptions) { o.firestore = false } }
+
+// CheckpointsOnly opens only what the checkpoint store needs: MongoDB for
+// resume.store "mongo", nothing for the file store.
+func CheckpointsOnly() Option {
+	return func(o *openOptions) { o.firestore, o.checkpoints = false, true }
+}
+
+// WithFirestoreOptions adds client options to the Firestore client (for
+// example gRPC interceptors that meter its calls).
+func WithFirestoreOptions(opts ...option.ClientOption) Option {
+	return func(o *openOptions) { o.fsOptions = append(o.fsOptions, opts...) }
+}
+
+// ErrConfig marks an Open error that the configuration causes (a part
+// refused its section): for the commands a usage error (exit 2), not a
+// runtime failure.
+var ErrConfig = errors.New("invalid configuration")
+
+type configErr struct{ err error }
+
+func (e configErr) Error() string   { return e.err.Error() }
+func (e configErr) Unwrap() []error { return []error{e.err, ErrConfig} }
+
+// Open connects the clients and builds the parts on them. It sends nothing
+// to MongoDB (the driver connects lazily and the first call that needs the
+// server waits for it; only a mongodb+srv URI is resolved here), so a
+// MongoDB that is down shows at the first read. Close releases what Open
+// opened; on error nothing stays open.
+func Open(ctx context.Context, cfg config.Config, log zerolog.Logger, opts ...Option) (*Daemon, error) {
+	o := openOptions{firestore: true, mongo: true}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.checkpoints {
+		o.mongo = cfg.Resume.Store == "mongo" || cfg.Resume.Store == ""
+	}
+	d := &Daemon{cfg: cfg, log: log}
+	if err := d.open(ctx, o); err != nil {
+		_ = d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// open connects the clients o asks for and builds the parts on them.
+func (d *Daemon) open(ctx context.Context, o openOptions) error {
+	cfg := d.cfg
+	if o.mongo {
+		mc, err := connectMongo(cfg.Mongo.URI)
+		if err != nil {
+			return err
+		}
+		d.mongo = mc
+		d.projects = mc.Database(cfg.Mongo.Database).Collection(cfg.Mongo.Collection)
+		d.resolver = source.NewResolver(d.projects)
+		d.deadLetters = deadletter.New(mc.Database(cfg.DeadLetter.Database).Collection(cfg.DeadLetter.Collection))
+	}
+	store, err := resume.New(d.mongo, cfg.Resume)
+	if err != nil {
+		return configErr{err}
+	}
+	d.checkpoints = store
+	if !o.firestore {
+		return nil
+	}
+	if d.firestore, err = firestoreClient(ctx, cfg.Firestore, o.fsOptions...); err != nil {
+		return err
+	}
+	if d.applier, err = NewApplier(d.firestore, cfg, d.log, false); err != nil {
+		return configErr{err}
+	}
+	if d.unlimited, err = NewApplier(d.firestore, cfg, d.log, true); err != nil {
+		return configErr{err}
+	}
+	return nil
+}
+
+// firestoreClient opens the Firestore client (the emulator when
+// FIRESTORE_EMULATOR_HOST is set).
+func firestoreClient(ctx context.Context, cfg config.Firestore, extra ...option.ClientOption) (*firestore.Client, error) {
+	opts := append([]option.ClientOption{}, extra...)
+	if cfg.CredentialsFile != "" {
+		opts = append(opts, option.WithAuthCredentialsFile(option.ServiceAccount, cfg.CredentialsFile))
+	}
+	c, err := firestore.NewClientWithDatabase(ctx, cfg.ProjectID, cfg.DatabaseID, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("firestore client: %w", err)
+	}
+	return c, nil
+}
+
+// Close closes the Firestore client and disconnects from MongoDB (waiting
+// at most 5 s). Calling it again returns the first result.
+func (d *Daemon) Close() error {
+	d.closeOnce.Do(func() {
+		var errs []error
+		if d.firestore != nil {
+			if err := d.firestore.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("closing the Firestore client: %w", err))
+			}
+		}
+		if d.mongo != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := d.mongo.Disconnect(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("disconnecting from MongoDB: %w", err))
+			}
+		}
+		d.closeErr = errors.Join(errs...)
+		if d.closeErr != nil {
+			d.log.Warn().Str("component", "main").Err(d.closeErr).Msg("closing the clients")
+		}
+	})
+	return d.closeErr
+}
+
+// Config is the configuration the Daemon was opened with.
+func (d *Daemon) Config() config.Config { return d.cfg }
+
+// Firestore is the Firestore client.
+func (d *Daemon) Firestore() *firestore.Client { return d.firestore }
+
+// Projects is the watched collection (mongo.database, mongo.collection).
+func (d *Daemon) Projects() *mongo.Collection { return d.projects }
+
+// Resolver reads project fields by _id (for events whose values must be
+// looked up).
+func (d *Daemon) Resolver() *source.Resolver { return d.resolver }
+
+// DeadLetters is the dead-letter collection (deadLetter.*).
+func (d *Daemon) DeadLetters() *deadletter.Store { return d.deadLetters }
+
+// Checkpoints is the configured checkpoint store (resume.*).
+func (d *Daemon) Checkpoints() resume.Store { return d.checkpoints }
+
+// Applier is the applier every event goes through: the Firestore applier
+// with safety.maxDocsPerEvent, as a dry run with safety.dryRun.
+func (d *Daemon) Applier() *fssync.Applier { return d.applier }
+
+// UnlimitedApplier is Applier without the safety limit ("dlq retry --force").
+func (d *Daemon) UnlimitedApplier() *fssync.Applier { return d.unlimited }
+
+// NewReconciler returns a reconciler that repairs through Applier, the
+// applier the events use (safety.maxDocsPerEvent included).
+func (d *Daemon) NewReconciler(opts reconcile.Options) (*reconcile.Reconciler, error) {
+	return reconcile.New(d.firestore, d.projects, d.cfg.Sync, d.applier, d.log, opts)
+}
