@@ -178,87 +178,91 @@ func cloneRaw(r bson.Raw) bson.Raw {
 // into a Change. The Change owns its bytes (the driver reuses its buffers).
 func decodeChange(doc bson.Raw) (event.Change, error) {
 	raw := cloneRaw(doc)
-	fail := func(format string, args ...any) (event.Change, error) {
+	fail := func(err error) (event.Change, error) {
 		tok := "none"
-		if v, err := raw.LookupErr("_id"); err == nil {
+		if v, lerr := raw.LookupErr("_id"); lerr == nil {
 			tok = v.String()
 		}
-		return event.Change{}, fmt.Errorf("%w (token %s): %s", ErrUndecodableEvent, tok, fmt.Sprintf(format, args...))
+		return event.Change{}, fmt.Errorf("%w (token %s): %w", ErrUndecodableEvent, tok, err)
 	}
 	if err := raw.Validate(); err != nil {
-		return fail("invalid BSON: %v", err)
+		return fail(fmt.Errorf("invalid BSON: %w", err))
 	}
 	var ch event.Change
 	elems, err := raw.Elements()
 	if err != nil {
-		return fail("%v", err)
+		return fail(err)
 	}
 	for _, el := range elems {
-		v := el.Value()
-		switch el.Key() {
-		case "_id":
-			d, ok := v.DocumentOK()
-			if !ok {
-				return fail("_id is %s, not a document", v.Type)
-			}
-			ch.Token = d
-		case "operationType":
-			op, ok := v.StringValueOK()
-			if !ok {
-				return fail("operationType is %s, not a string", v.Type)
-			}
-			ch.Op = op
-		case "clusterTime":
-			t, i, ok := v.TimestampOK()
-			if !ok {
-				return fail("clusterTime is %s, not a timestamp", v.Type)
-			}
-			ch.ClusterTime = bson.Timestamp{T: t, I: i}
-		case "wallTime":
-			ms, ok := v.DateTimeOK()
-			if !ok {
-				return fail("wallTime is %s, not a date", v.Type)
-			}
-			ch.WallTime = time.UnixMilli(ms).UTC()
-		case "documentKey":
-			d, ok := v.DocumentOK()
-			if !ok {
-				return fail("documentKey is %s, not a document", v.Type)
-			}
-			ch.DocumentKey = d
-		case "ns":
-			ns, err := decodeNamespace(v)
-			if err != nil {
-				return fail("ns: %v", err)
-			}
-			ch.Namespace = ns
-		case "to":
-			ns, err := decodeNamespace(v)
-			if err != nil {
-				return fail("to: %v", err)
-			}
-			ch.To = ns
-		case "updateDescription":
-			if err := decodeUpdateDescription(v, &ch); err != nil {
-				return fail("updateDescription: %v", err)
-			}
-		case "fullDocument":
-			switch v.Type {
-			case bson.TypeNull:
-			case bson.TypeEmbeddedDocument:
-				ch.FullDocument = v.Document()
-			default:
-				return fail("fullDocument is %s, not a document", v.Type)
-			}
+		if err := decodeField(&ch, el.Key(), el.Value()); err != nil {
+			return fail(err)
 		}
 	}
 	if len(ch.Token) == 0 {
-		return fail("no _id (resume token)")
+		return fail(errors.New("no _id (resume token)"))
 	}
 	if ch.Op == "" {
-		return fail("no operationType")
+		return fail(errors.New("no operationType"))
 	}
 	return ch, nil
+}
+
+// decodeField reads one top-level field of a change stream document into
+// ch; fields the pipeline does not keep are ignored.
+func decodeField(ch *event.Change, key string, v bson.RawValue) error {
+	var ok bool
+	switch key {
+	case "_id":
+		ch.Token, ok = v.DocumentOK()
+		return wantType(ok, "_id", v, "a document")
+	case "operationType":
+		ch.Op, ok = v.StringValueOK()
+		return wantType(ok, "operationType", v, "a string")
+	case "clusterTime":
+		var t, i uint32
+		t, i, ok = v.TimestampOK()
+		ch.ClusterTime = bson.Timestamp{T: t, I: i}
+		return wantType(ok, "clusterTime", v, "a timestamp")
+	case "wallTime":
+		var ms int64
+		ms, ok = v.DateTimeOK()
+		ch.WallTime = time.UnixMilli(ms).UTC()
+		return wantType(ok, "wallTime", v, "a date")
+	case "documentKey":
+		ch.DocumentKey, ok = v.DocumentOK()
+		return wantType(ok, "documentKey", v, "a document")
+	case "ns", "to":
+		ns, err := decodeNamespace(v)
+		if err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		if key == "ns" {
+			ch.Namespace = ns
+		} else {
+			ch.To = ns
+		}
+	case "updateDescription":
+		if err := decodeUpdateDescription(v, ch); err != nil {
+			return fmt.Errorf("updateDescription: %w", err)
+		}
+	case "fullDocument":
+		switch v.Type {
+		case bson.TypeNull:
+		case bson.TypeEmbeddedDocument:
+			ch.FullDocument = v.Document()
+		default:
+			return fmt.Errorf("fullDocument is %s, not a document", v.Type)
+		}
+	}
+	return nil
+}
+
+// wantType is the error for a field of the wrong BSON type (nil when ok).
+func wantType(ok bool, field string, v bson.RawValue, want string) error {
+	if ok {
+		return nil
+	}
+	return fmt.Errorf("%s is %s, not %s", field, v.Type, want)
 }
 
 func decodeNamespace(v bson.RawValue) (event.Namespace, error) {

@@ -18,69 +18,77 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
 
+// The parts of the decoded documents (package level, so the table is data).
+var (
+	decTok  = bson.D{{Key: "_data", Value: "82ABCDEF"}}
+	decCT   = bson.Timestamp{T: 1_700_000_000, I: 2}
+	decWall = time.Date(2024, 1, 2, 3, 4, 5, 6_000_000, time.UTC)
+	decNS   = bson.D{{Key: "db", Value: "collab"}, {Key: "coll", Value: "projects"}}
+	key     = bson.D{{Key: "_id", Value: watchertest.OID}}
+)
+
+// base is a change of op with the common fields, then extra.
+func base(op string, extra ...bson.E) bson.D {
+	d := bson.D{{Key: "_id", Value: decTok}, {Key: "operationType", Value: op}, {Key: "clusterTime", Value: decCT},
+		{Key: "wallTime", Value: bson.NewDateTimeFromTime(decWall)}, {Key: "ns", Value: decNS}}
+	return append(d, extra...)
+}
+
+func raw(v any) bson.Raw { return watchertest.Raw(nil, v) }
+
+var decodeCases = []struct {
+	name    string
+	in      bson.Raw
+	want    event.Change
+	wantErr bool
+}{
+	{"delete", raw(base("delete", bson.E{Key: "documentKey", Value: key})),
+		event.Change{Op: "delete", DocumentKey: raw(key)}, false},
+	{"update", raw(base("update", bson.E{Key: "documentKey", Value: key}, bson.E{Key: "updateDescription", Value: bson.D{
+		{Key: "updatedFields", Value: bson.D{{Key: "a.b", Value: 1}}},
+		{Key: "removedFields", Value: bson.A{"x", "y.z"}},
+		{Key: "truncatedArrays", Value: bson.A{bson.D{{Key: "field", Value: "t"}, {Key: "newSize", Value: int32(1)}}}},
+		{Key: "disambiguatedPaths", Value: bson.D{{Key: "a.b", Value: bson.A{"a.b"}}}},
+	}})),
+		event.Change{Op: "update", DocumentKey: raw(key),
+			UpdatedFields:      raw(bson.D{{Key: "a.b", Value: 1}}),
+			RemovedFields:      []string{"x", "y.z"},
+			TruncatedArrays:    watchertest.RawArray(nil, bson.A{bson.D{{Key: "field", Value: "t"}, {Key: "newSize", Value: int32(1)}}}),
+			DisambiguatedPaths: raw(bson.D{{Key: "a.b", Value: bson.A{"a.b"}}}),
+		}, false},
+	{"update with empty lists", raw(base("update", bson.E{Key: "documentKey", Value: key}, bson.E{Key: "updateDescription", Value: bson.D{
+		{Key: "updatedFields", Value: bson.D{}}, {Key: "removedFields", Value: bson.A{}}, {Key: "truncatedArrays", Value: bson.A{}},
+	}})),
+		event.Change{Op: "update", DocumentKey: raw(key), UpdatedFields: raw(bson.D{})}, false},
+	{"replace", raw(base("replace", bson.E{Key: "documentKey", Value: key},
+		bson.E{Key: "fullDocument", Value: bson.D{{Key: "_id", Value: watchertest.OID}, {Key: "name", Value: "N"}}})),
+		event.Change{Op: "replace", DocumentKey: raw(key), FullDocument: raw(bson.D{{Key: "_id", Value: watchertest.OID}, {Key: "name", Value: "N"}})}, false},
+	{"null fullDocument", raw(base("update", bson.E{Key: "documentKey", Value: key}, bson.E{Key: "fullDocument", Value: nil})),
+		event.Change{Op: "update", DocumentKey: raw(key)}, false},
+	{"rename", raw(base("rename", bson.E{Key: "to", Value: bson.D{{Key: "db", Value: "collab"}, {Key: "coll", Value: "old"}}})),
+		event.Change{Op: "rename", To: event.Namespace{DB: "collab", Coll: "old"}}, false},
+	{"unknown fields are ignored", raw(base("delete", bson.E{Key: "documentKey", Value: key}, bson.E{Key: "txnNumber", Value: int64(3)})),
+		event.Change{Op: "delete", DocumentKey: raw(key)}, false},
+
+	{"no token", raw(bson.D{{Key: "operationType", Value: "delete"}}), event.Change{}, true},
+	{"token not a document", raw(bson.D{{Key: "_id", Value: "x"}, {Key: "operationType", Value: "delete"}}), event.Change{}, true},
+	{"no operationType", raw(bson.D{{Key: "_id", Value: decTok}}), event.Change{}, true},
+	{"operationType not a string", raw(bson.D{{Key: "_id", Value: decTok}, {Key: "operationType", Value: 1}}), event.Change{}, true},
+	{"clusterTime not a timestamp", raw(base("delete", bson.E{Key: "clusterTime", Value: "now"})), event.Change{}, true},
+	{"wallTime not a date", raw(base("delete", bson.E{Key: "wallTime", Value: 5})), event.Change{}, true},
+	{"documentKey not a document", raw(base("delete", bson.E{Key: "documentKey", Value: "k"})), event.Change{}, true},
+	{"ns.coll not a string", raw(base("drop", bson.E{Key: "ns", Value: bson.D{{Key: "db", Value: "d"}, {Key: "coll", Value: 1}}})), event.Change{}, true},
+	{"removedFields holds a number", raw(base("update", bson.E{Key: "updateDescription", Value: bson.D{
+		{Key: "removedFields", Value: bson.A{1}}}})), event.Change{}, true},
+	{"updatedFields not a document", raw(base("update", bson.E{Key: "updateDescription", Value: bson.D{
+		{Key: "updatedFields", Value: bson.A{}}}})), event.Change{}, true},
+	{"fullDocument not a document", raw(base("replace", bson.E{Key: "fullDocument", Value: "doc"})), event.Change{}, true},
+	{"truncated BSON", raw(base("delete"))[:20], event.Change{}, true},
+}
+
 func TestDecodeChange(t *testing.T) {
-	tok := bson.D{{Key: "_data", Value: "82ABCDEF"}}
-	ct := bson.Timestamp{T: 1_700_000_000, I: 2}
-	wall := time.Date(2024, 1, 2, 3, 4, 5, 6_000_000, time.UTC)
-	ns := bson.D{{Key: "db", Value: "collab"}, {Key: "coll", Value: "projects"}}
-	base := func(op string, extra ...bson.E) bson.D {
-		d := bson.D{{Key: "_id", Value: tok}, {Key: "operationType", Value: op}, {Key: "clusterTime", Value: ct},
-			{Key: "wallTime", Value: bson.NewDateTimeFromTime(wall)}, {Key: "ns", Value: ns}}
-		return append(d, extra...)
-	}
-	key := bson.D{{Key: "_id", Value: watchertest.OID}}
-	raw := func(v any) bson.Raw { return watchertest.Raw(t, v) }
-
-	tests := []struct {
-		name    string
-		in      bson.Raw
-		want    event.Change
-		wantErr bool
-	}{
-		{"delete", raw(base("delete", bson.E{Key: "documentKey", Value: key})),
-			event.Change{Op: "delete", DocumentKey: raw(key)}, false},
-		{"update", raw(base("update", bson.E{Key: "documentKey", Value: key}, bson.E{Key: "updateDescription", Value: bson.D{
-			{Key: "updatedFields", Value: bson.D{{Key: "a.b", Value: 1}}},
-			{Key: "removedFields", Value: bson.A{"x", "y.z"}},
-			{Key: "truncatedArrays", Value: bson.A{bson.D{{Key: "field", Value: "t"}, {Key: "newSize", Value: int32(1)}}}},
-			{Key: "disambiguatedPaths", Value: bson.D{{Key: "a.b", Value: bson.A{"a.b"}}}},
-		}})),
-			event.Change{Op: "update", DocumentKey: raw(key),
-				UpdatedFields:      raw(bson.D{{Key: "a.b", Value: 1}}),
-				RemovedFields:      []string{"x", "y.z"},
-				TruncatedArrays:    watchertest.RawArray(t, bson.A{bson.D{{Key: "field", Value: "t"}, {Key: "newSize", Value: int32(1)}}}),
-				DisambiguatedPaths: raw(bson.D{{Key: "a.b", Value: bson.A{"a.b"}}}),
-			}, false},
-		{"update with empty lists", raw(base("update", bson.E{Key: "documentKey", Value: key}, bson.E{Key: "updateDescription", Value: bson.D{
-			{Key: "updatedFields", Value: bson.D{}}, {Key: "removedFields", Value: bson.A{}}, {Key: "truncatedArrays", Value: bson.A{}},
-		}})),
-			event.Change{Op: "update", DocumentKey: raw(key), UpdatedFields: raw(bson.D{})}, false},
-		{"replace", raw(base("replace", bson.E{Key: "documentKey", Value: key},
-			bson.E{Key: "fullDocument", Value: bson.D{{Key: "_id", Value: watchertest.OID}, {Key: "name", Value: "N"}}})),
-			event.Change{Op: "replace", DocumentKey: raw(key), FullDocument: raw(bson.D{{Key: "_id", Value: watchertest.OID}, {Key: "name", Value: "N"}})}, false},
-		{"null fullDocument", raw(base("update", bson.E{Key: "documentKey", Value: key}, bson.E{Key: "fullDocument", Value: nil})),
-			event.Change{Op: "update", DocumentKey: raw(key)}, false},
-		{"rename", raw(base("rename", bson.E{Key: "to", Value: bson.D{{Key: "db", Value: "collab"}, {Key: "coll", Value: "old"}}})),
-			event.Change{Op: "rename", To: event.Namespace{DB: "collab", Coll: "old"}}, false},
-		{"unknown fields are ignored", raw(base("delete", bson.E{Key: "documentKey", Value: key}, bson.E{Key: "txnNumber", Value: int64(3)})),
-			event.Change{Op: "delete", DocumentKey: raw(key)}, false},
-
-		{"no token", raw(bson.D{{Key: "operationType", Value: "delete"}}), event.Change{}, true},
-		{"token not a document", raw(bson.D{{Key: "_id", Value: "x"}, {Key: "operationType", Value: "delete"}}), event.Change{}, true},
-		{"no operationType", raw(bson.D{{Key: "_id", Value: tok}}), event.Change{}, true},
-		{"operationType not a string", raw(bson.D{{Key: "_id", Value: tok}, {Key: "operationType", Value: 1}}), event.Change{}, true},
-		{"clusterTime not a timestamp", raw(base("delete", bson.E{Key: "clusterTime", Value: "now"})), event.Change{}, true},
-		{"wallTime not a date", raw(base("delete", bson.E{Key: "wallTime", Value: 5})), event.Change{}, true},
-		{"documentKey not a document", raw(base("delete", bson.E{Key: "documentKey", Value: "k"})), event.Change{}, true},
-		{"ns.coll not a string", raw(base("drop", bson.E{Key: "ns", Value: bson.D{{Key: "db", Value: "d"}, {Key: "coll", Value: 1}}})), event.Change{}, true},
-		{"removedFields holds a number", raw(base("update", bson.E{Key: "updateDescription", Value: bson.D{
-			{Key: "removedFields", Value: bson.A{1}}}})), event.Change{}, true},
-		{"updatedFields not a document", raw(base("update", bson.E{Key: "updateDescription", Value: bson.D{
-			{Key: "updatedFields", Value: bson.A{}}}})), event.Change{}, true},
-		{"fullDocument not a document", raw(base("replace", bson.E{Key: "fullDocument", Value: "doc"})), event.Change{}, true},
-		{"truncated BSON", raw(base("delete"))[:20], event.Change{}, true},
-	}
-	for _, tc := range tests {
+	tok, wall := decTok, decWall
+	for _, tc := range decodeCases {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := decodeChange(tc.in)
 			if tc.wantErr {

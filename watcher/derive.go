@@ -158,6 +158,37 @@ func deriveUpdate(ch event.Change, fields []string) (event.Event, bool, error) {
 	if len(fields) == 0 {
 		return event.Event{}, false, nil
 	}
+	if err := validateUpdate(ch); err != nil {
+		return event.Event{}, false, err
+	}
+	paths, err := parseDisambiguated(ch.DisambiguatedPaths)
+	if err != nil {
+		return event.Event{}, false, fmt.Errorf("derive update: %w", err)
+	}
+	m := &fieldMarks{fields: fields, paths: paths, results: make([]fieldResult, len(fields))}
+	if err := m.updated(ch.UpdatedFields); err != nil {
+		return event.Event{}, false, err
+	}
+	m.removed(ch.RemovedFields)
+	if err := m.truncated(ch.TruncatedArrays); err != nil {
+		return event.Event{}, false, err
+	}
+	if !m.touched {
+		return event.Event{}, false, nil
+	}
+	id, raw, err := projectID(ch.DocumentKey)
+	if err != nil {
+		return event.Event{}, false, fmt.Errorf("derive update: %w", err)
+	}
+	ev := newEvent(ch, event.ProjectUpdated, id, raw)
+	if err := m.fill(&ev); err != nil {
+		return event.Event{}, false, err
+	}
+	return ev, true, nil
+}
+
+// validateUpdate checks that the raw parts of an update are valid BSON.
+func validateUpdate(ch event.Change) error {
 	for _, part := range [...]struct {
 		name string
 		raw  bson.Raw
@@ -170,92 +201,104 @@ func deriveUpdate(ch event.Change, fields []string) (event.Event, bool, error) {
 			continue
 		}
 		if err := part.raw.Validate(); err != nil {
-			return event.Event{}, false, fmt.Errorf("derive update: %w: %s: %w", ErrMalformedChange, part.name, err)
+			return fmt.Errorf("derive update: %w: %s: %w", ErrMalformedChange, part.name, err)
 		}
 	}
-	paths, err := parseDisambiguated(ch.DisambiguatedPaths)
-	if err != nil {
-		return event.Event{}, false, fmt.Errorf("derive update: %w", err)
-	}
-	results := make([]fieldResult, len(fields))
-	touched := false
-	mark := func(i int, st fieldState, v bson.RawValue) {
-		if st > results[i].state {
-			results[i] = fieldResult{state: st, value: v}
-		}
-		touched = true
-	}
+	return nil
+}
 
-	if len(ch.UpdatedFields) > 0 {
-		elems, err := ch.UpdatedFields.Elements()
-		if err != nil {
-			return event.Event{}, false, fmt.Errorf("derive update: %w: updatedFields: %w", ErrMalformedChange, err)
-		}
-		for _, el := range elems {
-			key := el.Key()
-			comps := paths[key]
-			for i, f := range fields {
-				switch rel, rest := relate(key, comps, f); rel {
-				case same:
-					mark(i, set, el.Value())
-				case ancestor:
-					if v, ok := bsonvalue.At(el.Value(), rest); ok {
-						mark(i, set, v)
-					} else {
-						mark(i, unset, bson.RawValue{})
-					}
-				case descendant:
-					mark(i, lookup, bson.RawValue{})
-				}
-			}
-		}
+// fieldMarks collects what an update did to each configured source path.
+type fieldMarks struct {
+	fields  []string
+	paths   map[string][]string // disambiguatedPaths
+	results []fieldResult
+	touched bool
+}
+
+func (m *fieldMarks) mark(i int, st fieldState, v bson.RawValue) {
+	if st > m.results[i].state {
+		m.results[i] = fieldResult{state: st, value: v}
 	}
-	for _, key := range ch.RemovedFields {
-		comps := paths[key]
-		for i, f := range fields {
-			switch rel, _ := relate(key, comps, f); rel {
-			case same, ancestor:
-				mark(i, unset, bson.RawValue{})
+	m.touched = true
+}
+
+// updated marks the paths of updatedFields: the same path or an ancestor
+// carries the new value, a descendant needs a lookup.
+func (m *fieldMarks) updated(raw bson.Raw) error {
+	if len(raw) == 0 {
+		return nil
+	}
+	elems, err := raw.Elements()
+	if err != nil {
+		return fmt.Errorf("derive update: %w: updatedFields: %w", ErrMalformedChange, err)
+	}
+	for _, el := range elems {
+		key := el.Key()
+		for i, f := range m.fields {
+			switch rel, rest := relate(key, m.paths[key], f); rel {
+			case same:
+				m.mark(i, set, el.Value())
+			case ancestor:
+				if v, ok := bsonvalue.At(el.Value(), rest); ok {
+					m.mark(i, set, v)
+				} else {
+					m.mark(i, unset, bson.RawValue{})
+				}
 			case descendant:
-				mark(i, lookup, bson.RawValue{})
+				m.mark(i, lookup, bson.RawValue{})
 			}
 		}
 	}
-	if len(ch.TruncatedArrays) > 0 {
-		truncated, err := truncatedFields(ch.TruncatedArrays)
-		if err != nil {
-			return event.Event{}, false, fmt.Errorf("derive update: %w", err)
-		}
-		// An array shrank: whatever the relation, the event does not carry the
-		// new value of the source path, so read it.
-		for _, key := range truncated {
-			comps := paths[key]
-			for i, f := range fields {
-				if rel, _ := relate(key, comps, f); rel != unrelated {
-					mark(i, lookup, bson.RawValue{})
-				}
-			}
-		}
-	}
-	if !touched {
-		return event.Event{}, false, nil
-	}
+	return nil
+}
 
-	id, raw, err := projectID(ch.DocumentKey)
-	if err != nil {
-		return event.Event{}, false, fmt.Errorf("derive update: %w", err)
+// removed marks the paths of removedFields.
+func (m *fieldMarks) removed(keys []string) {
+	for _, key := range keys {
+		for i, f := range m.fields {
+			switch rel, _ := relate(key, m.paths[key], f); rel {
+			case same, ancestor:
+				m.mark(i, unset, bson.RawValue{})
+			case descendant:
+				m.mark(i, lookup, bson.RawValue{})
+			}
+		}
 	}
-	ev := newEvent(ch, event.ProjectUpdated, id, raw)
-	for i, f := range fields {
-		r := results[i]
+}
+
+// truncated marks the paths of truncatedArrays: an array shrank; whatever
+// the relation, the event does not carry the new value of the source path,
+// so it is read.
+func (m *fieldMarks) truncated(raw bson.Raw) error {
+	if len(raw) == 0 {
+		return nil
+	}
+	keys, err := truncatedFields(raw)
+	if err != nil {
+		return fmt.Errorf("derive update: %w", err)
+	}
+	for _, key := range keys {
+		for i, f := range m.fields {
+			if rel, _ := relate(key, m.paths[key], f); rel != unrelated {
+				m.mark(i, lookup, bson.RawValue{})
+			}
+		}
+	}
+	return nil
+}
+
+// fill writes the marks into ev's Set, Unset and Lookup.
+func (m *fieldMarks) fill(ev *event.Event) error {
+	for i, f := range m.fields {
+		r := m.results[i]
 		switch r.state {
 		case set:
 			pv, err := copied(r.value)
 			if err != nil {
-				return event.Event{}, false, fmt.Errorf("derive update: field %q: %w", f, err)
+				return fmt.Errorf("derive update: field %q: %w", f, err)
 			}
 			if ev.Set == nil {
-				ev.Set = make(map[string]any, len(fields))
+				ev.Set = make(map[string]any, len(m.fields))
 			}
 			ev.Set[f] = pv
 		case unset:
@@ -264,7 +307,7 @@ func deriveUpdate(ch event.Change, fields []string) (event.Event, bool, error) {
 			ev.Lookup = appendOnce(ev.Lookup, f)
 		}
 	}
-	return ev, true, nil
+	return nil
 }
 
 // relate compares a changed path with a configured source path (dotted).

@@ -15,89 +15,99 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
-func TestWatermarkWatermark(t *testing.T) {
-	type step struct {
-		op   string // track, done, fail, pass, idle, restore
-		name string // token of track/pass/idle/restore; tracked name for done/fail
-		want string // watermark token after the step ("" none)
-	}
-	tests := []struct {
-		name  string
-		steps []step
-	}{
-		{"in order", []step{
-			{"track", "a", ""}, {"track", "b", ""},
-			{"done", "a", "a"}, {"done", "b", "b"},
-		}},
-		{"out of order across workers", []step{
-			{"track", "a", ""}, {"track", "b", ""}, {"track", "c", ""},
-			{"done", "c", ""}, {"done", "b", ""}, {"done", "a", "c"},
-		}},
-		{"partial out of order", []step{
-			{"track", "a", ""}, {"track", "b", ""}, {"track", "c", ""}, {"track", "d", ""},
-			{"done", "b", ""}, {"done", "a", "b"}, {"done", "d", "b"}, {"done", "c", "d"},
-		}},
-		{"failure never advances", []step{
-			{"track", "a", ""}, {"track", "b", ""}, {"track", "c", ""},
-			{"done", "a", "a"}, {"fail", "b", "a"}, {"done", "c", "a"},
-			{"pass", "d", "a"}, {"idle", "x", "a"},
-		}},
-		{"first change fails", []step{
-			{"restore", "r", "r"}, {"track", "a", "r"}, {"fail", "a", "r"}, {"idle", "x", "r"},
-		}},
-		{"derived to nothing completes at once", []step{
-			{"pass", "a", "a"}, {"pass", "b", "b"},
-		}},
-		{"nothing-event behind in-flight waits", []step{
-			{"track", "a", ""}, {"pass", "b", ""}, {"pass", "c", ""}, {"done", "a", "c"},
-		}},
-		{"idle adopted only when nothing in flight", []step{
-			{"idle", "x", "x"}, {"track", "a", "x"}, {"idle", "y", "x"},
-			{"done", "a", "a"}, {"idle", "y", "y"}, {"idle", "", "y"},
-		}},
-		{"restore then progress", []step{
-			{"restore", "r", "r"}, {"track", "a", "r"}, {"done", "a", "a"},
-		}},
-	}
-	for _, tt := range tests {
+// wmStep is one step of a watermark case.
+type wmStep struct {
+	op   string // track, done, fail, pass, idle, restore
+	name string // token of track/pass/idle/restore; tracked name for done/fail
+	want string // watermark token after the step ("" none)
+}
+
+var watermarkCases = []struct {
+	name  string
+	steps []wmStep
+}{
+	{"in order", []wmStep{
+		{"track", "a", ""}, {"track", "b", ""},
+		{"done", "a", "a"}, {"done", "b", "b"},
+	}},
+	{"out of order across workers", []wmStep{
+		{"track", "a", ""}, {"track", "b", ""}, {"track", "c", ""},
+		{"done", "c", ""}, {"done", "b", ""}, {"done", "a", "c"},
+	}},
+	{"partial out of order", []wmStep{
+		{"track", "a", ""}, {"track", "b", ""}, {"track", "c", ""}, {"track", "d", ""},
+		{"done", "b", ""}, {"done", "a", "b"}, {"done", "d", "b"}, {"done", "c", "d"},
+	}},
+	{"failure never advances", []wmStep{
+		{"track", "a", ""}, {"track", "b", ""}, {"track", "c", ""},
+		{"done", "a", "a"}, {"fail", "b", "a"}, {"done", "c", "a"},
+		{"pass", "d", "a"}, {"idle", "x", "a"},
+	}},
+	{"first change fails", []wmStep{
+		{"restore", "r", "r"}, {"track", "a", "r"}, {"fail", "a", "r"}, {"idle", "x", "r"},
+	}},
+	{"derived to nothing completes at once", []wmStep{
+		{"pass", "a", "a"}, {"pass", "b", "b"},
+	}},
+	{"nothing-event behind in-flight waits", []wmStep{
+		{"track", "a", ""}, {"pass", "b", ""}, {"pass", "c", ""}, {"done", "a", "c"},
+	}},
+	{"idle adopted only when nothing in flight", []wmStep{
+		{"idle", "x", "x"}, {"track", "a", "x"}, {"idle", "y", "x"},
+		{"done", "a", "a"}, {"idle", "y", "y"}, {"idle", "", "y"},
+	}},
+	{"restore then progress", []wmStep{
+		{"restore", "r", "r"}, {"track", "a", "r"}, {"done", "a", "a"},
+	}},
+}
+
+func TestWatermarkAdvances(t *testing.T) {
+	for _, tt := range watermarkCases {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newWatermark(nil)
 			seqs := map[string]uint64{}
 			for i, s := range tt.steps {
-				switch s.op {
-				case "track":
-					seqs[s.name] = c.Track(watchertest.Token(s.name), bson.Timestamp{T: uint32(i + 1)})
-				case "done", "fail":
-					seq, ok := seqs[s.name]
-					if !ok {
-						t.Fatalf("step %d: %q was not tracked", i, s.name)
-					}
-					var err error
-					if s.op == "fail" {
-						err = errors.New("boom")
-					}
-					if derr := c.Done(seq, err); derr != nil {
-						t.Fatalf("step %d: Done: %v", i, derr)
-					}
-				case "pass":
-					c.Pass(watchertest.Token(s.name), bson.Timestamp{T: uint32(i + 1)})
-				case "idle":
-					var tk bson.Raw
-					if s.name != "" {
-						tk = watchertest.Token(s.name)
-					}
-					c.Idle(tk)
-				case "restore":
-					c.Restore(event.Checkpoint{Token: watchertest.Token(s.name)})
-				default:
-					t.Fatalf("bad op %q", s.op)
-				}
+				applyStep(t, c, seqs, i, s)
 				cp, ok := c.Position()
 				if got := tokName(cp.Token); got != s.want || ok != (s.want != "") {
 					t.Fatalf("step %d (%s %s): watermark %q (ok %v), want %q", i, s.op, s.name, got, ok, s.want)
 				}
 			}
 		})
+	}
+}
+
+// applyStep carries out step i on c; seqs maps tracked names to their
+// sequence numbers.
+func applyStep(t *testing.T, c *watermark, seqs map[string]uint64, i int, s wmStep) {
+	t.Helper()
+	switch s.op {
+	case "track":
+		seqs[s.name] = c.Track(watchertest.Token(s.name), bson.Timestamp{T: uint32(i + 1)})
+	case "done", "fail":
+		seq, ok := seqs[s.name]
+		if !ok {
+			t.Fatalf("step %d: %q was not tracked", i, s.name)
+		}
+		var err error
+		if s.op == "fail" {
+			err = errors.New("boom")
+		}
+		if derr := c.Done(seq, err); derr != nil {
+			t.Fatalf("step %d: Done: %v", i, derr)
+		}
+	case "pass":
+		c.Pass(watchertest.Token(s.name), bson.Timestamp{T: uint32(i + 1)})
+	case "idle":
+		var tk bson.Raw
+		if s.name != "" {
+			tk = watchertest.Token(s.name)
+		}
+		c.Idle(tk)
+	case "restore":
+		c.Restore(event.Checkpoint{Token: watchertest.Token(s.name)})
+	default:
+		t.Fatalf("bad op %q", s.op)
 	}
 }
 

@@ -34,134 +34,155 @@ func testPolicy(attempts int) RetryPolicy {
 		Rand: func() float64 { return 0.5 }}
 }
 
-func TestDispatcherFailureHandling(t *testing.T) {
-	updEvent := func(id, name string) event.Event {
-		return event.Event{Kind: event.ProjectUpdated, ProjectID: id, Op: "update", Set: map[string]any{"name": name},
-			Token: watchertest.Token("T-" + name), ClusterTime: bson.Timestamp{T: 7, I: 1}}
-	}
-	limitErr := fmt.Errorf("sync: %w", event.ErrSafetyLimit)
-	tests := []struct {
-		name         string
-		attempts     int
-		fail         map[string][]error
-		always       map[string]error
-		storeFails   []error
-		noStore      bool
-		events       []event.Event
-		wantApplied  []string
-		wantRetries  []string
-		wantReasons  []string
-		wantAttempts []int
-		wantDoneErr  map[uint64]bool // seq → completed with an error
-		wantCalls    map[string]int
-	}{
-		{
-			name: "transient failures are retried until they succeed", attempts: 5,
-			fail:        map[string][]error{"p1": {errUnavailable, errUnavailable}},
-			events:      []event.Event{updEvent("p1", "a")},
-			wantApplied: []string{"p1/update:a"}, wantRetries: []string{"1/150ms", "2/250ms"},
-			wantCalls: map[string]int{"p1": 3},
-		},
-		{
-			name: "a permanent failure is dead-lettered at once", attempts: 5,
-			always: map[string]error{"p1": errDenied}, events: []event.Event{updEvent("p1", "a"), updEvent("p1", "b")},
-			wantReasons: []string{event.ReasonApplyFailed, event.ReasonApplyFailed}, wantAttempts: []int{1, 1},
-			wantCalls: map[string]int{"p1": 2},
-		},
-		{
-			name: "transient failures until no attempts are left", attempts: 3,
-			always: map[string]error{"p1": errUnavailable}, events: []event.Event{updEvent("p1", "a")},
-			wantRetries: []string{"1/150ms", "2/250ms"}, wantReasons: []string{event.ReasonRetriesExhausted}, wantAttempts: []int{3},
-			wantCalls: map[string]int{"p1": 3},
-		},
-		{
-			name: "an empty project id never reaches the applier", attempts: 3,
-			events:      []event.Event{updEvent("", "a"), updEvent("  ", "b"), updEvent("p2", "c")},
-			wantApplied: []string{"p2/update:c"}, wantReasons: []string{event.ReasonInvalidID, event.ReasonInvalidID}, wantAttempts: []int{1, 1},
-			wantCalls: map[string]int{"p2": 1},
-		},
-		{
-			name: "safety limit", attempts: 3, always: map[string]error{"p1": limitErr}, events: []event.Event{updEvent("p1", "a")},
-			wantReasons: []string{event.ReasonSafetyLimit}, wantAttempts: []int{1}, wantCalls: map[string]int{"p1": 1},
-		},
-		{
-			name: "dead-letter write retried after a transient failure", attempts: 3,
-			always: map[string]error{"p1": errDenied}, storeFails: []error{errUnavailable},
-			events: []event.Event{updEvent("p1", "a")}, wantReasons: []string{event.ReasonApplyFailed}, wantAttempts: []int{1},
-			wantCalls: map[string]int{"p1": 1},
-		},
-		{
-			name: "a dead-letter write that fails for good completes the event with an error", attempts: 3,
-			always: map[string]error{"p1": errDenied}, storeFails: []error{errDenied},
-			events: []event.Event{updEvent("p1", "a")}, wantDoneErr: map[uint64]bool{0: true},
-			wantCalls: map[string]int{"p1": 1},
-		},
-		{
-			name: "without a dead-letter store a failure completes with its error", attempts: 1, noStore: true,
-			always: map[string]error{"p1": errDenied}, events: []event.Event{updEvent("p1", "a")},
-			wantDoneErr: map[uint64]bool{0: true}, wantCalls: map[string]int{"p1": 1},
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ap := &failApplier{fail: tt.fail, always: tt.always}
-			done := &recDone{}
-			store := &memDeadLetters{failures: tt.storeFails}
-			fails := &recFailures{}
-			opts := []dispatchOption{withRetry(testPolicy(tt.attempts)), withFailureObserver(fails),
-				withClock(clocktest.NewAuto(time.Unix(1000, 0)))}
-			if !tt.noStore {
-				opts = append(opts, withDeadLetters(store))
-			}
-			d := newDispatcher(ap, done, nil, zerolog.Nop(), 2, 4, opts...)
-			d.Start(context.Background())
-			for i, ev := range tt.events {
-				if err := d.Dispatch(context.Background(), uint64(i), ev); err != nil {
-					t.Fatal(err)
-				}
-			}
-			watchertest.WaitFor(t, "every event to complete", func() bool { return done.count() >= len(tt.events) })
-			d.Close()
+// failureCase is one row of failureCases: the failures the applier and the
+// dead-letter store meet, and what the dispatcher must make of them.
+type failureCase struct {
+	name         string
+	attempts     int
+	fail         map[string][]error
+	always       map[string]error
+	storeFails   []error
+	noStore      bool
+	events       []event.Event
+	wantApplied  []string
+	wantRetries  []string
+	wantReasons  []string
+	wantAttempts []int
+	wantDoneErr  map[uint64]bool // seq → completed with an error
+	wantCalls    map[string]int
+}
 
-			if done.count() != len(tt.events) {
-				t.Fatalf("%d completions, want %d", done.count(), len(tt.events))
-			}
-			for i := range tt.events {
-				err, _ := done.get(uint64(i))
-				if (err != nil) != tt.wantDoneErr[uint64(i)] {
-					t.Errorf("event %d completed with %v, want error: %v", i, err, tt.wantDoneErr[uint64(i)])
-				}
-			}
-			applied, calls := ap.snapshot()
-			if !slices.Equal(applied, tt.wantApplied) {
-				t.Errorf("applied %v, want %v", applied, tt.wantApplied)
-			}
-			if fmt.Sprint(calls) != fmt.Sprint(tt.wantCalls) {
-				t.Errorf("applier calls %v, want %v", calls, tt.wantCalls)
-			}
-			retries, reasons := fails.get()
-			if !slices.Equal(retries, tt.wantRetries) {
-				t.Errorf("retries %v, want %v", retries, tt.wantRetries)
-			}
-			if !slices.Equal(reasons, tt.wantReasons) {
-				t.Errorf("dead-letter reasons observed %v, want %v", reasons, tt.wantReasons)
-			}
-			letters := store.all()
-			if len(letters) != len(tt.wantReasons) {
-				t.Fatalf("%d dead letters stored, want %d", len(letters), len(tt.wantReasons))
-			}
-			for i, l := range letters {
-				if l.Reason != tt.wantReasons[i] || l.Attempts != tt.wantAttempts[i] {
-					t.Errorf("letter %d: reason %q attempts %d, want %q %d", i, l.Reason, l.Attempts, tt.wantReasons[i], tt.wantAttempts[i])
-				}
-				if l.Error == "" || len(l.Token) == 0 || l.ClusterTime.T != 7 || l.Kind != "ProjectUpdated" || l.Set["name"] == nil {
-					t.Errorf("letter %d lacks the event: %+v", i, l)
-				}
-				if l.FirstFailedAt.IsZero() || l.LastFailedAt.Before(l.FirstFailedAt) {
-					t.Errorf("letter %d failure times %s..%s", i, l.FirstFailedAt, l.LastFailedAt)
-				}
-			}
+func updEvent(id, name string) event.Event {
+	return event.Event{Kind: event.ProjectUpdated, ProjectID: id, Op: "update", Set: map[string]any{"name": name},
+		Token: watchertest.Token("T-" + name), ClusterTime: bson.Timestamp{T: 7, I: 1}}
+}
+
+var limitErr = fmt.Errorf("sync: %w", event.ErrSafetyLimit)
+
+var failureCases = []failureCase{
+	{
+		name: "transient failures are retried until they succeed", attempts: 5,
+		fail:        map[string][]error{"p1": {errUnavailable, errUnavailable}},
+		events:      []event.Event{updEvent("p1", "a")},
+		wantApplied: []string{"p1/update:a"}, wantRetries: []string{"1/150ms", "2/250ms"},
+		wantCalls: map[string]int{"p1": 3},
+	},
+	{
+		name: "a permanent failure is dead-lettered at once", attempts: 5,
+		always: map[string]error{"p1": errDenied}, events: []event.Event{updEvent("p1", "a"), updEvent("p1", "b")},
+		wantReasons: []string{event.ReasonApplyFailed, event.ReasonApplyFailed}, wantAttempts: []int{1, 1},
+		wantCalls: map[string]int{"p1": 2},
+	},
+	{
+		name: "transient failures until no attempts are left", attempts: 3,
+		always: map[string]error{"p1": errUnavailable}, events: []event.Event{updEvent("p1", "a")},
+		wantRetries: []string{"1/150ms", "2/250ms"}, wantReasons: []string{event.ReasonRetriesExhausted}, wantAttempts: []int{3},
+		wantCalls: map[string]int{"p1": 3},
+	},
+	{
+		name: "an empty project id never reaches the applier", attempts: 3,
+		events:      []event.Event{updEvent("", "a"), updEvent("  ", "b"), updEvent("p2", "c")},
+		wantApplied: []string{"p2/update:c"}, wantReasons: []string{event.ReasonInvalidID, event.ReasonInvalidID}, wantAttempts: []int{1, 1},
+		wantCalls: map[string]int{"p2": 1},
+	},
+	{
+		name: "safety limit", attempts: 3, always: map[string]error{"p1": limitErr}, events: []event.Event{updEvent("p1", "a")},
+		wantReasons: []string{event.ReasonSafetyLimit}, wantAttempts: []int{1}, wantCalls: map[string]int{"p1": 1},
+	},
+	{
+		name: "dead-letter write retried after a transient failure", attempts: 3,
+		always: map[string]error{"p1": errDenied}, storeFails: []error{errUnavailable},
+		events: []event.Event{updEvent("p1", "a")}, wantReasons: []string{event.ReasonApplyFailed}, wantAttempts: []int{1},
+		wantCalls: map[string]int{"p1": 1},
+	},
+	{
+		name: "a dead-letter write that fails for good completes the event with an error", attempts: 3,
+		always: map[string]error{"p1": errDenied}, storeFails: []error{errDenied},
+		events: []event.Event{updEvent("p1", "a")}, wantDoneErr: map[uint64]bool{0: true},
+		wantCalls: map[string]int{"p1": 1},
+	},
+	{
+		name: "without a dead-letter store a failure completes with its error", attempts: 1, noStore: true,
+		always: map[string]error{"p1": errDenied}, events: []event.Event{updEvent("p1", "a")},
+		wantDoneErr: map[uint64]bool{0: true}, wantCalls: map[string]int{"p1": 1},
+	},
+}
+
+func TestDispatcherFailureHandling(t *testing.T) {
+	for _, tt := range failureCases {
+		t.Run(tt.name, func(t *testing.T) {
+			ap, store, fails := runFailureCase(t, tt)
+			checkFailureCase(t, tt, ap, store, fails)
 		})
+	}
+}
+
+// runFailureCase dispatches tt's events and waits until each completed
+// with the error tt expects.
+func runFailureCase(t *testing.T, tt failureCase) (*failApplier, *memDeadLetters, *recFailures) {
+	t.Helper()
+	ap := &failApplier{fail: tt.fail, always: tt.always}
+	done := &recDone{}
+	store := &memDeadLetters{failures: tt.storeFails}
+	fails := &recFailures{}
+	opts := []dispatchOption{withRetry(testPolicy(tt.attempts)), withFailureObserver(fails),
+		withClock(clocktest.NewAuto(time.Unix(1000, 0)))}
+	if !tt.noStore {
+		opts = append(opts, withDeadLetters(store))
+	}
+	d := newDispatcher(ap, done, nil, zerolog.Nop(), 2, 4, opts...)
+	d.Start(context.Background())
+	for i, ev := range tt.events {
+		if err := d.Dispatch(context.Background(), uint64(i), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	watchertest.WaitFor(t, "every event to complete", func() bool { return done.count() >= len(tt.events) })
+	d.Close()
+
+	if done.count() != len(tt.events) {
+		t.Fatalf("%d completions, want %d", done.count(), len(tt.events))
+	}
+	for i := range tt.events {
+		err, _ := done.get(uint64(i))
+		if (err != nil) != tt.wantDoneErr[uint64(i)] {
+			t.Errorf("event %d completed with %v, want error: %v", i, err, tt.wantDoneErr[uint64(i)])
+		}
+	}
+	return ap, store, fails
+}
+
+// checkFailureCase compares what was applied, retried and dead-lettered.
+func checkFailureCase(t *testing.T, tt failureCase, ap *failApplier, store *memDeadLetters, fails *recFailures) {
+	t.Helper()
+	applied, calls := ap.snapshot()
+	if !slices.Equal(applied, tt.wantApplied) {
+		t.Errorf("applied %v, want %v", applied, tt.wantApplied)
+	}
+	if fmt.Sprint(calls) != fmt.Sprint(tt.wantCalls) {
+		t.Errorf("applier calls %v, want %v", calls, tt.wantCalls)
+	}
+	retries, reasons := fails.get()
+	if !slices.Equal(retries, tt.wantRetries) {
+		t.Errorf("retries %v, want %v", retries, tt.wantRetries)
+	}
+	if !slices.Equal(reasons, tt.wantReasons) {
+		t.Errorf("dead-letter reasons observed %v, want %v", reasons, tt.wantReasons)
+	}
+	letters := store.all()
+	if len(letters) != len(tt.wantReasons) {
+		t.Fatalf("%d dead letters stored, want %d", len(letters), len(tt.wantReasons))
+	}
+	for i, l := range letters {
+		if l.Reason != tt.wantReasons[i] || l.Attempts != tt.wantAttempts[i] {
+			t.Errorf("letter %d: reason %q attempts %d, want %q %d", i, l.Reason, l.Attempts, tt.wantReasons[i], tt.wantAttempts[i])
+		}
+		if l.Error == "" || len(l.Token) == 0 || l.ClusterTime.T != 7 || l.Kind != "ProjectUpdated" || l.Set["name"] == nil {
+			t.Errorf("letter %d lacks the event: %+v", i, l)
+		}
+		if l.FirstFailedAt.IsZero() || l.LastFailedAt.Before(l.FirstFailedAt) {
+			t.Errorf("letter %d failure times %s..%s", i, l.FirstFailedAt, l.LastFailedAt)
+		}
 	}
 }
 
