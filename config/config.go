@@ -5,7 +5,7 @@ package config
 
 import "time"
 
-// Config is the whole configuration. Key names are a contract (DESIGN.md).
+// Config is the whole configuration. Key names are a contract (docs/ARCHITECTURE.md, "Configuration").
 type Config struct {
 	Mongo      Mongo      `mapstructure:"mongo"`
 	Firestore  Firestore  `mapstructure:"firestore"`

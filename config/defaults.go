@@ -7,7 +7,7 @@ import "time"
 // environment apply.
 const DefaultPath = "config.yaml"
 
-// Defaults returns the built-in configuration (DESIGN.md "Configuration").
+// Defaults returns the built-in configuration (config.yaml documents it).
 // The repository's config.yaml documents exactly these values; a test keeps
 // the two equal.
 func Defaults() Config {

@@ -9,7 +9,7 @@ import (
 )
 
 // Derive turns one raw change into the event the Firestore side applies
-// (DESIGN.md, "Event derivation rules"). fields are the configured source
+// (docs/ARCHITECTURE.md, "Derivation rules"). fields are the configured source
 // paths (sync.fields[].source), dotted paths into the project document.
 // ok is false when the change needs no work (an insert, an update that
 // touches no copied field). Derive does no I/O.

@@ -8,7 +8,7 @@ import (
 	"github.com/projectwatcher/watcher/config"
 )
 
-// Exit codes (DESIGN.md "Command line").
+// Exit codes (docs/ARCHITECTURE.md, "Command line").
 const (
 	exitOK      = 0 // clean stop
 	exitFailure = 1 // runtime failure

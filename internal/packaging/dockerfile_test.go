@@ -12,7 +12,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 )
 
-// What the image promises (DESIGN.md, the compose file and the daemon rely on it).
+// What the image promises (docs/ARCHITECTURE.md; the compose file and the daemon rely on it).
 const (
 	builderImage  = "golang:1.26"
 	finalImage    = "gcr.io/distroless/static-debian12:nonroot"
