@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"cloud.google.com/go/firestore"
 	"github.com/projectwatcher/watcher/config"
 	"github.com/projectwatcher/watcher/deadletter"
+	"github.com/projectwatcher/watcher/fsmeter"
 	"github.com/projectwatcher/watcher/health"
 	"github.com/projectwatcher/watcher/metrics"
 	"github.com/projectwatcher/watcher/resume"
@@ -38,7 +40,16 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	defer Disconnect(mc, log)
 	projects := mc.Database(cfg.Mongo.Database).Collection(cfg.Mongo.Collection)
 
-	fs, err := FirestoreClient(ctx, cfg.Firestore)
+	reg := prometheus.NewRegistry()
+	calls, err := metrics.NewFirestoreCalls(reg)
+	if err != nil {
+		return err
+	}
+	meter, err := fsmeter.ClientOptions(calls, os.Getenv("FIRESTORE_EMULATOR_HOST"))
+	if err != nil {
+		return err
+	}
+	fs, err := FirestoreClient(ctx, cfg.Firestore, meter...)
 	if err != nil {
 		return err
 	}
@@ -53,7 +64,6 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 		return err
 	}
 
-	reg := prometheus.NewRegistry()
 	if err := metrics.RegisterRuntime(reg); err != nil {
 		return err
 	}
@@ -141,8 +151,8 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	return errors.Join(runErr, <-httpDone)
 }
 
-func FirestoreClient(ctx context.Context, cfg config.Firestore) (*firestore.Client, error) {
-	var opts []option.ClientOption
+func FirestoreClient(ctx context.Context, cfg config.Firestore, extra ...option.ClientOption) (*firestore.Client, error) {
+	opts := append([]option.ClientOption{}, extra...)
 	if cfg.CredentialsFile != "" {
 		opts = append(opts, option.WithAuthCredentialsFile(option.ServiceAccount, cfg.CredentialsFile))
 	}
