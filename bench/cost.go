@@ -56,13 +56,14 @@ func parseVariants(spec string) (map[variant]bool, error) {
 // method) and what Firestore's pricing bills for them.
 type cost struct {
 	RPCs     int            `json:"rpcs"`
+	Failed   int            `json:"failed_rpcs,omitempty"` // not OK (a timed-out write may still have been applied)
 	Reads    int            `json:"billed_reads"`
 	Writes   int            `json:"billed_writes"`
 	ByMethod map[string]int `json:"by_method,omitempty"`
 }
 
 func costOf(c fsmeter.Counts) cost {
-	return cost{RPCs: c.Total(), Reads: c.Reads, Writes: c.Writes, ByMethod: c.RPCs}
+	return cost{RPCs: c.Total(), Failed: c.Failed, Reads: c.Reads, Writes: c.Writes, ByMethod: c.RPCs}
 }
 
 // Metric names of the watcher's Firestore counts (metrics.FirestoreCalls).
@@ -80,6 +81,9 @@ func watcherCost(s samples) cost {
 		if smp.name == rpcsMetric {
 			c.ByMethod[smp.labels["method"]] += int(smp.value)
 			c.RPCs += int(smp.value)
+			if smp.labels["code"] != "OK" {
+				c.Failed += int(smp.value)
+			}
 		}
 	}
 	return c
@@ -87,8 +91,8 @@ func watcherCost(s samples) cost {
 
 // minus is the cost between an earlier scrape and this one.
 func (c cost) minus(before cost) cost {
-	out := cost{RPCs: c.RPCs - before.RPCs, Reads: c.Reads - before.Reads, Writes: c.Writes - before.Writes,
-		ByMethod: map[string]int{}}
+	out := cost{RPCs: c.RPCs - before.RPCs, Failed: c.Failed - before.Failed, Reads: c.Reads - before.Reads,
+		Writes: c.Writes - before.Writes, ByMethod: map[string]int{}}
 	for m, n := range c.ByMethod {
 		if d := n - before.ByMethod[m]; d != 0 {
 			out.ByMethod[m] = d

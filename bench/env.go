@@ -205,3 +205,16 @@ func (e *env) emulatorCPU() float64 {
 	}
 	return v
 }
+
+// emulatorUp fails when the emulator process the run started with has
+// exited: what was measured since is void (another emulator may even
+// answer on its port by now).
+func (e *env) emulatorUp() error {
+	if e.emuPID == 0 {
+		return nil
+	}
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d", e.emuPID)); err != nil {
+		return fmt.Errorf("the Firestore emulator (pid %d) exited during the run: its measurements are void", e.emuPID)
+	}
+	return nil
+}

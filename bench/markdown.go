@@ -70,8 +70,12 @@ func (r report) costTable(b *strings.Builder) {
 		if len(s.RPCs) == 0 {
 			continue
 		}
+		watcher := count(s.RPCs, vWatcher)
+		if n := s.FailedRPCs[vWatcher]; n > 0 {
+			watcher += fmt.Sprintf(" (%d failed)", n)
+		}
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s / %s / %s | %s / %s / %s |\n", s.Scenario, s.Model,
-			count(s.RPCs, vWatcher), count(s.RPCs, vPlanFloor), count(s.RPCs, vWriteFloor), count(s.RPCs, vBaseline),
+			watcher, count(s.RPCs, vPlanFloor), count(s.RPCs, vWriteFloor), count(s.RPCs, vBaseline),
 			ratio(float64(s.RPCs[vWatcher]), float64(s.RPCs[vPlanFloor])),
 			count(s.BilledReads, vWatcher), count(s.BilledReads, vPlanFloor), count(s.BilledReads, vBaseline),
 			count(s.BilledWrites, vWatcher), count(s.BilledWrites, vPlanFloor), count(s.BilledWrites, vBaseline))

@@ -33,6 +33,7 @@ type result struct {
 	Documents         int     `json:"documents,omitempty"`
 	// Per variant (watcher, write_floor, plan_floor, baseline).
 	RPCs         map[variant]int            `json:"rpcs,omitempty"`
+	FailedRPCs   map[variant]int            `json:"failed_rpcs,omitempty"`
 	BilledReads  map[variant]int            `json:"billed_reads,omitempty"`
 	BilledWrites map[variant]int            `json:"billed_writes,omitempty"`
 	RPCsByMethod map[variant]map[string]int `json:"rpcs_by_method,omitempty"`
@@ -104,6 +105,7 @@ func anyCost(runs []run, v variant) bool {
 func (r *result) addCost(v variant, runs []run) {
 	if r.RPCs == nil {
 		r.RPCs, r.BilledReads, r.BilledWrites = map[variant]int{}, map[variant]int{}, map[variant]int{}
+		r.FailedRPCs = map[variant]int{}
 		r.RPCsByMethod, r.EmulatorCPU = map[variant]map[string]int{}, map[variant]float64{}
 	}
 	med := func(f func(cost) int) int {
@@ -111,6 +113,9 @@ func (r *result) addCost(v variant, runs []run) {
 	}
 	r.RPCs[v] = med(func(c cost) int { return c.RPCs })
 	r.BilledReads[v] = med(func(c cost) int { return c.Reads })
+	if failed := med(func(c cost) int { return c.Failed }); failed > 0 {
+		r.FailedRPCs[v] = failed
+	}
 	r.BilledWrites[v] = med(func(c cost) int { return c.Writes })
 	methods := map[string]int{}
 	for _, rn := range runs {

@@ -150,7 +150,7 @@ func (b *bench) runBurst(ctx context.Context, sc burst, m model, rep int) (run, 
 		}
 		b.log.Info().Str("scenario", sc.name).Str("model", m.name).Str("variant", string(v)).Int("rep", rep).
 			Int("documents", got.docs).Float64("seconds", secs).Int("rpcs", got.cost.RPCs).
-			Int("billedReads", got.cost.Reads).Int("billedWrites", got.cost.Writes).Msg("measured")
+			Int("failedRpcs", got.cost.Failed).Int("billedReads", got.cost.Reads).Int("billedWrites", got.cost.Writes).Msg("measured")
 	}
 	return r, nil
 }

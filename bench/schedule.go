@@ -83,6 +83,9 @@ func (s *scheduler) perModel(name, desc string, measure func(model, int) (run, e
 		var runs []run
 		for rep := 1; rep <= reps; rep++ {
 			r, err := measure(m, rep)
+			if err == nil {
+				err = s.b.env.emulatorUp()
+			}
 			if err != nil {
 				return out, fmt.Errorf("%s %s: %w", name, m.name, err)
 			}
@@ -103,6 +106,9 @@ func (s *scheduler) headOfLine(ctx context.Context) ([]result, error) {
 		var controls, runs []run
 		for rep := 1; rep <= b.cfg.repeats; rep++ {
 			control, r, err := b.headOfLine(ctx, m, rep)
+			if err == nil {
+				err = b.env.emulatorUp()
+			}
 			if err != nil {
 				return out, fmt.Errorf("S6 %s: %w", m.name, err)
 			}
