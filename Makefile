@@ -8,7 +8,7 @@ TESTFLAGS ?=
 # deadline in Go 1.26 (golang/go#75804) and fails spuriously on a loaded machine.
 FUZZTIME ?= 10000x
 
-.PHONY: all build bench demo test test-in-env test-short fuzz vet fmt clean
+.PHONY: all build bench bench-quick demo test test-in-env test-short fuzz vet fmt clean
 
 all: build
 
@@ -38,13 +38,23 @@ fuzz:
 		done; \
 	done
 
-# Measures the real watcher binary against a BulkWriter floor and a
+# Measures the real watcher binary against two floors (BulkWriters over the
+# known documents; the least discovery, then BulkWriters) and a
 # one-event-at-a-time baseline on the Firestore emulator (started when
-# FIRESTORE_EMULATOR_HOST is unset); prints the table and writes
-# bench/results/latest.md and latest.json. E.g. BENCHFLAGS='-scenarios S1 -repeats 1'.
+# FIRESTORE_EMULATOR_HOST is unset), directly and under the production model
+# (every client through a 10 ms one-way latency proxy); prints the tables and
+# writes bench/results/latest.md, latest.json and profiles/.
+# E.g. BENCHFLAGS='-scenarios S1 -repeats 1'; `go run ./bench -h` lists the knobs.
 BENCHFLAGS ?=
 bench:
-	./scripts/with-firestore-emulator.sh $(GO) run ./bench $(BENCHFLAGS)
+	./scripts/with-firestore-emulator.sh $(GO) run ./bench -command 'make bench' $(BENCHFLAGS)
+
+# One repeat of S1-S3 and S6 under both models, shorter loads, no probe;
+# results in bench/results/quick/ (latest.md stays the full run's).
+bench-quick:
+	./scripts/with-firestore-emulator.sh $(GO) run ./bench -command 'make bench-quick' \
+		-repeats 1 -scenarios S1,S2,S3,S6 -s3-duration 30s -s3-warmup 10s -s6-duration 30s \
+		-baseline-budget 15s -probe=false -out bench/results/quick $(BENCHFLAGS)
 
 # See it work on one machine, without Docker: starts the MongoDB test server
 # (internal/mongotest), the Firestore emulator (when FIRESTORE_EMULATOR_HOST is

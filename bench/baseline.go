@@ -31,7 +31,7 @@ func (b *budget) spend() error {
 // sketches, one event at a time: for each collection, query the project's
 // documents, then delete (subcollections first) or update them one by one.
 
-func baselineDelete(ctx context.Context, client *firestore.Client, d *dataset, b *budget) error {
+func baselineDelete(ctx context.Context, client *firestore.Client, d *dataset, recursive bool, b *budget) error {
 	for _, p := range d.projects {
 		for _, coll := range assetCollections() {
 			snaps, err := client.Collection(coll).Where(idField, "==", p.id.Hex()).Documents(ctx).GetAll()
@@ -39,7 +39,7 @@ func baselineDelete(ctx context.Context, client *firestore.Client, d *dataset, b
 				return fmt.Errorf("baseline query %s: %w", coll, err)
 			}
 			for _, s := range snaps {
-				if coll == collStoryboards {
+				if recursive && coll == collStoryboards {
 					if err := baselineDeleteSubcollections(ctx, s.Ref, b); err != nil {
 						return err
 					}
@@ -100,4 +100,61 @@ func baselineRename(ctx context.Context, client *firestore.Client, d *dataset, n
 		}
 	}
 	return nil
+}
+
+// baselineCost is what the baseline asks of Firestore for d, by its
+// algorithm: per project and collection one query (billed its documents,
+// or one read when it returns none); when recursive, per storyboards
+// document a listing of its subcollections, per subcollection a listing of
+// its documents, per subdocument a listing of its subcollections (one read
+// per listing or document listed); one Commit of one write per document.
+// A baseline stopped by its budget reports this instead of its partial
+// count; one that finishes is checked against it.
+func baselineCost(d *dataset, recursive, rename bool) cost {
+	c := cost{ByMethod: map[string]int{}}
+	add := func(method string, calls, reads, writes int) {
+		c.ByMethod[method] += calls
+		c.RPCs += calls
+		c.Reads += reads
+		c.Writes += writes
+	}
+	for _, p := range d.projects {
+		for _, coll := range assetCollections() {
+			n := 0
+			for _, a := range p.assets {
+				if a.Parent.ID == coll {
+					n++
+				}
+			}
+			add("RunQuery", 1, max(n, 1), 0)
+		}
+		add("Commit", len(p.assets), 0, len(p.assets))
+		if rename {
+			continue
+		}
+		add("Commit", len(p.subs), 0, len(p.subs))
+		if recursive {
+			baselineListings(p, add)
+		}
+	}
+	return c
+}
+
+func baselineListings(p project, add func(method string, calls, reads, writes int)) {
+	for _, a := range p.assets {
+		if a.Parent.ID != collStoryboards {
+			continue
+		}
+		add("ListCollectionIds", 1, 1, 0)
+		subs := 0
+		for _, s := range p.subs {
+			if s.Parent.Parent.Path == a.Path {
+				subs++
+			}
+		}
+		if subs > 0 { // one subcollection per asset that has any
+			add("ListDocuments", 1, subs, 0)
+			add("ListCollectionIds", subs, subs, 0)
+		}
+	}
 }

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 )
@@ -59,9 +58,10 @@ log:
   level: "info"
 `
 
-// startDaemon writes a config and starts `watcher run`, then waits until
-// /readyz answers 200 (the change stream is open).
-func (e *env) startDaemon(ctx context.Context, fsProject, mongoDB string, maxDocs int, extraEnv ...string) (*daemon, error) {
+// startDaemon writes a config and starts `watcher run`, reaching the
+// emulator the way model m does, then waits until /readyz answers 200 (the
+// change stream is open).
+func (e *env) startDaemon(ctx context.Context, m model, fsProject, mongoDB string, maxDocs int, extraEnv ...string) (*daemon, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -77,7 +77,7 @@ func (e *env) startDaemon(ctx context.Context, fsProject, mongoDB string, maxDoc
 	}
 	d := &daemon{httpAddr: addr, out: &tailBuffer{max: 64 << 10}, done: make(chan struct{})}
 	d.cmd = exec.Command(e.binary, "run", "-c", cfgPath)
-	d.cmd.Env = append(os.Environ(), extraEnv...)
+	d.cmd.Env = append(append(os.Environ(), "FIRESTORE_EMULATOR_HOST="+m.addr), extraEnv...)
 	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
 	if err := d.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting watcher: %w", err)
@@ -138,6 +138,16 @@ func (d *daemon) kill() {
 	<-d.done
 }
 
+// killIfRunning kills the watcher unless it has exited (deferred after a
+// start: a measurement that fails midway leaves no process behind).
+func (d *daemon) killIfRunning() {
+	select {
+	case <-d.done:
+	default:
+		d.kill()
+	}
+}
+
 // metrics scrapes /metrics.
 func (d *daemon) metrics() (samples, error) {
 	client := &http.Client{Timeout: 5 * time.Second}
@@ -180,7 +190,7 @@ func (d *daemon) waitApplied(ctx context.Context, kind string, n int, timeout ti
 			return fmt.Errorf("watcher exited (%v):\n%s", d.err, d.out.String())
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(50 * time.Millisecond): // a scrape costs the watcher CPU: not too often
+		case <-time.After(100 * time.Millisecond): // a scrape costs the watcher CPU and allocations: not too often
 		}
 	}
 }
@@ -215,27 +225,4 @@ func freeAddr() (string, error) {
 	}
 	defer l.Close()
 	return l.Addr().String(), nil
-}
-
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	buf []byte
-}
-
-func (b *tailBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf = append(b.buf, p...)
-	if over := len(b.buf) - b.max; over > 0 {
-		b.buf = append(b.buf[:0], b.buf[over:]...)
-	}
-	return len(p), nil
-}
-
-func (b *tailBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return string(b.buf)
 }

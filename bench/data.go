@@ -95,41 +95,27 @@ func (d *dataset) assetCount() int {
 	return n
 }
 
-// seedFirestore writes every document with a BulkWriter.
+// seedFirestore writes every document, through parallel BulkWriters.
 func (d *dataset) seedFirestore(ctx context.Context, client *firestore.Client) error {
-	bw := client.BulkWriter(ctx)
-	var jobs []*firestore.BulkWriterJob
+	sink := newWriteSink(ctx, client)
 	now := time.Now().UTC()
 	for _, p := range d.projects {
 		for i, ref := range p.assets {
-			job, err := bw.Set(ref, map[string]any{
+			sink.add(bulkWrite{ref: ref, data: map[string]any{
 				idField:     p.id.Hex(),
 				nameField:   p.name,
 				"title":     fmt.Sprintf("asset %d of %s", i, p.name),
 				"createdAt": now,
 				"size":      int64(i * 1024),
 				"tags":      []string{"bench", "generated"},
-			})
-			if err != nil {
-				bw.End()
-				return fmt.Errorf("seeding %s: %w", ref.Path, err)
-			}
-			jobs = append(jobs, job)
+			}})
 		}
 		for _, ref := range p.subs {
-			job, err := bw.Set(ref, map[string]any{"frame": ref.ID, "createdAt": now})
-			if err != nil {
-				bw.End()
-				return fmt.Errorf("seeding %s: %w", ref.Path, err)
-			}
-			jobs = append(jobs, job)
+			sink.add(bulkWrite{ref: ref, data: map[string]any{"frame": ref.ID, "createdAt": now}})
 		}
 	}
-	bw.End()
-	for _, j := range jobs {
-		if _, err := j.Results(); err != nil {
-			return fmt.Errorf("seeding: %w", err)
-		}
+	if err := sink.close(); err != nil {
+		return fmt.Errorf("seeding: %w", err)
 	}
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"cloud.google.com/go/firestore"
+	"github.com/projectwatcher/watcher/fsmeter"
 	"github.com/projectwatcher/watcher/internal/mongotest"
 	"github.com/rs/zerolog"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -35,7 +36,8 @@ type env struct {
 	binary      string
 	dir         string
 	runID       string
-	emuPID      int // 0: unknown (emulator CPU not measured)
+	emuPID      int     // 0: unknown (emulator CPU not measured)
+	models      []model // how the clients reach the emulator (models.go)
 }
 
 // newEnv checks the emulator, starts (or connects to) MongoDB and builds the
@@ -44,6 +46,13 @@ func newEnv(ctx context.Context, log zerolog.Logger) (*env, error) {
 	e := &env{log: log, emulator: os.Getenv("FIRESTORE_EMULATOR_HOST")}
 	if e.emulator == "" {
 		return nil, errors.New("FIRESTORE_EMULATOR_HOST is unset: run `make bench` (it starts the emulator) or start one with `gcloud emulators firestore start --host-port=127.0.0.1:8181`")
+	}
+	// The harness's clients get the emulator's (or a proxy's) address
+	// explicitly (client), and the watcher its own in its environment.
+	// Unset, the Firestore client does not dial a connection of its own
+	// that the metered one would replace (see fsmeter.ClientOptions).
+	if err := os.Unsetenv("FIRESTORE_EMULATOR_HOST"); err != nil {
+		return nil, err
 	}
 	var b [3]byte
 	if _, err := rand.Read(b[:]); err != nil {
@@ -89,6 +98,7 @@ func newEnv(ctx context.Context, log zerolog.Logger) (*env, error) {
 
 // Close stops MongoDB (when in-process) and removes the scratch directory.
 func (e *env) Close() {
+	e.closeModels()
 	if e.mongo != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = e.mongo.Disconnect(ctx)
@@ -103,19 +113,31 @@ func (e *env) Close() {
 }
 
 // names returns a fresh Firestore project id and MongoDB database name for
-// one run of one variant of a scenario.
-func (e *env) names(scenario, variant string, rep int) (fsProject, mongoDB string) {
-	base := fmt.Sprintf("bench-%s-%s-%s-%d", e.runID, strings.ToLower(scenario), variant[:1], rep)
+// one run of one variant of a scenario under a model (at most 30
+// characters, Firestore's limit).
+func (e *env) names(scenario string, m model, v variant, rep int) (fsProject, mongoDB string) {
+	base := fmt.Sprintf("bench-%s-%s-%s-%s-%d", e.runID, strings.ToLower(scenario), m.name[:1], v.code(), rep)
 	return base, strings.ReplaceAll(base, "-", "_")
 }
 
-// firestore connects to the emulator under projectID.
-func (e *env) firestore(ctx context.Context, projectID string) (*firestore.Client, error) {
-	c, err := firestore.NewClient(ctx, projectID)
+// client connects to the emulator under projectID the way model m does,
+// its RPCs counted into rec.
+func (e *env) client(ctx context.Context, projectID string, m model, rec fsmeter.Recorder) (*firestore.Client, error) {
+	opts, err := fsmeter.ClientOptions(rec, m.addr)
+	if err != nil {
+		return nil, err
+	}
+	c, err := firestore.NewClient(ctx, projectID, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("firestore client for %s: %w", projectID, err)
 	}
 	return c, nil
+}
+
+// firestore connects to the emulator directly under projectID, for what
+// is not measured (seeding, checking).
+func (e *env) firestore(ctx context.Context, projectID string) (*firestore.Client, error) {
+	return e.client(ctx, projectID, e.direct(), &fsmeter.Tally{})
 }
 
 // scratch runs fn with a client of a Firestore project of its own, whose
@@ -182,4 +204,17 @@ func (e *env) emulatorCPU() float64 {
 		return 0
 	}
 	return v
+}
+
+// emulatorUp fails when the emulator process the run started with has
+// exited: what was measured since is void (another emulator may even
+// answer on its port by now).
+func (e *env) emulatorUp() error {
+	if e.emuPID == 0 {
+		return nil
+	}
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d", e.emuPID)); err != nil {
+		return fmt.Errorf("the Firestore emulator (pid %d) exited during the run: its measurements are void", e.emuPID)
+	}
+	return nil
 }

@@ -9,74 +9,126 @@ import (
 	"cloud.google.com/go/firestore"
 )
 
-// The floor writes exactly the data set's documents, no queries, no change
-// stream: floorWriters BulkWriters at a time, each over floorChunk
-// references (one BulkWriter alone is limited by its client-side pipeline,
-// not by the backend).
+// Both floors write through BulkWriters: floorWriters at a time, each over
+// floorChunk writes (one BulkWriter alone is limited by its client-side
+// pipeline, not by the backend).
 const (
 	floorChunk   = 500
 	floorWriters = 8
 )
 
+// The write floor writes exactly the data set's documents: known
+// references, no queries, no change stream.
+
 // floorDelete deletes exactly the data set's documents (subcollection
 // documents included).
 func floorDelete(ctx context.Context, client *firestore.Client, d *dataset) error {
-	var refs []*firestore.DocumentRef
+	s := newWriteSink(ctx, client)
 	for _, p := range d.projects {
-		refs = append(refs, p.subs...)
-		refs = append(refs, p.assets...)
+		for _, ref := range p.subs {
+			s.add(bulkWrite{ref: ref})
+		}
+		for _, ref := range p.assets {
+			s.add(bulkWrite{ref: ref})
+		}
 	}
-	return bulk(ctx, client, refs, func(bw *firestore.BulkWriter, ref *firestore.DocumentRef) (*firestore.BulkWriterJob, error) {
-		return bw.Delete(ref)
-	})
+	return s.close()
 }
 
 // floorRename sets the new project name on exactly the data set's assets.
 func floorRename(ctx context.Context, client *firestore.Client, d *dataset, newName func(project) string) error {
-	var refs []*firestore.DocumentRef
-	names := map[string]string{}
+	s := newWriteSink(ctx, client)
 	for _, p := range d.projects {
-		refs = append(refs, p.assets...)
-		names[p.id.Hex()] = newName(p)
-	}
-	byRef := map[string]string{}
-	for _, p := range d.projects {
-		for _, r := range p.assets {
-			byRef[r.Path] = names[p.id.Hex()]
+		name := newName(p)
+		for _, ref := range p.assets {
+			s.add(bulkWrite{ref: ref, updates: []firestore.Update{{Path: nameField, Value: name}}})
 		}
 	}
-	return bulk(ctx, client, refs, func(bw *firestore.BulkWriter, ref *firestore.DocumentRef) (*firestore.BulkWriterJob, error) {
-		return bw.Update(ref, []firestore.Update{{Path: nameField, Value: byRef[ref.Path]}})
+	return s.close()
+}
+
+// bulkWrite is one write through a writeSink: a delete, an update when
+// updates is set, a set when data is.
+type bulkWrite struct {
+	ref     *firestore.DocumentRef
+	updates []firestore.Update
+	data    map[string]any
+}
+
+// writeSink writes what it is given as it comes: every floorChunk writes
+// go to a BulkWriter of their own, floorWriters at a time. It is safe for
+// concurrent use.
+type writeSink struct {
+	ctx    context.Context
+	client *firestore.Client
+	sem    chan struct{}
+	wg     sync.WaitGroup
+
+	mu    sync.Mutex
+	chunk []bulkWrite
+	errs  []error
+}
+
+func newWriteSink(ctx context.Context, client *firestore.Client) *writeSink {
+	return &writeSink{ctx: ctx, client: client, sem: make(chan struct{}, floorWriters)}
+}
+
+// add queues w; a full chunk starts its BulkWriter (waiting for a free one).
+func (s *writeSink) add(w bulkWrite) {
+	s.mu.Lock()
+	s.chunk = append(s.chunk, w)
+	var full []bulkWrite
+	if len(s.chunk) == floorChunk {
+		full, s.chunk = s.chunk, nil
+	}
+	s.mu.Unlock()
+	if full != nil {
+		s.start(full)
+	}
+}
+
+func (s *writeSink) start(chunk []bulkWrite) {
+	s.sem <- struct{}{}
+	s.wg.Go(func() {
+		defer func() { <-s.sem }()
+		if err := bulkOne(s.ctx, s.client, chunk); err != nil {
+			s.mu.Lock()
+			s.errs = append(s.errs, err)
+			s.mu.Unlock()
+		}
 	})
 }
 
-// bulk applies op to refs: chunks of floorChunk, floorWriters at a time.
-func bulk(ctx context.Context, client *firestore.Client, refs []*firestore.DocumentRef,
-	op func(*firestore.BulkWriter, *firestore.DocumentRef) (*firestore.BulkWriterJob, error)) error {
-	sem := make(chan struct{}, floorWriters)
-	errs := make([]error, (len(refs)+floorChunk-1)/floorChunk)
-	var wg sync.WaitGroup
-	for i := range errs {
-		chunk := refs[i*floorChunk : min((i+1)*floorChunk, len(refs))]
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			errs[i] = bulkOne(ctx, client, chunk, op)
-		})
+// close writes what is left and waits for every BulkWriter.
+func (s *writeSink) close() error {
+	s.mu.Lock()
+	rest := s.chunk
+	s.chunk = nil
+	s.mu.Unlock()
+	if len(rest) > 0 {
+		s.start(rest)
 	}
-	wg.Wait()
-	return errors.Join(errs...)
+	s.wg.Wait()
+	return errors.Join(s.errs...)
 }
 
-func bulkOne(ctx context.Context, client *firestore.Client, refs []*firestore.DocumentRef,
-	op func(*firestore.BulkWriter, *firestore.DocumentRef) (*firestore.BulkWriterJob, error)) error {
+func bulkOne(ctx context.Context, client *firestore.Client, writes []bulkWrite) error {
 	bw := client.BulkWriter(ctx)
-	jobs := make([]*firestore.BulkWriterJob, 0, len(refs))
+	jobs := make([]*firestore.BulkWriterJob, 0, len(writes))
 	var enqueueErr error
-	for _, ref := range refs {
-		job, err := op(bw, ref)
+	for _, w := range writes {
+		var job *firestore.BulkWriterJob
+		var err error
+		switch {
+		case w.data != nil:
+			job, err = bw.Set(w.ref, w.data)
+		case w.updates != nil:
+			job, err = bw.Update(w.ref, w.updates)
+		default:
+			job, err = bw.Delete(w.ref)
+		}
 		if err != nil {
-			enqueueErr = fmt.Errorf("enqueueing %s: %w", ref.Path, err)
+			enqueueErr = fmt.Errorf("enqueueing %s: %w", w.ref.Path, err)
 			break
 		}
 		jobs = append(jobs, job)

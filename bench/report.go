@@ -3,147 +3,130 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
+	"sort"
 	"time"
 )
 
-// scenarioResult is one scenario's repetitions and their medians.
-type scenarioResult struct {
-	Name        string `json:"name"`
-	Description string `json:"description"`
-	Runs        []run  `json:"runs"`
-	Median      run    `json:"median"`
+// result is one (scenario, model) pair: the medians of its repetitions.
+// The keys are read by tools; absent means "does not apply".
+type result struct {
+	Scenario          string  `json:"scenario"`
+	Model             string  `json:"model"`
+	Description       string  `json:"description"`
+	Watcher           float64 `json:"watcher_s,omitempty"`
+	WriteFloor        float64 `json:"write_floor_s,omitempty"`
+	PlanFloor         float64 `json:"plan_floor_s,omitempty"`
+	Baseline          float64 `json:"baseline_s,omitempty"`
+	BaselineEstimated bool    `json:"baseline_estimated,omitempty"`
+	P50               float64 `json:"p50_ms,omitempty"`
+	P95               float64 `json:"p95_ms,omitempty"`
+	P99               float64 `json:"p99_ms,omitempty"`
+	ApplyP50          float64 `json:"apply_p50_ms,omitempty"`
+	ApplyP99          float64 `json:"apply_p99_ms,omitempty"`
+	PeakRSS           float64 `json:"peak_rss_mib,omitempty"`
+	WatcherCPU        float64 `json:"watcher_cpu_s,omitempty"`
+	GiantCleanup      float64 `json:"giant_cleanup_s,omitempty"`
+	Events            int     `json:"events,omitempty"`
+	Documents         int     `json:"documents,omitempty"`
+	// Per variant (watcher, write_floor, plan_floor, baseline).
+	RPCs         map[variant]int            `json:"rpcs,omitempty"`
+	FailedRPCs   map[variant]int            `json:"failed_rpcs,omitempty"`
+	BilledReads  map[variant]int            `json:"billed_reads,omitempty"`
+	BilledWrites map[variant]int            `json:"billed_writes,omitempty"`
+	RPCsByMethod map[variant]map[string]int `json:"rpcs_by_method,omitempty"`
+	EmulatorCPU  map[variant]float64        `json:"emulator_cpu_s,omitempty"`
+	Runs         []run                      `json:"runs"`
 }
 
-// report is everything one `make bench` measured.
+// report is everything one benchmark run measured.
 type report struct {
-	Started         time.Time        `json:"started"`
-	DurationSeconds float64          `json:"durationSeconds"`
-	CPUs            int              `json:"cpus"`
-	Machine         string           `json:"machine"`
-	Emulator        string           `json:"firestoreEmulatorVersion"`
-	Mongo           string           `json:"mongo"`
-	Repeats         int              `json:"repeats"`
-	Scenarios       []scenarioResult `json:"scenarios"`
-	// Profiles: per scenario, the top of a CPU profile of the watcher
-	// during its first run (profiles/<scenario>-watcher.cpu.pprof).
-	Profiles map[string]string `json:"watcherCpuProfileTop,omitempty"`
+	Started         time.Time `json:"started"`
+	DurationSeconds float64   `json:"duration_s"`
+	Command         string    `json:"command"`
+	CPUs            int       `json:"cpus"`
+	Machine         string    `json:"machine"`
+	Emulator        string    `json:"firestore_emulator_version"`
+	Mongo           string    `json:"mongo"`
+	Repeats         int       `json:"repeats"`
+	OneWayDelayMs   float64   `json:"one_way_delay_ms,omitempty"`
+	Results         []result  `json:"results"`
+	// Profiles: the top of each profile of the watcher ("S1 rtt20ms cpu");
+	// the files are in profiles/.
+	Profiles map[string]string `json:"watcher_profile_tops,omitempty"`
 	// Probe: what single calls cost the backend as a collection grows.
-	Probe []probeResult `json:"backendProbe,omitempty"`
+	Probe []probeResult `json:"backend_probe,omitempty"`
 }
 
-func summarize(name, desc string, runs []run) scenarioResult {
+// summarize takes the medians of a (scenario, model) pair's runs.
+func summarize(scenario, m, desc string, runs []run) result {
 	pick := func(f func(run) float64) float64 { return median(runs, f) }
-	m := run{
-		Watcher:    pick(func(r run) float64 { return r.Watcher }),
-		Floor:      pick(func(r run) float64 { return r.Floor }),
-		Baseline:   pick(func(r run) float64 { return r.Baseline }),
-		PeakRSS:    int64(pick(func(r run) float64 { return float64(r.PeakRSS) })),
-		P50:        pick(func(r run) float64 { return r.P50 }),
-		P95:        pick(func(r run) float64 { return r.P95 }),
-		P99:        pick(func(r run) float64 { return r.P99 }),
-		CPUSeconds: pick(func(r run) float64 { return r.CPUSeconds }),
-
-		EmulatorCPUWatcher:  pick(func(r run) float64 { return r.EmulatorCPUWatcher }),
-		EmulatorCPUFloor:    pick(func(r run) float64 { return r.EmulatorCPUFloor }),
-		EmulatorCPUBaseline: pick(func(r run) float64 { return r.EmulatorCPUBaseline }),
+	r := result{Scenario: scenario, Model: m, Description: desc, Runs: runs,
+		Watcher:      pick(func(r run) float64 { return r.Watcher }),
+		WriteFloor:   pick(func(r run) float64 { return r.WriteFloor }),
+		PlanFloor:    pick(func(r run) float64 { return r.PlanFloor }),
+		Baseline:     pick(func(r run) float64 { return r.Baseline }),
+		P50:          1000 * pick(func(r run) float64 { return r.P50 }),
+		P95:          1000 * pick(func(r run) float64 { return r.P95 }),
+		P99:          1000 * pick(func(r run) float64 { return r.P99 }),
+		ApplyP50:     1000 * pick(func(r run) float64 { return r.ApplyP50 }),
+		ApplyP99:     1000 * pick(func(r run) float64 { return r.ApplyP99 }),
+		PeakRSS:      pick(func(r run) float64 { return float64(r.PeakRSS) }) / (1 << 20),
+		WatcherCPU:   pick(func(r run) float64 { return r.CPUSeconds }),
+		GiantCleanup: pick(func(r run) float64 { return r.Giant }),
 	}
-	for _, r := range runs {
-		m.BaselineEstimated = m.BaselineEstimated || r.BaselineEstimated
+	for _, rn := range runs {
+		r.BaselineEstimated = r.BaselineEstimated || rn.BaselineEstimated
 	}
 	if len(runs) > 0 {
-		m.Docs, m.Events = runs[0].Docs, runs[0].Events
+		r.Documents, r.Events = runs[0].Docs, runs[0].Events
 	}
-	return scenarioResult{Name: name, Description: desc, Runs: runs, Median: m}
-}
-
-// markdown renders the results table and the environment.
-func (r report) markdown() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Measured %s on %s; Firestore emulator %s; MongoDB: %s.\n",
-		r.Started.Format("2006-01-02 15:04 MST"), r.Machine, r.Emulator, r.Mongo)
-	fmt.Fprintf(&b, "Each value is the median of %d runs; the whole run took %.0f s. Command: `make bench`.\n\n",
-		r.Repeats, r.DurationSeconds)
-	b.WriteString("| scenario | watcher | floor | baseline | watcher/floor | baseline/watcher | peak RSS |\n")
-	b.WriteString("|---|---|---|---|---|---|---|\n")
-	for _, s := range r.Scenarios {
-		m := s.Median
-		watcher := seconds(m.Watcher)
-		switch {
-		case m.P99 != 0:
-			watcher = fmt.Sprintf("p50 %s, p95 %s, p99 %s", millis(m.P50), millis(m.P95), millis(m.P99))
-		case m.Watcher == 0 && m.CPUSeconds != 0:
-			watcher = fmt.Sprintf("%.3f CPU s", m.CPUSeconds)
-		}
-		baseline := seconds(m.Baseline)
-		if m.BaselineEstimated && m.Baseline != 0 {
-			baseline = "≈ " + baseline + " (extrapolated)"
-		}
-		fmt.Fprintf(&b, "| %s: %s | %s | %s | %s | %s | %s | %s |\n", s.Name, s.Description, watcher,
-			seconds(m.Floor), baseline, ratio(m.Watcher, m.Floor), ratio(m.Baseline, m.Watcher), mib(m.PeakRSS))
-	}
-	b.WriteString("\nWhere the time goes: CPU seconds of the emulator during each variant (the work it asks of the backend) and of the watcher process itself.\n\n")
-	b.WriteString("| scenario | emulator CPU: watcher | emulator CPU: floor | emulator CPU: baseline | watcher process CPU |\n")
-	b.WriteString("|---|---|---|---|---|\n")
-	for _, s := range r.Scenarios {
-		m := s.Median
-		if m.EmulatorCPUWatcher == 0 && m.EmulatorCPUFloor == 0 {
+	for _, v := range allVariants {
+		if !anyCost(runs, v) {
 			continue
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", s.Name, cpuSec(m.EmulatorCPUWatcher), cpuSec(m.EmulatorCPUFloor),
-			cpuSec(m.EmulatorCPUBaseline), cpuSec(m.CPUSeconds))
+		r.addCost(v, runs)
 	}
-	if len(r.Probe) > 0 {
-		b.WriteString("\nWhat one call costs the backend as the collection grows (median of 9, ms; 1 in 10 documents per project):\n\n")
-		b.WriteString("| documents in the collection | query projectId == x (10 results) | query projectId in [10 ids] (100 results) | list a document's subcollections | get a document |\n")
-		b.WriteString("|---|---|---|---|---|\n")
-		for _, p := range r.Probe {
-			fmt.Fprintf(&b, "| %d | %.1f | %.1f | %.1f | %.1f |\n", p.Documents, p.EqualQuery, p.InQuery, p.ListColls, p.Get)
+	return r
+}
+
+func anyCost(runs []run, v variant) bool {
+	for _, rn := range runs {
+		if _, ok := rn.Cost[v]; ok {
+			return true
 		}
 	}
-	for _, s := range r.Scenarios {
-		top, ok := r.Profiles[s.Name]
-		if !ok {
-			continue
+	return false
+}
+
+// addCost sets the medians of variant v's cost and emulator CPU.
+func (r *result) addCost(v variant, runs []run) {
+	if r.RPCs == nil {
+		r.RPCs, r.BilledReads, r.BilledWrites = map[variant]int{}, map[variant]int{}, map[variant]int{}
+		r.FailedRPCs = map[variant]int{}
+		r.RPCsByMethod, r.EmulatorCPU = map[variant]map[string]int{}, map[variant]float64{}
+	}
+	med := func(f func(cost) int) int {
+		return int(median(runs, func(rn run) float64 { return float64(f(rn.Cost[v])) }))
+	}
+	r.RPCs[v] = med(func(c cost) int { return c.RPCs })
+	r.BilledReads[v] = med(func(c cost) int { return c.Reads })
+	if failed := med(func(c cost) int { return c.Failed }); failed > 0 {
+		r.FailedRPCs[v] = failed
+	}
+	r.BilledWrites[v] = med(func(c cost) int { return c.Writes })
+	methods := map[string]int{}
+	for _, rn := range runs {
+		for m := range rn.Cost[v].ByMethod {
+			methods[m] = med(func(c cost) int { return c.ByMethod[m] })
 		}
-		fmt.Fprintf(&b, "\nCPU profile of the watcher, first %d s of %s's first run (`go tool pprof -top`; file: profiles/%s-watcher.cpu.pprof):\n\n```\n%s\n```\n",
-			profileSeconds, s.Name, s.Name, top)
 	}
-	return b.String()
-}
-
-func seconds(v float64) string {
-	if v == 0 {
-		return "—"
+	r.RPCsByMethod[v] = methods
+	if cpu := median(runs, func(rn run) float64 { return rn.EmulatorCPU[v] }); cpu != 0 {
+		r.EmulatorCPU[v] = cpu
 	}
-	return fmt.Sprintf("%.2f s", v)
-}
-
-func cpuSec(v float64) string {
-	if v == 0 {
-		return "—"
-	}
-	return fmt.Sprintf("%.1f s", v)
-}
-
-func millis(v float64) string { return fmt.Sprintf("%.0f ms", v*1000) }
-
-func ratio(a, b float64) string {
-	if a == 0 || b == 0 || math.IsNaN(a/b) {
-		return "—"
-	}
-	return fmt.Sprintf("%.2f×", a/b)
-}
-
-func mib(v int64) string {
-	if v == 0 {
-		return "—"
-	}
-	return fmt.Sprintf("%.0f MiB", float64(v)/(1<<20))
 }
 
 // write stores latest.md and latest.json in dir.
@@ -153,7 +136,7 @@ func (r report) write(dir string) error {
 	}
 	md := "# Benchmark results\n\n" + r.markdown() +
 		"\nThe Firestore emulator is not Firestore: absolute numbers say little about production; " +
-		"the ratios to the floor and the baseline, measured in the same run, are the point.\n"
+		"the ratios to the floors and the baseline, measured in the same run, and the RPC counts are the point.\n"
 	if err := os.WriteFile(filepath.Join(dir, "latest.md"), []byte(md), 0o644); err != nil {
 		return fmt.Errorf("writing latest.md: %w", err)
 	}
@@ -165,6 +148,27 @@ func (r report) write(dir string) error {
 		return fmt.Errorf("writing latest.json: %w", err)
 	}
 	return nil
+}
+
+// methodsOf lists the RPC methods any variant of any result used, sorted.
+func (r report) methodsOf(scenarios map[string]bool) []string {
+	seen := map[string]bool{}
+	for _, res := range r.Results {
+		if !scenarios[res.Scenario] {
+			continue
+		}
+		for _, ms := range res.RPCsByMethod {
+			for m := range ms {
+				seen[m] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for m := range seen {
+		out = append(out, m)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func cpus() int { return runtime.NumCPU() }

@@ -149,3 +149,41 @@ func (ss samples) quantile(q float64, name string, kv ...string) float64 {
 	}
 	return les[len(les)-1]
 }
+
+// dropLargest returns a copy of ss without the largest observation of
+// histogram name in the series matching kv: one less in the lowest bucket
+// that holds the whole series and in every bucket above it, and in the
+// count. (S6 leaves the giant cleanup's own lag out this way; it is the
+// largest, as every event behind it was made later.)
+func (ss samples) dropLargest(name string, kv ...string) samples {
+	out := make(samples, len(ss))
+	copy(out, ss)
+	total := math.Inf(-1)
+	lowest := math.Inf(1)
+	for _, s := range out {
+		if s.name == name+"_bucket" && s.matches(kv) && s.labels["le"] == "+Inf" {
+			total = s.value
+		}
+	}
+	for _, s := range out {
+		if s.name != name+"_bucket" || !s.matches(kv) || s.value != total {
+			continue
+		}
+		if le, err := strconv.ParseFloat(s.labels["le"], 64); err == nil && le < lowest {
+			lowest = le
+		}
+	}
+	if total <= 0 {
+		return out
+	}
+	for i, s := range out {
+		if !s.matches(kv) {
+			continue
+		}
+		le, err := strconv.ParseFloat(s.labels["le"], 64)
+		if (s.name == name+"_bucket" && err == nil && le >= lowest) || s.name == name+"_count" {
+			out[i].value--
+		}
+	}
+	return out
+}

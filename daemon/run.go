@@ -3,10 +3,13 @@ package daemon
 import (
 	"context"
 	"errors"
+	"os"
 	"sync"
 	"time"
 
 	"github.com/projectwatcher/watcher/config"
+	"github.com/projectwatcher/watcher/fsmeter"
+	"github.com/projectwatcher/watcher/metrics"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 )
@@ -17,7 +20,15 @@ import (
 // nil.
 func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	reg := prometheus.NewRegistry() // everything the process exposes on /metrics
-	d, err := Open(ctx, cfg, log)
+	calls, err := metrics.NewFirestoreCalls(reg)
+	if err != nil {
+		return err
+	}
+	meter, err := fsmeter.ClientOptions(calls, os.Getenv("FIRESTORE_EMULATOR_HOST"))
+	if err != nil {
+		return err
+	}
+	d, err := Open(ctx, cfg, log, WithFirestoreOptions(meter...))
 	if err != nil {
 		return err
 	}

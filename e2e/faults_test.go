@@ -27,15 +27,15 @@ func TestFirestoreFaultsRecoverWithoutRestart(t *testing.T) {
 	load.run(ctx, 25)
 	d.untilConsistent(w) // the daemon talks to Firestore through the proxy
 	load.run(ctx, 10)
-	if n := proxy.cutAll(); n == 0 {
+	if n := proxy.CutAll(); n == 0 {
 		t.Fatal("fixture: the daemon had no connection through the proxy to cut")
 	}
 	load.run(ctx, 25)
-	proxy.blackhole()
+	proxy.Blackhole()
 	load.run(ctx, 25)
 	time.Sleep(6 * time.Second)
 	d.requireRunning()
-	proxy.restore()
+	proxy.Restore()
 	load.run(ctx, 25)
 	t.Logf("workload: %v", load)
 
