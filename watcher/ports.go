@@ -76,3 +76,14 @@ type FailureObserver interface {
 	EventRetried(kind event.Kind, attempt int, delay time.Duration, err error)
 	EventDeadLettered(kind event.Kind, reason string)
 }
+
+// Dependencies tells the workers whether the services an event depends on
+// are answering, so that an outage pauses events instead of using up their
+// attempts (implemented in package daemon from what the clients see).
+type Dependencies interface {
+	// Answering reports whether the service that err came from (Firestore
+	// for a gRPC status, MongoDB for the driver's errors) answered any call
+	// since t. An attempt that failed transiently while its service
+	// answered nothing is not counted against retry.maxAttempts.
+	Answering(err error, since time.Time) bool
+}

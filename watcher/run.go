@@ -37,6 +37,9 @@ type Options struct {
 	DeadLetters DeadLetterStore
 	// Failures is told about retries and dead letters (nil: nobody).
 	Failures FailureObserver
+	// Dependencies tells whether Firestore and MongoDB answer (nil: every
+	// failed attempt counts against Retry.MaxAttempts).
+	Dependencies Dependencies
 	// Abort, when closed, stops the watcher at once: reading stops, the
 	// applies in flight are cancelled and no final checkpoint is saved
 	// (the leader lease was lost). nil: never.
