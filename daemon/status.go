@@ -17,7 +17,8 @@ type statusDoc struct {
 	Epoch       int64          `json:"epoch,omitempty"`
 	Stream      streamStatus   `json:"stream"`
 	LagSeconds  *float64       `json:"lagSeconds"` // now - cluster time of the watermark; null before one
-	QueueDepth  []int          `json:"queueDepthPerWorker"`
+	Queued      int            `json:"queued"`     // events held by the dispatcher (queued, being applied, waiting for a retry)
+	Retrying    int            `json:"retrying"`   // projects waiting for a retry
 	InFlight    int            `json:"inFlight"`
 	DeadLetters *int64         `json:"deadLetters"` // documents in deadLetter.collection; null when unreadable
 	LastError   string         `json:"lastError,omitempty"`
@@ -41,7 +42,7 @@ func statusProvider(cfg config.Config, dl *deadletter.Store, st *state) health.S
 		var errs []string
 		if w := st.current(); w != nil {
 			doc.Stream.Open = w.StreamErr(ctx) == nil
-			doc.QueueDepth = w.QueueDepths()
+			doc.Queued, doc.Retrying = w.Pending()
 			doc.InFlight, _ = w.Progress()
 			if cp, ok := w.Position(); ok {
 				doc.Stream.Token = cp.Token.String()

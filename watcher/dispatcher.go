@@ -5,40 +5,41 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
+	"sync/atomic"
 
 	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/internal/clock"
-	"github.com/projectwatcher/watcher/internal/crashpoint"
 	"github.com/rs/zerolog"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
-// completer is told when a tracked change is finished (the Checkpointer).
+// completer is told when a tracked change is finished (the watermark).
 type completer interface {
 	Done(seq uint64, err error) error
 }
 
-// dispatcher applies derived events with a fixed set of workers. Events are
-// partitioned by project id (hash of the id → worker), so the events of one
-// project are applied one after another in stream order while different
-// projects proceed in parallel. Each worker has a bounded queue: Dispatch
-// blocks while it is full, pushing back on the stream reader; nothing is
-// dropped and nothing grows without bound.
+// dispatcher applies derived events with a fixed set of workers, scheduled
+// by project: the events of one project are applied one after another in
+// stream order, and any free worker takes the next project that has an
+// event ready. A long event (a giant cleanup) occupies one worker and never
+// holds back another project's events.
 //
-// Failures (see WithRetry, WithDeadLetters): a transient failure is retried
-// after a backoff. The worker does not sleep meanwhile: it parks the
-// project (the failed event and every later event of that project wait, in
-// order) and goes on with the other projects of its queue; when the backoff
-// is over it tries the parked event again. A worker holds at most as many
-// parked events as its queue size; beyond that it stops taking events from
-// its queue until a retry frees room (so memory stays bounded and the
-// stream reader is pushed back). An event that fails permanently or runs out
-// of attempts is written to the dead-letter store and only then completed,
-// so the checkpoint never passes an event that is neither applied nor
-// parked. Without a dead-letter store, or when writing the dead letter
-// fails, the event completes with its error: the watermark stays before it
-// and the watcher stops.
+// At most maxHeld events are held at once (queued, being applied or
+// waiting for a retry: queue per worker, plus one being applied by each);
+// Dispatch blocks beyond that, pushing back on the
+// stream reader: nothing is dropped and nothing grows without bound.
+//
+// Failures (see withRetry, withDeadLetters): a transient failure is retried
+// after a backoff; the project waits (its later events wait behind the
+// failed one) while the workers go on with other projects. An attempt that
+// failed while its service answered nothing at all (an outage, see
+// Dependencies) does not count against the attempts, so an outage pauses
+// events instead of dead-lettering them. An event that fails permanently
+// or runs out of attempts is written to the dead-letter store and only then
+// completed, so the checkpoint never passes an event that is neither
+// applied nor parked. Without a dead-letter store, or when writing the dead
+// letter fails, the event completes with its error: the watermark stays
+// before it and the watcher stops.
 type dispatcher struct {
 	applier  Applier
 	done     completer
@@ -48,20 +49,27 @@ type dispatcher struct {
 	resolver FieldResolver
 	dead     DeadLetterStore
 	failures FailureObserver
+	deps     Dependencies
 	clk      clock.Clock
+	workers  int
 	maxHeld  int
 
-	queues    []chan job
-	wg        sync.WaitGroup
-	startOnce sync.Once
-	closeOnce sync.Once
+	in      chan job      // Dispatch → scheduler
+	work    chan *task    // scheduler → workers: the next event of a project
+	results chan *task    // workers → scheduler: the same after one attempt
+	stopped chan struct{} // closed when the scheduler and the workers are gone
+
+	held, waiting atomic.Int64 // what the scheduler holds, for Pending
+	startOnce     sync.Once
+	closeOnce     sync.Once
 }
 
 type job struct {
 	seq uint64
 	ev  event.Event
-	// invalid is set for a change that could not be derived because its
-	// _id cannot name a project; docKey is then its documentKey.
+	// invalid is set for a change that cannot be applied as it is (its _id
+	// cannot name a project, a value cannot be copied); docKey is then its
+	// documentKey.
 	invalid error
 	docKey  bson.Raw
 }
@@ -69,7 +77,7 @@ type job struct {
 // errUnknownKind reports an event the dispatcher does not know how to apply.
 var errUnknownKind = errors.New("unknown event kind")
 
-// dispatchOption configures a Dispatcher.
+// dispatchOption configures a dispatcher.
 type dispatchOption func(*dispatcher)
 
 // withRetry retries transient failures (IsTransient) by p.
@@ -91,76 +99,77 @@ func withFailureObserver(f FailureObserver) dispatchOption {
 	}
 }
 
+// withDependencies tells whether the service of a failed attempt answered.
+func withDependencies(deps Dependencies) dispatchOption {
+	return func(d *dispatcher) { d.deps = deps }
+}
+
 // withClock replaces the wall clock (tests).
 func withClock(c clock.Clock) dispatchOption { return func(d *dispatcher) { d.clk = c } }
 
-// newDispatcher returns a Dispatcher with workers workers, each queueing up
-// to queue events. Completions go to done; obs may be nil.
+// newDispatcher returns a dispatcher with workers workers holding up to
+// workers×(queue+1) events. Completions go to done; obs may be nil.
 func newDispatcher(applier Applier, done completer, obs Observer, log zerolog.Logger, workers, queue int, opts ...dispatchOption) *dispatcher {
-	if workers < 1 {
-		workers = 1
-	}
-	if queue < 1 {
-		queue = 1
-	}
+	workers, queue = max(workers, 1), max(queue, 1)
 	if obs == nil {
 		obs = NopObserver{}
 	}
 	d := &dispatcher{
-		applier: applier, done: done, obs: obs, log: log, queues: make([]chan job, workers),
-		failures: nopFailures{}, clk: clock.System{}, maxHeld: queue,
+		applier: applier, done: done, obs: obs, log: log, failures: nopFailures{}, clk: clock.System{},
+		workers: workers, maxHeld: workers * (queue + 1),
+		in: make(chan job), work: make(chan *task), results: make(chan *task), stopped: make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(d)
 	}
-	for i := range d.queues {
-		d.queues[i] = make(chan job, queue)
-	}
 	return d
 }
 
-// Start starts the workers; they apply events with ctx. Give it a context
-// that outlives the stream reader's so queued events can drain on shutdown.
+// Start starts the scheduler and the workers; they apply events with ctx.
+// Give it a context that outlives the stream reader's so queued events can
+// drain on shutdown.
 func (d *dispatcher) Start(ctx context.Context) {
 	d.startOnce.Do(func() {
-		for _, q := range d.queues {
-			d.wg.Add(1)
-			w := &worker{d: d, q: q, parked: map[string]*parkedProject{}}
-			go w.run(ctx)
+		var wg sync.WaitGroup
+		for range d.workers {
+			wg.Go(func() { d.worker(ctx) })
 		}
+		go func() {
+			d.schedule(ctx)
+			wg.Wait()
+			close(d.stopped)
+		}()
 	})
 }
 
-// Dispatch queues ev (tracked as seq) on its project's worker. It blocks
-// while that queue is full and returns ctx's error if ctx ends first (the
-// event is then not queued and stays in flight). Dispatch must not be
-// called concurrently with or after Close.
+// Dispatch queues ev (tracked as seq). It blocks while the dispatcher holds
+// its maximum and returns ctx's error if ctx ends first (the event is then
+// not queued and stays in flight). Dispatch must not be called
+// concurrently with or after Close.
 func (d *dispatcher) Dispatch(ctx context.Context, seq uint64, ev event.Event) error {
 	return d.enqueue(ctx, job{seq: seq, ev: ev})
 }
 
-// DispatchInvalid queues a change whose documentKey._id cannot name a
-// project (cause wraps ErrInvalidID): it is dead-lettered with reason
-// invalid-id, without any Firestore call.
-func (d *dispatcher) DispatchInvalid(ctx context.Context, seq uint64, ch event.Change, cause error) error {
-	ev := event.Event{Op: ch.Op, Token: ch.Token, ClusterTime: ch.ClusterTime, WallTime: ch.WallTime}
-	if ch.Op == "delete" {
-		ev.Kind = event.ProjectDeleted
-	} else if ch.Op == "update" || ch.Op == "replace" {
-		ev.Kind = event.ProjectUpdated
+// DispatchInvalid queues a change that cannot be applied as it is (cause
+// wraps event.ErrInvalidID, or event.ErrInvalidValue with the event ev
+// derived so far): it is dead-lettered with the reason of cause, without
+// any Firestore call.
+func (d *dispatcher) DispatchInvalid(ctx context.Context, seq uint64, ch event.Change, ev event.Event, cause error) error {
+	ev.Op, ev.Token, ev.ClusterTime, ev.WallTime = ch.Op, ch.Token, ch.ClusterTime, ch.WallTime
+	if ev.Kind == 0 {
+		switch ch.Op {
+		case "delete":
+			ev.Kind = event.ProjectDeleted
+		case "update", "replace":
+			ev.Kind = event.ProjectUpdated
+		}
 	}
 	return d.enqueue(ctx, job{seq: seq, ev: ev, invalid: cause, docKey: ch.DocumentKey})
 }
 
 func (d *dispatcher) enqueue(ctx context.Context, j job) error {
-	q := d.queues[partition(j.ev.ProjectID, len(d.queues))]
 	select {
-	case q <- j:
-		return nil
-	default:
-	}
-	select {
-	case q <- j:
+	case d.in <- j:
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("dispatch %s %s: %w", j.ev.Kind, j.ev.ProjectID, ctx.Err())
@@ -168,147 +177,17 @@ func (d *dispatcher) enqueue(ctx context.Context, j job) error {
 }
 
 // Close stops accepting events and waits until the workers have applied
-// (or dead-lettered) every queued and parked event.
+// (or dead-lettered) every queued event. Events waiting for a retry, and
+// the later events of their projects, are left unfinished: the checkpoint
+// stays before them and they are replayed at the next start (no backoff is
+// waited out on shutdown). Start must have been called.
 func (d *dispatcher) Close() {
-	d.closeOnce.Do(func() {
-		for _, q := range d.queues {
-			close(q)
-		}
-	})
-	d.wg.Wait()
+	d.closeOnce.Do(func() { close(d.in) })
+	<-d.stopped
 }
 
-// attempt is one try of an event: resolve its lookups, then apply it.
-func (d *dispatcher) attempt(ctx context.Context, ev *event.Event) (event.Report, error) {
-	if len(ev.Lookup) > 0 && d.resolver != nil {
-		if err := d.resolver.Resolve(ctx, ev); err != nil {
-			return event.Report{}, fmt.Errorf("resolve fields of project %s: %w", ev.ProjectID, err)
-		}
-	}
-	var (
-		rep event.Report
-		err error
-	)
-	switch ev.Kind {
-	case event.ProjectDeleted, event.ProjectUpdated:
-		rep, err = d.applier.Apply(ctx, *ev)
-	default:
-		err = fmt.Errorf("%w %d", errUnknownKind, int(ev.Kind))
-	}
-	if err != nil {
-		err = fmt.Errorf("apply %s of project %s: %w", ev.Kind, ev.ProjectID, err)
-	}
-	return rep, err
-}
-
-// reason tells why a failed event is dead-lettered.
-func reason(err error, transient bool) string {
-	switch {
-	case errors.Is(err, event.ErrInvalidID), errors.Is(err, event.ErrEmptyProjectID):
-		return event.ReasonInvalidID
-	case errors.Is(err, event.ErrSafetyLimit):
-		return event.ReasonSafetyLimit
-	case transient:
-		return event.ReasonRetriesExhausted
-	}
-	return event.ReasonApplyFailed
-}
-
-// complete reports the end of j: to the checkpointer (doneErr: nil when the
-// event is applied or parked in the dead-letter store), the observer and
-// the log (err: the event's own error).
-func (d *dispatcher) complete(j *job, took time.Duration, rep event.Report, doneErr, err error) {
-	crashpoint.Hit("after-apply-before-checkpoint")
-	if derr := d.done.Done(j.seq, doneErr); derr != nil {
-		d.log.Error().Err(derr).Uint64("seq", j.seq).Msg("completion not accepted by the checkpointer")
-	}
-	if err == nil {
-		err = doneErr
-	}
-	d.obs.EventApplied(j.ev.Kind, j.ev.ProjectID, took, j.ev.Time(), rep, err)
-	if doneErr != nil || err == nil {
-		d.logApplied(&j.ev, took, rep, doneErr)
-	}
-}
-
-// writeDeadLetter stores l, retrying transient failures by the retry
-// policy. It gives up on a permanent failure, when attempts run out, or
-// when ctx ends.
-func (d *dispatcher) writeDeadLetter(ctx context.Context, l event.DeadLetter) error {
-	for n := 1; ; n++ {
-		err := d.dead.Add(ctx, l)
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil || !IsTransient(err) || n >= max(d.retry.Attempts(), 3) {
-			return fmt.Errorf("write dead letter (attempt %d): %w", n, err)
-		}
-		delay := d.retry.Delay(n)
-		d.log.Warn().Err(err).Int("attempt", n).Dur("delay", delay).Str("projectId", l.ProjectID).
-			Msg("writing a dead letter failed; retrying")
-		select {
-		case <-d.clk.After(delay):
-		case <-ctx.Done():
-			return fmt.Errorf("write dead letter: %w (after: %w)", ctx.Err(), err)
-		}
-	}
-}
-
-func (d *dispatcher) logApplied(ev *event.Event, took time.Duration, rep event.Report, err error) {
-	var e *zerolog.Event
-	if err != nil {
-		e = d.log.Error().Err(err)
-	} else {
-		e = d.log.Info()
-	}
-	if e == nil {
-		return
-	}
-	e.Str("projectId", ev.ProjectID).
-		Str("kind", ev.Kind.String()).
-		Str("op", ev.Op).
-		Array("collections", reportLog(rep)).
-		Float64("durationMs", float64(took.Microseconds())/1000).
-		Uint32("clusterTimeT", ev.ClusterTime.T).Uint32("clusterTimeI", ev.ClusterTime.I)
-	if err != nil {
-		e.Msg("event failed; the checkpoint stays before it")
-	} else {
-		e.Msg("event applied")
-	}
-	if de := d.log.Debug(); de != nil {
-		de.Str("projectId", ev.ProjectID).Str("token", tokenString(ev.Token)).Msg("event token")
-	}
-}
-
-// partition maps a project id to a worker: FNV-1a, no allocation.
-func partition(projectID string, n int) int {
-	const (
-		offset = 14695981039346656037
-		prime  = 1099511628211
-	)
-	h := uint64(offset)
-	for i := 0; i < len(projectID); i++ {
-		h ^= uint64(projectID[i])
-		h *= prime
-	}
-	return int(h % uint64(n))
-}
-
-// reportLog renders a Report's per-collection counts in a log line.
-type reportLog event.Report
-
-func (r reportLog) MarshalZerologArray(a *zerolog.Array) {
-	for _, c := range r.Collections {
-		a.Object(collectionLog(c))
-	}
-}
-
-type collectionLog event.CollectionReport
-
-func (c collectionLog) MarshalZerologObject(e *zerolog.Event) {
-	e.Str("collection", c.Collection).
-		Int("matched", c.Matched).
-		Int("deleted", c.Deleted).
-		Int("archived", c.Archived).
-		Int("updated", c.Updated)
+// Pending is how many events the dispatcher holds (queued, being applied
+// or waiting for a retry) and how many projects wait for a retry.
+func (d *dispatcher) Pending() (events, retrying int) {
+	return int(d.held.Load()), int(d.waiting.Load())
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,27 +15,6 @@ import (
 	"github.com/rs/zerolog"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
-
-// idsOnDistinctWorkers returns n project ids that land on n different
-// workers of n.
-func idsOnDistinctWorkers(t *testing.T, n int) []string {
-	t.Helper()
-	seen := map[int]string{}
-	for i := 0; len(seen) < n && i < 10000; i++ {
-		id := fmt.Sprintf("p%d", i)
-		if _, ok := seen[partition(id, n)]; !ok {
-			seen[partition(id, n)] = id
-		}
-	}
-	if len(seen) < n {
-		t.Fatalf("could not spread ids over %d workers", n)
-	}
-	out := make([]string, 0, n)
-	for w := 0; w < n; w++ {
-		out = append(out, seen[w])
-	}
-	return out
-}
 
 func delEvent(id string) event.Event { return event.Event{Kind: event.ProjectDeleted, ProjectID: id} }
 
@@ -77,8 +57,7 @@ func TestDispatcherKeepsProjectOrder(t *testing.T) {
 }
 
 func TestDispatcherProjectsRunInParallel(t *testing.T) {
-	ids := idsOnDistinctWorkers(t, 2)
-	slow, fast := ids[0], ids[1]
+	slow, fast := "slow", "fast"
 	release := make(chan struct{})
 	ap := &recApplier{hook: func(ctx context.Context, id string) error {
 		if id == slow {
@@ -258,28 +237,58 @@ func TestDispatcherLogsAppliedEvent(t *testing.T) {
 	}
 }
 
-func TestPartition(t *testing.T) {
-	tests := []struct {
-		workers int
-		ids     int
-	}{{1, 10}, {3, 300}, {8, 800}}
-	for _, tt := range tests {
-		hits := make([]int, tt.workers)
-		for i := 0; i < tt.ids; i++ {
-			id := bson.NewObjectID().Hex()
-			w := partition(id, tt.workers)
-			if w < 0 || w >= tt.workers {
-				t.Fatalf("partition(%q, %d) = %d, out of range", id, tt.workers, w)
-			}
-			if partition(id, tt.workers) != w {
-				t.Fatalf("partition(%q) is not stable", id)
-			}
-			hits[w]++
+// TestDispatcherLongEventHoldsNoOtherProject: one project's long event
+// (a giant cleanup) occupies one worker; every other project's events are
+// applied meanwhile by the other workers, whatever their ids.
+func TestDispatcherLongEventHoldsNoOtherProject(t *testing.T) {
+	release := make(chan struct{})
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(unblock)
+	ap := &recApplier{hook: func(ctx context.Context, id string) error {
+		if id == "giant" {
+			<-release
 		}
-		for w, h := range hits {
-			if h == 0 {
-				t.Errorf("%d workers: worker %d got no project out of %d", tt.workers, w, tt.ids)
+		return nil
+	}}
+	ck := newWatermark(nil)
+	d := newDispatcher(ap, ck, nil, zerolog.Nop(), 4, 16)
+	d.Start(context.Background())
+	ctx := context.Background()
+	if err := d.Dispatch(ctx, ck.Track(watchertest.Token("giant"), bson.Timestamp{}), delEvent("giant")); err != nil {
+		t.Fatal(err)
+	}
+	const others = 200
+	dispatched := make(chan error, 1)
+	go func() { // a partition by hash blocks here, behind the giant cleanup
+		for i := range others {
+			id := fmt.Sprintf("p%d", i)
+			if err := d.Dispatch(ctx, ck.Track(watchertest.Token(id), bson.Timestamp{}), delEvent(id)); err != nil {
+				dispatched <- err
+				return
 			}
 		}
+		dispatched <- nil
+	}()
+	watchertest.WaitFor(t, "every other project applied while the giant cleanup runs", func() bool {
+		n := 0
+		for i := range others {
+			n += len(ap.get(fmt.Sprintf("p%d", i)))
+		}
+		return n == others
+	})
+	if err := <-dispatched; err != nil {
+		t.Fatal(err)
+	}
+	if len(ap.get("giant")) != 0 {
+		t.Fatal("the giant cleanup finished early: the test proves nothing")
+	}
+	if events, _ := d.Pending(); events != 1 {
+		t.Fatalf("Pending = %d events, want 1 (the giant cleanup)", events)
+	}
+	unblock()
+	d.Close()
+	if ck.InFlight() != 0 {
+		t.Fatalf("InFlight = %d after Close, want 0", ck.InFlight())
 	}
 }

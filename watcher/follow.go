@@ -47,7 +47,7 @@ func (r *run) handle(ch event.Change) error {
 		// Dead-lettered (reason invalid-id) by a worker, in order with
 		// the checkpoint; never a Firestore query.
 		seq := r.mark.Track(ch.Token, ch.ClusterTime)
-		_ = r.disp.DispatchInvalid(r.readCtx, seq, ch, err) // fails only when reading ends
+		_ = r.disp.DispatchInvalid(r.readCtx, seq, ch, event.Event{}, err) // fails only when reading ends
 		return nil
 	case err != nil:
 		return r.deriveFailed(ch, err)

@@ -125,18 +125,14 @@ func (w *Watcher) Position() (event.Checkpoint, bool) {
 	return event.Checkpoint{}, false
 }
 
-// QueueDepths returns the number of events queued per worker (nil before
-// Run starts its workers).
-func (w *Watcher) QueueDepths() []int {
-	r := w.cur.Load()
-	if r == nil {
-		return nil
+// Pending is how many events the dispatcher holds (queued, being applied
+// or waiting for a retry) and how many projects wait for a retry; zero
+// before Run.
+func (w *Watcher) Pending() (events, retrying int) {
+	if r := w.cur.Load(); r != nil {
+		return r.disp.Pending()
 	}
-	out := make([]int, len(r.disp.queues))
-	for i, q := range r.disp.queues {
-		out[i] = len(q)
-	}
-	return out
+	return 0, 0
 }
 
 // Progress reports the events in flight and when work last progressed (an

@@ -77,7 +77,8 @@ func (w *Watcher) newRun(ctx context.Context, cp event.Checkpoint, found bool) *
 		r.saver.restored(cp.Token)
 	}
 	r.disp = newDispatcher(w.o.Applier, r.mark, w.o.Observer, w.log, w.o.Workers, w.o.QueueSize,
-		withRetry(w.o.Retry), withResolver(w.o.Resolver), withDeadLetters(w.o.DeadLetters), withFailureObserver(w.o.Failures))
+		withRetry(w.o.Retry), withResolver(w.o.Resolver), withDeadLetters(w.o.DeadLetters), withFailureObserver(w.o.Failures),
+		withDependencies(w.o.Dependencies))
 	w.cur.Store(r)
 	return r
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -121,7 +122,11 @@ func TestDispatcherFailureHandling(t *testing.T) {
 // with the error tt expects.
 func runFailureCase(t *testing.T, tt failureCase) (*failApplier, *memDeadLetters, *recFailures) {
 	t.Helper()
-	ap := &failApplier{fail: tt.fail, always: tt.always}
+	fail := map[string][]error{} // the applier consumes it; the table is shared by every run
+	for id, errs := range tt.fail {
+		fail[id] = slices.Clone(errs)
+	}
+	ap := &failApplier{fail: fail, always: tt.always}
 	done := &recDone{}
 	store := &memDeadLetters{failures: tt.storeFails}
 	fails := &recFailures{}
@@ -250,25 +255,23 @@ func TestDispatcherCloseLeavesParkedEventsInFlight(t *testing.T) {
 	}
 }
 
-// A worker holds at most its queue size in parked events, then stops
-// taking from its queue (backpressure instead of unbounded memory).
-func TestDispatcherParkedEventsAreBounded(t *testing.T) {
+// Events waiting for a retry count against what the dispatcher holds:
+// beyond it Dispatch blocks (backpressure instead of unbounded memory)
+// until the retry frees room.
+func TestDispatcherWaitingEventsAreBounded(t *testing.T) {
 	ap := &failApplier{fail: map[string][]error{"p1": {errUnavailable}}}
 	done := &recDone{}
 	clk := newManualClock()
 	const queue = 2
 	d := newDispatcher(ap, done, nil, zerolog.Nop(), 1, queue, withRetry(testPolicy(3)), withClock(clk))
 	d.Start(context.Background())
-	// p1 parks and, with the next p1 event, fills the parked budget; the
-	// next 2 fill the queue; the one after must block until the retry frees
-	// room.
-	const total = queue + queue
-	for i := 0; i < total; i++ {
+	const held = queue + 1 // one worker: its queue plus the event it applies
+	for i := range held {
 		if err := d.Dispatch(context.Background(), uint64(i), event.Event{Kind: event.ProjectDeleted, ProjectID: "p1"}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	watchertest.WaitFor(t, "the worker to hold its budget", func() bool { return len(d.queues[0]) == queue })
+	watchertest.WaitFor(t, "p1 to wait for its retry", func() bool { events, retrying := d.Pending(); return events == held && retrying == 1 })
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	err := d.Dispatch(ctx, 99, event.Event{Kind: event.ProjectDeleted, ProjectID: "p9"})
 	cancel()
@@ -277,9 +280,10 @@ func TestDispatcherParkedEventsAreBounded(t *testing.T) {
 	}
 	<-clk.Armed()
 	clk.FireAll()
+	watchertest.WaitFor(t, "p1's events to complete", func() bool { return done.count() == held })
 	d.Close()
-	if done.count() != total {
-		t.Fatalf("%d completions, want %d", done.count(), total)
+	if done.count() != held {
+		t.Fatalf("%d completions, want %d", done.count(), held)
 	}
 }
 
@@ -295,7 +299,7 @@ func TestDispatchInvalidIsDeadLettered(t *testing.T) {
 	if !errors.Is(derr, event.ErrInvalidID) {
 		t.Fatalf("Derive = %v, want ErrInvalidID", derr)
 	}
-	if err := d.DispatchInvalid(context.Background(), 0, ch, derr); err != nil {
+	if err := d.DispatchInvalid(context.Background(), 0, ch, event.Event{}, derr); err != nil {
 		t.Fatal(err)
 	}
 	d.Close()
@@ -317,3 +321,57 @@ func TestDispatchInvalidIsDeadLettered(t *testing.T) {
 }
 
 func bytesEqual(a, b []byte) bool { return string(a) == string(b) }
+
+// deps answers Answering with answering (and records the errors asked).
+type deps struct {
+	mu        sync.Mutex
+	answering bool
+	asked     int
+}
+
+func (f *deps) Answering(error, time.Time) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.asked++
+	return f.answering
+}
+
+// TestDispatcherOutagePausesInsteadOfDeadLettering: transient failures
+// while the service answers nothing (an outage) do not use up the
+// attempts: the event is retried, with backoff, until it succeeds. The same
+// failures while the service answers other calls dead-letter it after
+// retry.maxAttempts.
+func TestDispatcherOutagePausesInsteadOfDeadLettering(t *testing.T) {
+	const attempts, failures = 3, 6 // more failures than attempts
+	for _, answering := range []bool{false, true} {
+		t.Run(fmt.Sprintf("service answering=%v", answering), func(t *testing.T) {
+			errs := make([]error, failures)
+			for i := range errs {
+				errs[i] = errUnavailable
+			}
+			ap := &failApplier{fail: map[string][]error{"p1": errs}}
+			done := &recDone{}
+			store := &memDeadLetters{}
+			dep := &deps{answering: answering}
+			d := newDispatcher(ap, done, nil, zerolog.Nop(), 1, 4, withRetry(testPolicy(attempts)),
+				withClock(clocktest.NewAuto(time.Unix(1000, 0))), withDeadLetters(store), withDependencies(dep))
+			d.Start(context.Background())
+			if err := d.Dispatch(context.Background(), 0, updEvent("p1", "a")); err != nil {
+				t.Fatal(err)
+			}
+			watchertest.WaitFor(t, "the event to complete", func() bool { return done.count() == 1 })
+			d.Close()
+			applied, calls := ap.snapshot()
+			if answering {
+				if len(applied) != 0 || calls["p1"] != attempts || len(store.all()) != 1 || store.all()[0].Reason != event.ReasonRetriesExhausted {
+					t.Fatalf("applied %v after %d calls, letters %v: want retries-exhausted after %d attempts", applied, calls["p1"], store.all(), attempts)
+				}
+				return
+			}
+			if !slices.Equal(applied, []string{"p1/update:a"}) || calls["p1"] != failures+1 || len(store.all()) != 0 {
+				t.Fatalf("applied %v after %d calls, %d letters: want it applied after the outage (%d calls), no letter",
+					applied, calls["p1"], len(store.all()), failures+1)
+			}
+		})
+	}
+}
