@@ -8,7 +8,7 @@ TESTFLAGS ?=
 # deadline in Go 1.26 (golang/go#75804) and fails spuriously on a loaded machine.
 FUZZTIME ?= 10000x
 
-.PHONY: all build bench test test-in-env test-short fuzz vet fmt clean
+.PHONY: all build bench conformance test test-in-env test-short fuzz vet fmt clean
 
 all: build
 
@@ -45,6 +45,14 @@ fuzz:
 BENCHFLAGS ?=
 bench:
 	./scripts/with-firestore-emulator.sh $(GO) run ./bench $(BENCHFLAGS)
+
+# MongoDB's own specification tests (change streams, CRUD, retryable writes,
+# the driver's change-stream prose tests) against internal/mongotest: fetches
+# the Go driver's module through the module proxy, builds its spec runners,
+# checks every result against internal/mongotest/conformance.expect and
+# writes internal/mongotest/CONFORMANCE.md. E.g. CONFORMANCE_ONLY=change-streams.
+conformance:
+	GO=$(GO) ./scripts/conformance.sh
 
 vet:
 	$(GO) vet ./...
