@@ -99,6 +99,11 @@ var handlers = map[string]handler{
 	"listIndexes":        (*Server).cmdListIndexes,
 	"dropIndexes":        (*Server).cmdDropIndexes,
 	"renameCollection":   (*Server).cmdRenameCollection,
+	"createUser":         (*Server).cmdCreateUser,
+	"dropUser":           (*Server).cmdDropUser,
+	"saslStart":          (*Server).cmdSaslStart,
+	"saslContinue":       (*Server).cmdSaslContinue,
+	"logout":             (*Server).cmdLogout,
 }
 
 // writeCommands are applied even when CloseOnCommand drops their reply.
@@ -114,6 +119,9 @@ func (s *Server) handle(c *conn, req *request) (reply bson.D, keep bool) {
 		x.name = req.cmd[0].Key
 	}
 	s.noteClient(x)
+	if err := s.checkAuth(x); err != nil {
+		return s.errorReply(x, err), true
+	}
 	s.noteSession(x)
 	x.changeStream = s.isChangeStreamCmd(x)
 	x.retriedWrite = s.isRetriedWrite(x)

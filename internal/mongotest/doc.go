@@ -31,6 +31,12 @@
 //     writeErrors, as MongoDB does. Unknown commands fail with 59
 //     CommandNotFound; an update statement's sort (MongoDB 8.0) fails the
 //     command with 40415, as 7.0 does.
+//   - Authentication (auth.go): SCRAM-SHA-256 and SCRAM-SHA-1 through
+//     saslStart/saslContinue and hello's speculativeAuthenticate and
+//     saslSupportedMechs; users made with createUser or WithUser (access
+//     control on: only hello, ping, buildInfo and the SASL commands run
+//     before authenticating; 18 AuthenticationFailed for a wrong password;
+//     no roles: an authenticated user may run everything).
 //   - Document validation (a query validator, validationLevel,
 //     validationAction, bypassDocumentValidation): 121 with errInfo.
 //   - Retryable writes: a write retried with the same lsid and txnNumber
@@ -60,7 +66,7 @@
 //     same machinery; DropConnections, SetLatency and RefuseConnections are
 //     network faults.
 //
-// What it does not implement: authentication, TLS, compression, transactions (refused),
+// What it does not implement: TLS, compression, transactions (refused),
 // sessions beyond retryable writes and $listLocalSessions, read and write
 // concerns (accepted and ignored: there is one node), collations,
 // arrayFilters, let and $expr, $lookup/$out/$merge, capped collections, TTL

@@ -87,7 +87,7 @@ func (s *Server) cmdHello(x *cmdCtx) (bson.D, error) {
 		bson.E{Key: "maxWireVersion", Value: int32(maxWireVersion)},
 		bson.E{Key: "readOnly", Value: false},
 	)
-	return d, nil
+	return append(d, s.handshakeAuth(x)...), nil
 }
 
 func (s *Server) awaitTopologyChange(tv bson.D, maxAwait time.Duration) {

@@ -43,6 +43,7 @@ type Server struct {
 	bypassValidation bool
 	// sessions are the logical sessions seen ($listLocalSessions)
 	sessions map[string]*session
+	users    map[string]*user // by "db.name"
 	// topology version counter, and a channel closed when it changes
 	topoCounter int64
 	topoChanged chan struct{}
@@ -74,6 +75,13 @@ func Start(opts ...Option) (*Server, error) {
 		retries:   map[retryKey]bson.D{},
 		conns:     map[*conn]struct{}{},
 		sessions:  map[string]*session{},
+		users:     map[string]*user{},
+	}
+	for _, u := range cfg.users {
+		if err := s.createUserLocked(u.db, u.name, u.password, []string{mechSHA1, mechSHA256}); err != nil {
+			_ = ln.Close()
+			return nil, fmt.Errorf("mongotest: user %s: %w", u.name, err)
+		}
 	}
 	s.hist.notify = make(chan struct{})
 	s.topoChanged = make(chan struct{})
@@ -140,6 +148,11 @@ type conn struct {
 	id int32
 	// appName is the application name of the connection's handshake.
 	appName string
+	// user is the authenticated user ("db.name"), sasl the SCRAM
+	// conversation in progress.
+	user          string
+	sasl          *scramConv
+	saslSkipEmpty bool
 }
 
 func (s *Server) acceptLoop() {
