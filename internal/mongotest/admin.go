@@ -145,7 +145,16 @@ func (s *Server) cmdListCollections(x *cmdCtx) (bson.D, error) {
 		for _, name := range names {
 			c := d.colls[name]
 			doc := bson.D{{Key: "name", Value: name}, {Key: "type", Value: "collection"}}
-			if !nameOnly {
+			switch {
+			case c.view != nil:
+				doc[1].Value = "view"
+				if !nameOnly {
+					doc = append(doc,
+						bson.E{Key: "options", Value: bson.D{{Key: "viewOn", Value: c.view.on}, {Key: "pipeline", Value: c.view.pipeline}}},
+						bson.E{Key: "info", Value: bson.D{{Key: "readOnly", Value: true}}},
+					)
+				}
+			case !nameOnly:
 				doc = append(doc,
 					bson.E{Key: "options", Value: c.options},
 					bson.E{Key: "info", Value: bson.D{{Key: "readOnly", Value: false}, {Key: "uuid", Value: c.uuid}}},

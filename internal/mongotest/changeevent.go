@@ -29,6 +29,8 @@ func (st *streamState) parsePipeline() error {
 			continue
 		case !knownStages[name]:
 			return errf(40324, "Unrecognized pipeline stage name: '%s'", name)
+		case name == "$redact":
+			return errf(2, "mongotest does not implement the $redact stage")
 		case !streamStages[name]:
 			return errf(5491300, "%s is not permitted in a $changeStream pipeline", name)
 		}

@@ -24,7 +24,7 @@ type streamState struct {
 // Stages a change stream pipeline may hold after $changeStream.
 var streamStages = map[string]bool{
 	"$match": true, "$project": true, "$addFields": true, "$set": true, "$unset": true,
-	"$replaceRoot": true, "$replaceWith": true, "$redact": false,
+	"$replaceRoot": true, "$replaceWith": true,
 }
 
 // openChangeStream runs aggregate whose first stage is $changeStream.

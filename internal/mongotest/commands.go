@@ -176,10 +176,7 @@ func (s *Server) injectedError(x *cmdCtx, f *failSpec) bson.D {
 	if f.killCursor {
 		s.killCursorOf(x)
 	}
-	msg := f.errmsg
-	if msg == "" {
-		msg = "Failing command via 'failCommand' failpoint"
-	}
+	msg := "Failing command via 'failCommand' failpoint"
 	s.log.Debug().Str("cmd", x.name).Int32("code", f.code).Msg("failing command (fail point)")
 	e := &cmdError{code: f.code, codeName: codeName(f.code), msg: msg, labels: f.labels, labelsSet: f.hasLabels}
 	reply := s.errorReply(x, e)

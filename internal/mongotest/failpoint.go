@@ -108,7 +108,6 @@ type failSpec struct {
 	namespace  string
 	code       int32
 	hasCode    bool
-	errmsg     string
 	labels     []string
 	hasLabels  bool // errorLabels given: they replace the server's labels
 	closeConn  bool
@@ -270,8 +269,6 @@ func parseFailData(name string, data bson.D) (*failSpec, error) {
 			f.appName, _ = e.Value.(string)
 		case "namespace":
 			f.namespace, _ = e.Value.(string)
-		case "errmsg":
-			f.errmsg, _ = e.Value.(string)
 		case "writeConcernError":
 			d, ok := e.Value.(bson.D)
 			if !ok {

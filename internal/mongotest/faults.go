@@ -31,11 +31,16 @@ func (s *Server) CloseOnCommand(name string, n int) {
 // FailCommand makes the server answer the next n commands named name with
 // error code, as a failCommand fail point {mode: {times: n}, data:
 // {failCommands: [name], errorCode: code}} does: the command is not run.
-// Without labels the reply carries the labels a MongoDB 7.0 primary
-// attaches to that error (RetryableWriteError on a retryable write,
-// ResumableChangeStreamError on a change stream's aggregate or getMore when
-// the code is resumable, NonResumableChangeStreamError for 280 and 286);
-// labels given replace them (failCommand's errorLabels). A "not primary" or
+// The error stands for one met while the command runs, so it looks as a
+// MongoDB 7.0 primary's would: without labels the reply carries the labels
+// the server attaches to that error (RetryableWriteError on a retryable
+// write, ResumableChangeStreamError on a change stream's aggregate or
+// getMore when the code is resumable, NonResumableChangeStreamError for 280
+// and 286), and a failed getMore's cursor is killed. Labels given replace
+// the server's (failCommand's errorLabels). Unlike this helper, the
+// failCommand fail point fails a getMore before it takes its cursor, which
+// then stays open and gets no ResumableChangeStreamError, as on a real
+// server. A "not primary" or
 // "shutting down" code also bumps the topology version, as a real step-down
 // does, so the driver's monitor learns at once that the node is back.
 func (s *Server) FailCommand(name string, n int, code int32, labels ...string) {
