@@ -1,12 +1,16 @@
 package mongotest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -93,4 +97,42 @@ func TestCreateUserThroughTheLocalhostException(t *testing.T) {
 	if err := sha1.Ping(ctx, nil); err == nil {
 		t.Error("SCRAM-SHA-1 accepted for a user created with SCRAM-SHA-256 only")
 	}
+}
+
+func TestCredentialsAreNeverLogged(t *testing.T) {
+	var buf syncBuf
+	srv := New(t, WithUser("app", "hunter2-secret"), WithLogger(zerolog.New(&buf).Level(zerolog.TraceLevel)))
+	ctx := testCtx(t)
+	client := connectURI(t, srv.UserURI("app", "hunter2-secret"))
+	create := bson.D{{Key: "createUser", Value: "other"}, {Key: "pwd", Value: "other-secret"}, {Key: "roles", Value: bson.A{}}}
+	if err := client.Database("admin").RunCommand(ctx, create).Err(); err != nil {
+		t.Fatal(err)
+	}
+	logs := buf.String()
+	if !strings.Contains(logs, `"cmd":"createUser"`) {
+		t.Fatalf("fixture: the trace log does not show the commands:\n%s", logs)
+	}
+	for _, secret := range []string{"hunter2-secret", "other-secret", "p="} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("the server's log holds %q", secret)
+		}
+	}
+}
+
+// syncBuf is a bytes.Buffer safe for the server's goroutines.
+type syncBuf struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuf) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuf) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

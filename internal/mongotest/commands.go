@@ -140,7 +140,11 @@ func (s *Server) handle(c *conn, req *request) (reply bson.D, keep bool) {
 	}
 	reply = s.run(x)
 	if ev := s.log.Trace(); ev.Enabled() {
-		ev.Int32("conn", c.id).Str("cmd", fmt.Sprint(req.cmd)).Str("reply", fmt.Sprint(reply)).Msg("command")
+		if sensitive(x) { // passwords, SCRAM proofs: the name only
+			ev.Int32("conn", c.id).Str("cmd", x.name).Msg("command (redacted)")
+		} else {
+			ev.Int32("conn", c.id).Str("cmd", fmt.Sprint(req.cmd)).Str("reply", fmt.Sprint(reply)).Msg("command")
+		}
 	}
 	if f != nil && f.wce != nil {
 		reply = s.withWriteConcernError(x, reply, f)
@@ -150,6 +154,17 @@ func (s *Server) handle(c *conn, req *request) (reply bson.D, keep bool) {
 		return nil, false
 	}
 	return reply, true
+}
+
+// sensitive reports whether a command carries credentials, which are never
+// logged.
+func sensitive(x *cmdCtx) bool {
+	switch x.name {
+	case "createUser", "updateUser", "saslStart", "saslContinue", "authenticate":
+		return true
+	}
+	_, spec := x.get("speculativeAuthenticate")
+	return spec
 }
 
 // pause waits d (a fail point's blockTimeMS); false when the server closed.
