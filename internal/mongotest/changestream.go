@@ -30,56 +30,9 @@ var streamStages = map[string]bool{
 // openChangeStream runs aggregate whose first stage is $changeStream.
 func (s *Server) openChangeStream(x *cmdCtx, coll string, spec bson.D, rest bson.A, batchSize int64) (bson.D, error) {
 	st := &streamState{db: x.db, coll: coll, fullDoc: "default", fullDocPre: "off", pipeline: rest}
-	var resume *position
-	var resumeOpts int
-	allCluster := false
-	for _, e := range spec {
-		switch e.Key {
-		case "fullDocument":
-			v, _ := e.Value.(string)
-			switch v {
-			case "default", "updateLookup", "whenAvailable", "required":
-				st.fullDoc = v
-			default:
-				return nil, errf(2, "'%v' is not a valid value for $changeStream.fullDocument", e.Value)
-			}
-		case "fullDocumentBeforeChange":
-			v, _ := e.Value.(string)
-			switch v {
-			case "off", "whenAvailable", "required":
-				st.fullDocPre = v
-			default:
-				return nil, errf(2, "'%v' is not a valid value for $changeStream.fullDocumentBeforeChange", e.Value)
-			}
-		case "resumeAfter", "startAfter":
-			p, err := parseToken(e.Value)
-			if err != nil {
-				return nil, err
-			}
-			if e.Key == "resumeAfter" && p.kind == kindInvalidate {
-				return nil, errf(260, "Attempting to resume a change stream using 'resumeAfter' is not allowed from an invalidate notification.")
-			}
-			resume = &p
-			resumeOpts++
-		case "startAtOperationTime":
-			ts, ok := e.Value.(bson.Timestamp)
-			if !ok {
-				return nil, errf(14, "$changeStream.startAtOperationTime must be a timestamp")
-			}
-			resume = &position{ts: ts}
-			resumeOpts++
-		case "allChangesForCluster":
-			allCluster = asBool(e.Value)
-		case "showExpandedEvents":
-			st.expanded = asBool(e.Value)
-		case "showSystemEvents", "showMigrationEvents", "showRawUpdateDescription":
-			// accepted: there are no system, migration or raw events here
-		default:
-			return nil, errf(40415, "BSON field '$changeStream.%s' is an unknown field.", e.Key)
-		}
-	}
-	if resumeOpts > 1 {
-		return nil, errf(40674, "Only one type of resume option is allowed, but multiple were found.")
+	resume, allCluster, err := st.parseSpec(spec)
+	if err != nil {
+		return nil, err
 	}
 	if allCluster {
 		if x.db != "admin" || coll != "" {
@@ -118,6 +71,61 @@ func (s *Server) openChangeStream(x *cmdCtx, coll string, spec bson.D, rest bson
 		id = 0
 	}
 	return cursorReply("firstBatch", batch, s.pbrtLocked(st), id, ns), nil
+}
+
+// parseSpec reads the $changeStream stage's options into st; resume is
+// where a resumeAfter, startAfter or startAtOperationTime starts.
+func (st *streamState) parseSpec(spec bson.D) (resume *position, allCluster bool, err error) {
+	var resumeOpts int
+	for _, e := range spec {
+		switch e.Key {
+		case "fullDocument":
+			v, _ := e.Value.(string)
+			switch v {
+			case "default", "updateLookup", "whenAvailable", "required":
+				st.fullDoc = v
+			default:
+				return nil, false, errf(2, "'%v' is not a valid value for $changeStream.fullDocument", e.Value)
+			}
+		case "fullDocumentBeforeChange":
+			v, _ := e.Value.(string)
+			switch v {
+			case "off", "whenAvailable", "required":
+				st.fullDocPre = v
+			default:
+				return nil, false, errf(2, "'%v' is not a valid value for $changeStream.fullDocumentBeforeChange", e.Value)
+			}
+		case "resumeAfter", "startAfter":
+			p, err := parseToken(e.Value)
+			if err != nil {
+				return nil, false, err
+			}
+			if e.Key == "resumeAfter" && p.kind == kindInvalidate {
+				return nil, false, errf(260, "Attempting to resume a change stream using 'resumeAfter' is not allowed from an invalidate notification.")
+			}
+			resume = &p
+			resumeOpts++
+		case "startAtOperationTime":
+			ts, ok := e.Value.(bson.Timestamp)
+			if !ok {
+				return nil, false, errf(14, "$changeStream.startAtOperationTime must be a timestamp")
+			}
+			resume = &position{ts: ts}
+			resumeOpts++
+		case "allChangesForCluster":
+			allCluster = asBool(e.Value)
+		case "showExpandedEvents":
+			st.expanded = asBool(e.Value)
+		case "showSystemEvents", "showMigrationEvents", "showRawUpdateDescription":
+			// accepted: there are no system, migration or raw events here
+		default:
+			return nil, false, errf(40415, "BSON field '$changeStream.%s' is an unknown field.", e.Key)
+		}
+	}
+	if resumeOpts > 1 {
+		return nil, false, errf(40674, "Only one type of resume option is allowed, but multiple were found.")
+	}
+	return resume, allCluster, nil
 }
 
 // streamGetMore answers getMore on a change stream cursor: the events after

@@ -498,42 +498,15 @@ func (s *Server) cmdFindAndModify(x *cmdCtx) (bson.D, error) {
 			targets = targets[:1]
 		}
 		var value any
-		lastErr := bson.D{}
+		var lastErr bson.D
 		if remove {
 			if len(targets) == 1 {
 				value = targets[0].doc
 				s.deleteLocked(c, targets[0])
 			}
 			lastErr = bson.D{{Key: "n", Value: int32(len(targets))}}
-		} else {
-			if c == nil {
-				targets = nil
-			}
-			res := updateResult{}
-			if c != nil {
-				if targets == nil {
-					targets = []*docEntry{}
-				}
-				res, err = s.updateLocked(c, filter, update, false, asBool(upsertV), targets)
-				if err != nil {
-					return nil, err
-				}
-			}
-			switch {
-			case res.hasUpserted:
-				if asBool(newV) {
-					value = res.after
-				}
-			case res.matched > 0:
-				value = res.before
-				if asBool(newV) {
-					value = res.after
-				}
-			}
-			lastErr = bson.D{{Key: "n", Value: res.matched}, {Key: "updatedExisting", Value: res.matched > 0 && !res.hasUpserted}}
-			if res.hasUpserted {
-				lastErr = append(lastErr, bson.E{Key: "upserted", Value: res.upsertedID})
-			}
+		} else if value, lastErr, err = s.findAndUpdateLocked(c, filter, update, targets, asBool(upsertV), asBool(newV)); err != nil {
+			return nil, err
 		}
 		if d, ok := value.(bson.D); ok && fields != nil {
 			p, err := mquery.Project(d, fields)
@@ -544,6 +517,38 @@ func (s *Server) cmdFindAndModify(x *cmdCtx) (bson.D, error) {
 		}
 		return bson.D{{Key: "lastErrorObject", Value: lastErr}, {Key: "value", Value: value}}, nil
 	})
+}
+
+// findAndUpdateLocked is findAndModify's update of its first target (an
+// upsert when there is none): the value to return and lastErrorObject.
+func (s *Server) findAndUpdateLocked(c *collection, filter bson.D, update any, targets []*docEntry, upsert, returnNew bool) (any, bson.D, error) {
+	res := updateResult{}
+	if c != nil {
+		if targets == nil {
+			targets = []*docEntry{}
+		}
+		var err error
+		if res, err = s.updateLocked(c, filter, update, false, upsert, targets); err != nil {
+			return nil, nil, err
+		}
+	}
+	var value any
+	switch {
+	case res.hasUpserted:
+		if returnNew {
+			value = res.after
+		}
+	case res.matched > 0:
+		value = res.before
+		if returnNew {
+			value = res.after
+		}
+	}
+	lastErr := bson.D{{Key: "n", Value: res.matched}, {Key: "updatedExisting", Value: res.matched > 0 && !res.hasUpserted}}
+	if res.hasUpserted {
+		lastErr = append(lastErr, bson.E{Key: "upserted", Value: res.upsertedID})
+	}
+	return value, lastErr, nil
 }
 
 // sortEntries sorts entries by their documents.

@@ -218,67 +218,8 @@ func parseFailData(name string, data bson.D) (*failSpec, error) {
 	}
 	f := &failSpec{}
 	for _, e := range data {
-		switch e.Key {
-		case "failCommands":
-			arr, ok := e.Value.(bson.A)
-			if !ok {
-				return nil, errf(14, "'failCommands' must be an array of command names")
-			}
-			for _, c := range arr {
-				n, ok := c.(string)
-				if !ok {
-					return nil, errf(14, "'failCommands' must be an array of command names")
-				}
-				f.commands = append(f.commands, n)
-			}
-		case "errorCode":
-			n, ok := asInt64(e.Value)
-			if !ok {
-				return nil, errf(14, "'errorCode' must be a number")
-			}
-			f.code, f.hasCode = int32(n), true
-		case "errorLabels":
-			arr, ok := e.Value.(bson.A)
-			if !ok {
-				return nil, errf(14, "'errorLabels' must be an array")
-			}
-			f.hasLabels = true
-			f.labels = []string{}
-			for _, l := range arr {
-				if ls, ok := l.(string); ok {
-					f.labels = append(f.labels, ls)
-				}
-			}
-		case "closeConnection":
-			f.closeConn = asBool(e.Value)
-		case "blockConnection":
-			if !asBool(e.Value) {
-				f.block = 0
-			} else if f.block == 0 {
-				f.block = -1 // blockTimeMS required
-			}
-		case "blockTimeMS":
-			n, ok := asInt64(e.Value)
-			if !ok || n < 0 {
-				return nil, errf(2, "'blockTimeMS' must be a non-negative number")
-			}
-			if n > 0 {
-				f.block = time.Duration(n) * time.Millisecond
-			}
-		case "appName":
-			f.appName, _ = e.Value.(string)
-		case "namespace":
-			f.namespace, _ = e.Value.(string)
-		case "writeConcernError":
-			d, ok := e.Value.(bson.D)
-			if !ok {
-				return nil, errf(14, "'writeConcernError' must be a document")
-			}
-			f.wce = d
-		case "failInternalCommands":
-			// there are no internal clients here
-		default:
-			return nil, errf(2, "mongotest does not implement '%s' of fail point %s", e.Key, name)
+		if err := f.setData(name, e); err != nil {
+			return nil, err
 		}
 	}
 	if f.block < 0 {
@@ -298,6 +239,73 @@ func parseFailData(name string, data bson.D) (*failSpec, error) {
 		}
 	}
 	return f, nil
+}
+
+// setData reads one field of failCommand's (or
+// failGetMoreAfterCursorCheckout's) data.
+func (f *failSpec) setData(name string, e bson.E) error {
+	var err error
+	switch e.Key {
+	case "failCommands":
+		f.commands, err = stringList(e.Value, e.Key)
+	case "errorCode":
+		n, ok := asInt64(e.Value)
+		if !ok {
+			return errf(14, "'errorCode' must be a number")
+		}
+		f.code, f.hasCode = int32(n), true
+	case "errorLabels":
+		f.labels, err = stringList(e.Value, e.Key)
+		f.hasLabels = true
+	case "closeConnection":
+		f.closeConn = asBool(e.Value)
+	case "blockConnection":
+		if !asBool(e.Value) {
+			f.block = 0
+		} else if f.block == 0 {
+			f.block = -1 // blockTimeMS required
+		}
+	case "blockTimeMS":
+		n, ok := asInt64(e.Value)
+		if !ok || n < 0 {
+			return errf(2, "'blockTimeMS' must be a non-negative number")
+		}
+		if n > 0 {
+			f.block = time.Duration(n) * time.Millisecond
+		}
+	case "appName":
+		f.appName, _ = e.Value.(string)
+	case "namespace":
+		f.namespace, _ = e.Value.(string)
+	case "writeConcernError":
+		d, ok := e.Value.(bson.D)
+		if !ok {
+			return errf(14, "'writeConcernError' must be a document")
+		}
+		f.wce = d
+	case "failInternalCommands":
+		// there are no internal clients here
+	default:
+		return errf(2, "mongotest does not implement '%s' of fail point %s", e.Key, name)
+	}
+	return err
+}
+
+// stringList reads an array of strings.
+func stringList(v any, what string) ([]string, error) {
+	arr, ok := v.(bson.A)
+	if !ok {
+		return nil, errf(14, "'%s' must be an array of strings", what)
+	}
+	out := make([]string, 0, len(arr))
+	for _, el := range arr {
+		str, ok := el.(string)
+		if !ok {
+			return nil, errf(14, "'%s' must be an array of strings", what)
+		}
+		out = append(out, str)
+	}
+	return out, nil
 }
 
 // parseTxnWriteData reads onPrimaryTransactionalWrite's data.
