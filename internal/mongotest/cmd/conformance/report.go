@@ -63,11 +63,31 @@ func printTable(w io.Writer, results []fileResult, exp expectations) {
 		c.add(r, exp)
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\n", r.job.key, c.pass, c.fail, c.skip, c.excluded)
 	}
-	fmt.Fprintln(tw, "\t\t\t\t")
+	_ = tw.Flush()
+	// the tests that did not pass, with the runner's reason
+	for _, r := range results {
+		for _, t := range r.tests {
+			if t.outcome == outPass {
+				continue
+			}
+			why := t.reason
+			if x, _ := exp.lookup(r.job.key, t.name); x.kind == expExclude {
+				why = "excluded: " + x.reason
+			}
+			line := fmt.Sprintf("  %s %s / %s: %s", t.outcome, r.job.key, t.name, why)
+			if len(line) > 200 {
+				line = line[:197] + "..."
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "family\tpass\tfail\tskip\texcluded")
 	fams := byFamily(results, exp)
 	for _, f := range familyOrder {
 		if c := fams[f]; c != nil {
-			fmt.Fprintf(tw, "TOTAL %s (%d files)\t%d\t%d\t%d\t%d\n", f, c.files, c.pass, c.fail, c.skip, c.excluded)
+			fmt.Fprintf(tw, "%s (%d files)\t%d\t%d\t%d\t%d\n", f, c.files, c.pass, c.fail, c.skip, c.excluded)
 		}
 	}
 	_ = tw.Flush()
