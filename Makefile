@@ -8,7 +8,7 @@ TESTFLAGS ?=
 # deadline in Go 1.26 (golang/go#75804) and fails spuriously on a loaded machine.
 FUZZTIME ?= 10000x
 
-.PHONY: all build bench bench-quick demo test test-in-env test-short fuzz vet fmt clean
+.PHONY: all build bench bench-quick conformance demo test test-in-env test-short fuzz vet fmt clean
 
 all: build
 
@@ -66,6 +66,14 @@ DEMOFLAGS ?=
 demo:
 	$(GO) build -o bin/demo ./internal/demo/cmd/demo
 	./scripts/with-firestore-emulator.sh bin/demo $(DEMOFLAGS)
+
+# MongoDB's own specification tests (change streams, CRUD, retryable writes,
+# the driver's change-stream prose tests) against internal/mongotest: fetches
+# the Go driver's module through the module proxy, builds its spec runners,
+# checks every result against internal/mongotest/conformance.expect and
+# writes internal/mongotest/CONFORMANCE.md. E.g. CONFORMANCE_ONLY=change-streams.
+conformance:
+	GO=$(GO) ./scripts/conformance.sh
 
 vet:
 	$(GO) vet ./...

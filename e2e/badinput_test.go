@@ -188,8 +188,8 @@ func TestBadInputEndsAppliedOrDeadLettered(t *testing.T) {
 			}
 			return wantName(ctx, nameOf, dottedRef, "dotted 2")
 		}})
-	// A field literally named "a.b" changed by an update (pipeline-style
-	// updates: real servers only; internal/mongotest does not have them).
+	// A field literally named "a.b" changed by a pipeline-style update
+	// (TestLiteralDottedFieldIsNotTheNestedPath checks what it must do).
 	if _, err := w.projects.UpdateOne(ctx, bson.D{{Key: "_id", Value: mustOID(t, dotted)}}, bson.A{
 		bson.D{{Key: "$replaceWith", Value: bson.D{{Key: "$setField", Value: bson.D{
 			{Key: "field", Value: "owner.team"}, {Key: "input", Value: "$$ROOT"}, {Key: "value", Value: "literal 2"}}}}}},

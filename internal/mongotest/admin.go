@@ -8,36 +8,72 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
+// cmdCreate creates a collection, or a view ({viewOn, pipeline}).
 func (s *Server) cmdCreate(x *cmdCtx) (bson.D, error) {
 	coll, err := x.collName()
 	if err != nil {
 		return nil, err
 	}
-	if err := x.rejectUnsupported("viewOn", "pipeline", "timeseries", "clusteredIndex", "collation", "validator"); err != nil {
+	if err := x.rejectUnsupported("timeseries", "clusteredIndex", "collation", "encryptedFields"); err != nil {
 		return nil, err
 	}
 	if v, ok := x.get("capped"); ok && asBool(v) {
 		return nil, errf(2, "mongotest does not support capped collections")
+	}
+	var view *viewDef
+	if v, ok := x.get("viewOn"); ok {
+		on, isStr := v.(string)
+		if !isStr || on == "" {
+			return nil, errf(14, "'viewOn' must be a non-empty string")
+		}
+		pv, _ := x.get("pipeline")
+		p, _ := pv.(bson.A)
+		if p == nil {
+			p = bson.A{}
+		}
+		view = &viewDef{on: on, pipeline: p}
+	} else if _, ok := x.get("pipeline"); ok {
+		return nil, errf(9, "'pipeline' requires 'viewOn' to also be specified")
+	}
+	opts := bson.D{}
+	if v, ok := x.get("changeStreamPreAndPostImages"); ok {
+		if err := checkImagesOption(v); err != nil {
+			return nil, err
+		}
+		opts = append(opts, bson.E{Key: "changeStreamPreAndPostImages", Value: v})
+	}
+	for _, e := range x.cmd[1:] {
+		if validationOptions[e.Key] {
+			if err := checkValidationOption(e.Key, e.Value); err != nil {
+				return nil, err
+			}
+			opts = append(opts, e)
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.collLocked(x.db, coll, false) != nil {
 		return nil, errf(48, "Collection %s.%s already exists.", x.db, coll)
 	}
-	opts := bson.D{}
-	if v, ok := x.get("changeStreamPreAndPostImages"); ok {
-		opts = append(opts, bson.E{Key: "changeStreamPreAndPostImages", Value: v})
-	}
-	c := s.collLocked(x.db, coll, true)
-	c.options = opts
+	s.createCollLocked(x.db, coll, opts, view)
 	return bson.D{}, nil
+}
+
+// checkImagesOption validates {changeStreamPreAndPostImages: {enabled: bool}}.
+func checkImagesOption(v any) error {
+	d, ok := v.(bson.D)
+	en, has := lookupKey(d, "enabled")
+	if _, isBool := en.(bool); !ok || !has || !isBool || len(d) != 1 {
+		return errf(40414, "BSON field 'changeStreamPreAndPostImages.enabled' is missing but a required field")
+	}
+	return nil
 }
 
 // dropCollLocked removes a collection and records its drop event.
 func (s *Server) dropCollLocked(c *collection) {
 	d := s.dbs[c.db]
 	delete(d.colls, c.name)
-	s.recordLocked(&changeEvent{op: "drop", db: c.db, coll: c.name})
+	s.recordCollLocked(c, &changeEvent{op: "drop"})
 	s.killCursorsOfLocked(c.db + "." + c.name)
 }
 
@@ -109,7 +145,16 @@ func (s *Server) cmdListCollections(x *cmdCtx) (bson.D, error) {
 		for _, name := range names {
 			c := d.colls[name]
 			doc := bson.D{{Key: "name", Value: name}, {Key: "type", Value: "collection"}}
-			if !nameOnly {
+			switch {
+			case c.view != nil:
+				doc[1].Value = "view"
+				if !nameOnly {
+					doc = append(doc,
+						bson.E{Key: "options", Value: bson.D{{Key: "viewOn", Value: c.view.on}, {Key: "pipeline", Value: c.view.pipeline}}},
+						bson.E{Key: "info", Value: bson.D{{Key: "readOnly", Value: true}}},
+					)
+				}
+			case !nameOnly:
 				doc = append(doc,
 					bson.E{Key: "options", Value: c.options},
 					bson.E{Key: "info", Value: bson.D{{Key: "readOnly", Value: false}, {Key: "uuid", Value: c.uuid}}},
@@ -183,162 +228,6 @@ func (s *Server) cmdListDatabases(x *cmdCtx) (bson.D, error) {
 	return r, nil
 }
 
-func (s *Server) cmdCreateIndexes(x *cmdCtx) (bson.D, error) {
-	coll, err := x.collName()
-	if err != nil {
-		return nil, err
-	}
-	specs, err := x.statements("indexes")
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	created := s.collLocked(x.db, coll, false) == nil
-	c := s.collLocked(x.db, coll, true)
-	before := int32(len(c.indexes))
-	for _, spec := range specs {
-		if err := s.createIndexLocked(c, spec); err != nil {
-			return nil, err
-		}
-	}
-	return bson.D{
-		{Key: "numIndexesBefore", Value: before},
-		{Key: "numIndexesAfter", Value: int32(len(c.indexes))},
-		{Key: "createdCollectionAutomatically", Value: created},
-	}, nil
-}
-
-func (s *Server) createIndexLocked(c *collection, spec bson.D) error {
-	kv, _ := lookupKey(spec, "key")
-	key, ok := kv.(bson.D)
-	if !ok || len(key) == 0 {
-		return errf(67, "Index key pattern must be a non-empty object")
-	}
-	nv, _ := lookupKey(spec, "name")
-	name, ok := nv.(string)
-	if !ok || name == "" {
-		return errf(9, "The 'name' field is a required property of an index specification")
-	}
-	for _, k := range []string{"partialFilterExpression", "collation", "wildcardProjection"} {
-		if _, has := lookupKey(spec, k); has {
-			return errf(2, "mongotest does not support index option '%s'", k)
-		}
-	}
-	uv, _ := lookupKey(spec, "unique")
-	sv, _ := lookupKey(spec, "sparse")
-	ix := &index{name: name, key: key, unique: asBool(uv), sparse: asBool(sv)}
-	ix.spec = bson.D{{Key: "v", Value: int32(2)}, {Key: "key", Value: key}, {Key: "name", Value: name}}
-	for _, e := range spec {
-		if e.Key != "key" && e.Key != "name" && e.Key != "v" {
-			ix.spec = append(ix.spec, e)
-		}
-	}
-	for _, have := range c.indexes {
-		sameKey := sameDoc(have.key, key)
-		switch {
-		case have.name == name && sameKey:
-			if have.unique != ix.unique {
-				return errf(86, "An existing index has the same name as the requested index but different options: %s", name)
-			}
-			return nil
-		case have.name == name:
-			return errf(86, "An existing index has the same name as the requested index but a different key: %s", name)
-		case sameKey && have.unique == ix.unique:
-			return errf(85, "Index already exists with a different name: %s", have.name)
-		}
-	}
-	if ix.unique {
-		for i, e := range c.docs {
-			k, present := indexKey(e.doc, ix)
-			if ix.sparse && !present {
-				continue
-			}
-			for _, o := range c.docs[i+1:] {
-				ok2, otherPresent := indexKey(o.doc, ix)
-				if ix.sparse && !otherPresent {
-					continue
-				}
-				if sameKey(k, ok2) {
-					return c.dupKeyError(ix, k)
-				}
-			}
-		}
-	}
-	c.indexes = append(c.indexes, ix)
-	return nil
-}
-
-func (s *Server) cmdListIndexes(x *cmdCtx) (bson.D, error) {
-	coll, err := x.collName()
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	c := s.collLocked(x.db, coll, false)
-	if c == nil {
-		s.mu.Unlock()
-		return nil, errf(26, "ns does not exist: %s.%s", x.db, coll)
-	}
-	docs := make([]bson.D, 0, len(c.indexes))
-	for _, ix := range c.indexes {
-		docs = append(docs, ix.spec)
-	}
-	s.mu.Unlock()
-	return s.plainCursorReply(x.db+".$cmd.listIndexes."+coll, docs, -1, false), nil
-}
-
-func (s *Server) cmdDropIndexes(x *cmdCtx) (bson.D, error) {
-	coll, err := x.collName()
-	if err != nil {
-		return nil, err
-	}
-	which, _ := x.get("index")
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.collLocked(x.db, coll, false)
-	if c == nil {
-		return nil, errf(26, "ns not found %s.%s", x.db, coll)
-	}
-	before := int32(len(c.indexes))
-	drop := func(match func(*index) bool) error {
-		for i, ix := range c.indexes[1:] {
-			if match(ix) {
-				c.indexes = slices.Delete(c.indexes, i+1, i+2)
-				return nil
-			}
-		}
-		return errf(27, "index not found with spec %v", which)
-	}
-	switch w := which.(type) {
-	case string:
-		if w == "*" {
-			c.indexes = c.indexes[:1]
-			break
-		}
-		if w == "_id_" {
-			return nil, errf(72, "cannot drop _id index")
-		}
-		if err := drop(func(ix *index) bool { return ix.name == w }); err != nil {
-			return nil, err
-		}
-	case bson.D:
-		if err := drop(func(ix *index) bool { return sameDoc(ix.key, w) }); err != nil {
-			return nil, err
-		}
-	case bson.A:
-		for _, n := range w {
-			name, _ := n.(string)
-			if err := drop(func(ix *index) bool { return ix.name == name }); err != nil {
-				return nil, err
-			}
-		}
-	default:
-		return nil, errf(14, "dropIndexes: 'index' must be a string, an array or a key pattern")
-	}
-	return bson.D{{Key: "nIndexesWas", Value: before}}, nil
-}
-
 // cmdRenameCollection renames a collection (an admin command:
 // {renameCollection: "db.a", to: "db.b", dropTarget}).
 func (s *Server) cmdRenameCollection(x *cmdCtx) (bson.D, error) {
@@ -363,18 +252,18 @@ func (s *Server) cmdRenameCollection(x *cmdCtx) (bson.D, error) {
 	if from == to {
 		return nil, errf(20, "Can't rename a collection to itself")
 	}
+	desc := bson.D{{Key: "to", Value: bson.D{{Key: "db", Value: toDB}, {Key: "coll", Value: toColl}}}}
 	if dst := s.collLocked(toDB, toColl, false); dst != nil {
 		if !asBool(dv) {
 			return nil, errf(48, "target namespace exists")
 		}
+		desc = append(desc, bson.E{Key: "dropTarget", Value: dst.uuid})
 		s.dropCollLocked(dst)
 	}
 	delete(s.dbs[fromDB].colls, fromColl)
 	s.killCursorsOfLocked(from)
-	d := s.collLocked(toDB, toColl, true)
-	_ = d
+	s.databaseLocked(toDB).colls[toColl] = src
+	s.recordCollLocked(src, &changeEvent{op: "rename", toDB: toDB, toColl: toColl, desc: desc})
 	src.db, src.name = toDB, toColl
-	s.dbs[toDB].colls[toColl] = src
-	s.recordLocked(&changeEvent{op: "rename", db: fromDB, coll: fromColl, toDB: toDB, toColl: toColl})
 	return bson.D{}, nil
 }

@@ -2,7 +2,6 @@ package mongotest
 
 import (
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/projectwatcher/watcher/internal/mongotest/mquery"
@@ -15,6 +14,8 @@ type streamState struct {
 	fullDoc      string // default updateLookup whenAvailable required
 	fullDocPre   string // off whenAvailable required
 	pipeline     bson.A // the stages after $changeStream
+	expanded     bool   // showExpandedEvents
+	split        bool   // $changeStreamSplitLargeEvent (the last stage)
 	pos          position
 	invalidated  bool
 	lastExhaused bool // the last scan reached the end of the history
@@ -23,59 +24,15 @@ type streamState struct {
 // Stages a change stream pipeline may hold after $changeStream.
 var streamStages = map[string]bool{
 	"$match": true, "$project": true, "$addFields": true, "$set": true, "$unset": true,
+	"$replaceRoot": true, "$replaceWith": true,
 }
 
 // openChangeStream runs aggregate whose first stage is $changeStream.
 func (s *Server) openChangeStream(x *cmdCtx, coll string, spec bson.D, rest bson.A, batchSize int64) (bson.D, error) {
 	st := &streamState{db: x.db, coll: coll, fullDoc: "default", fullDocPre: "off", pipeline: rest}
-	var resume *position
-	var resumeOpts int
-	allCluster := false
-	for _, e := range spec {
-		switch e.Key {
-		case "fullDocument":
-			v, _ := e.Value.(string)
-			switch v {
-			case "default", "updateLookup", "whenAvailable", "required":
-				st.fullDoc = v
-			default:
-				return nil, errf(2, "'%v' is not a valid value for $changeStream.fullDocument", e.Value)
-			}
-		case "fullDocumentBeforeChange":
-			v, _ := e.Value.(string)
-			switch v {
-			case "off", "whenAvailable", "required":
-				st.fullDocPre = v
-			default:
-				return nil, errf(2, "'%v' is not a valid value for $changeStream.fullDocumentBeforeChange", e.Value)
-			}
-		case "resumeAfter", "startAfter":
-			p, err := parseToken(e.Value)
-			if err != nil {
-				return nil, err
-			}
-			if e.Key == "resumeAfter" && p.kind == kindInvalidate {
-				return nil, errf(260, "Attempting to resume a change stream using 'resumeAfter' is not allowed from an invalidate notification.")
-			}
-			resume = &p
-			resumeOpts++
-		case "startAtOperationTime":
-			ts, ok := e.Value.(bson.Timestamp)
-			if !ok {
-				return nil, errf(14, "$changeStream.startAtOperationTime must be a timestamp")
-			}
-			resume = &position{ts: ts}
-			resumeOpts++
-		case "allChangesForCluster":
-			allCluster = asBool(e.Value)
-		case "showExpandedEvents", "showSystemEvents", "showMigrationEvents", "showRawUpdateDescription":
-			// accepted, no expanded events are produced
-		default:
-			return nil, errf(40415, "BSON field '$changeStream.%s' is an unknown field.", e.Key)
-		}
-	}
-	if resumeOpts > 1 {
-		return nil, errf(40674, "Only one type of resume option is allowed, but multiple were found.")
+	resume, allCluster, err := st.parseSpec(spec)
+	if err != nil {
+		return nil, err
 	}
 	if allCluster {
 		if x.db != "admin" || coll != "" {
@@ -85,14 +42,8 @@ func (s *Server) openChangeStream(x *cmdCtx, coll string, spec bson.D, rest bson
 	} else if x.db == "admin" || x.db == "config" || x.db == "local" {
 		return nil, errf(73, "$changeStream may not be opened on the internal %s database", x.db)
 	}
-	for _, raw := range rest {
-		stage, ok := raw.(bson.D)
-		if !ok || len(stage) != 1 {
-			return nil, errf(40323, "A pipeline stage specification object must contain exactly one field.")
-		}
-		if !streamStages[stage[0].Key] {
-			return nil, errf(2, "%s is not permitted in a $changeStream pipeline by mongotest", stage[0].Key)
-		}
+	if err := st.parsePipeline(); err != nil {
+		return nil, err
 	}
 	ns := x.db + ".$cmd.aggregate"
 	if coll != "" {
@@ -120,6 +71,61 @@ func (s *Server) openChangeStream(x *cmdCtx, coll string, spec bson.D, rest bson
 		id = 0
 	}
 	return cursorReply("firstBatch", batch, s.pbrtLocked(st), id, ns), nil
+}
+
+// parseSpec reads the $changeStream stage's options into st; resume is
+// where a resumeAfter, startAfter or startAtOperationTime starts.
+func (st *streamState) parseSpec(spec bson.D) (resume *position, allCluster bool, err error) {
+	var resumeOpts int
+	for _, e := range spec {
+		switch e.Key {
+		case "fullDocument":
+			v, _ := e.Value.(string)
+			switch v {
+			case "default", "updateLookup", "whenAvailable", "required":
+				st.fullDoc = v
+			default:
+				return nil, false, errf(2, "'%v' is not a valid value for $changeStream.fullDocument", e.Value)
+			}
+		case "fullDocumentBeforeChange":
+			v, _ := e.Value.(string)
+			switch v {
+			case "off", "whenAvailable", "required":
+				st.fullDocPre = v
+			default:
+				return nil, false, errf(2, "'%v' is not a valid value for $changeStream.fullDocumentBeforeChange", e.Value)
+			}
+		case "resumeAfter", "startAfter":
+			p, err := parseToken(e.Value)
+			if err != nil {
+				return nil, false, err
+			}
+			if e.Key == "resumeAfter" && p.kind == kindInvalidate {
+				return nil, false, errf(260, "Attempting to resume a change stream using 'resumeAfter' is not allowed from an invalidate notification.")
+			}
+			resume = &p
+			resumeOpts++
+		case "startAtOperationTime":
+			ts, ok := e.Value.(bson.Timestamp)
+			if !ok {
+				return nil, false, errf(14, "$changeStream.startAtOperationTime must be a timestamp")
+			}
+			resume = &position{ts: ts}
+			resumeOpts++
+		case "allChangesForCluster":
+			allCluster = asBool(e.Value)
+		case "showExpandedEvents":
+			st.expanded = asBool(e.Value)
+		case "showSystemEvents", "showMigrationEvents", "showRawUpdateDescription":
+			// accepted: there are no system, migration or raw events here
+		default:
+			return nil, false, errf(40415, "BSON field '$changeStream.%s' is an unknown field.", e.Key)
+		}
+	}
+	if resumeOpts > 1 {
+		return nil, false, errf(40674, "Only one type of resume option is allowed, but multiple were found.")
+	}
+	return resume, allCluster, nil
 }
 
 // streamGetMore answers getMore on a change stream cursor: the events after
@@ -193,7 +199,7 @@ func (s *Server) pbrtLocked(st *streamState) bson.D {
 		}
 		return makeToken(ts, kindHighWater)
 	}
-	return makeToken(st.pos.ts, st.pos.kind)
+	return makeFragmentToken(st.pos.ts, st.pos.kind, st.pos.frag)
 }
 
 // streamBatchLocked collects up to batchSize (< 0: no limit) events after
@@ -216,19 +222,23 @@ func (s *Server) streamBatchLocked(c *cursor, batchSize int64) (bson.A, error) {
 	size := 0
 	for _, e := range evs[start:] {
 		for _, kind := range s.itemsFor(st, e) {
-			if !st.pos.before(e.ts, kind) {
+			if !st.pos.before(e.ts, kind) && !(st.split && st.pos.ts == e.ts && st.pos.kind == kind && st.pos.frag != 0) {
 				continue
 			}
-			doc := s.renderLocked(st, e, kind)
-			st.pos = position{ts: e.ts, kind: kind}
-			out, err := s.applyStreamPipeline(st, doc)
+			outs, err := s.streamItemLocked(st, e, kind)
 			if err != nil {
 				return nil, err
 			}
-			if out != nil {
-				b, _ := bson.Marshal(out)
-				size += len(b)
-				batch = append(batch, out)
+			for _, o := range outs {
+				if len(batch) > 0 && size+o.size > maxBatchBytes {
+					return batch, nil // the next batch starts with this one
+				}
+				st.pos = o.pos
+				size += o.size
+				batch = append(batch, o.doc)
+			}
+			if len(outs) == 0 {
+				st.pos = position{ts: e.ts, kind: kind}
 			}
 			if kind == kindInvalidate {
 				st.invalidated = true
@@ -241,6 +251,50 @@ func (s *Server) streamBatchLocked(c *cursor, batchSize int64) (bson.A, error) {
 	}
 	st.lastExhaused = true
 	return batch, nil
+}
+
+// streamItem is one document a change stream returns, and the position
+// after it.
+type streamItem struct {
+	doc  bson.D
+	pos  position
+	size int
+}
+
+// streamItemLocked renders item (e, kind) for stream st and runs its
+// pipeline: nothing when the pipeline filters it out, several fragments
+// when $changeStreamSplitLargeEvent splits it (only those after the
+// stream's position).
+func (s *Server) streamItemLocked(st *streamState, e *changeEvent, kind byte) ([]streamItem, error) {
+	doc, err := s.renderLocked(st, e, kind)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.applyStreamPipeline(st, doc)
+	if err != nil || out == nil {
+		return nil, err
+	}
+	size := docSize(out)
+	if size <= maxBSONObjectSize {
+		if st.pos.ts == e.ts && st.pos.kind == kind && st.pos.frag != 0 {
+			return nil, nil // resumed from a fragment of an event that is whole now
+		}
+		return []streamItem{{doc: out, pos: position{ts: e.ts, kind: kind}, size: size}}, nil
+	}
+	if !st.split {
+		return nil, errf(10334, "BSONObj size: %d (0x%X) is invalid. Size must be between 0 and 16793600(16MB) First element: _id: %v", size, size, doc[0].Value)
+	}
+	frags, err := splitEvent(out, e.ts, kind)
+	if err != nil {
+		return nil, err
+	}
+	var items []streamItem
+	for _, f := range frags {
+		if st.pos.beforeFragment(e.ts, kind, f.pos.frag) || !(st.pos.ts == e.ts && st.pos.kind == kind) {
+			items = append(items, f)
+		}
+	}
+	return items, nil
 }
 
 func (s *Server) applyStreamPipeline(st *streamState, doc bson.D) (bson.D, error) {
@@ -260,95 +314,4 @@ func (s *Server) applyStreamPipeline(st *streamState, doc bson.D) (bson.D, error
 		return nil, errf(280, "Encountered an event whose _id field, which contains the resume token, was modified by the pipeline. Modifying the _id field of an event makes it impossible to resume the stream from that point. Only transformations that retain the unmodified _id field are allowed.")
 	}
 	return out[0], nil
-}
-
-func systemColl(name string) bool { return strings.HasPrefix(name, "system.") }
-
-// itemsFor lists what event e produces on stream st: nothing, the event,
-// the event and an invalidate, or (kinds in order).
-func (s *Server) itemsFor(st *streamState, e *changeEvent) []byte {
-	one := []byte{kindEvent}
-	withInvalidate := []byte{kindEvent, kindInvalidate}
-	switch {
-	case st.db == "":
-		if e.db == "admin" || e.db == "config" || e.db == "local" || systemColl(e.coll) {
-			return nil
-		}
-		return one
-	case st.coll == "":
-		if e.db != st.db || systemColl(e.coll) {
-			return nil
-		}
-		if e.op == "dropDatabase" {
-			return withInvalidate
-		}
-		return one
-	default:
-		if e.db != st.db || e.coll != st.coll || e.op == "dropDatabase" {
-			return nil
-		}
-		if e.op == "drop" || e.op == "rename" {
-			return withInvalidate
-		}
-		return one
-	}
-}
-
-func (s *Server) renderLocked(st *streamState, e *changeEvent, kind byte) bson.D {
-	d := bson.D{
-		{Key: "_id", Value: makeToken(e.ts, kind)},
-		{Key: "operationType", Value: e.op},
-		{Key: "clusterTime", Value: e.ts},
-		{Key: "wallTime", Value: bson.NewDateTimeFromTime(e.wall)},
-	}
-	if kind == kindInvalidate {
-		d[1].Value = "invalidate"
-		return d
-	}
-	ns := bson.D{{Key: "db", Value: e.db}}
-	if e.op != "dropDatabase" {
-		ns = append(ns, bson.E{Key: "coll", Value: e.coll})
-	}
-	key := bson.D{{Key: "_id", Value: e.key}}
-	switch e.op {
-	case "insert", "replace":
-		d = append(d, bson.E{Key: "fullDocument", Value: e.post}, bson.E{Key: "ns", Value: ns}, bson.E{Key: "documentKey", Value: key})
-	case "update":
-		d = append(d, bson.E{Key: "ns", Value: ns}, bson.E{Key: "documentKey", Value: key})
-		updated := e.changes.Updated
-		if updated == nil {
-			updated = bson.D{}
-		}
-		removed := bson.A{}
-		for _, r := range e.changes.Removed {
-			removed = append(removed, r)
-		}
-		d = append(d, bson.E{Key: "updateDescription", Value: bson.D{
-			{Key: "updatedFields", Value: updated},
-			{Key: "removedFields", Value: removed},
-			{Key: "truncatedArrays", Value: bson.A{}},
-		}})
-		switch st.fullDoc {
-		case "updateLookup":
-			var cur any // null when the document is gone
-			if c := s.collLocked(e.db, e.coll, false); c != nil {
-				if ent, ok := c.byID[idKey(e.key)]; ok {
-					cur = ent.doc
-				}
-			}
-			d = append(d, bson.E{Key: "fullDocument", Value: cur})
-		case "whenAvailable", "required":
-			d = append(d, bson.E{Key: "fullDocument", Value: e.post})
-		}
-	case "delete":
-		d = append(d, bson.E{Key: "ns", Value: ns}, bson.E{Key: "documentKey", Value: key})
-	case "drop", "dropDatabase":
-		d = append(d, bson.E{Key: "ns", Value: ns})
-	case "rename":
-		d = append(d, bson.E{Key: "ns", Value: ns}, bson.E{Key: "to", Value: bson.D{{Key: "db", Value: e.toDB}, {Key: "coll", Value: e.toColl}}})
-	}
-	if st.fullDocPre != "off" && (e.op == "update" || e.op == "replace" || e.op == "delete") {
-		d = append(d, bson.E{Key: "fullDocumentBeforeChange", Value: e.pre})
-	}
-	return d
 }

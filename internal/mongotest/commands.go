@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/projectwatcher/watcher/internal/mongotest/mquery"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -14,7 +15,12 @@ type cmdError struct {
 	code     int32
 	codeName string
 	msg      string
-	labels   []string
+	// labels replace the labels the server would attach when labelsSet
+	// (a fail point's errorLabels).
+	labels    []string
+	labelsSet bool
+	// extra fields of the reply (for example a duplicate key's keyPattern)
+	extra bson.D
 }
 
 func (e *cmdError) Error() string { return e.codeName + ": " + e.msg }
@@ -29,6 +35,11 @@ type cmdCtx struct {
 	db   string
 	name string
 	cmd  bson.D
+	// changeStream: an aggregate opening a change stream, or a getMore on a
+	// change stream cursor (decides the ResumableChangeStreamError label).
+	changeStream bool
+	// retriedWrite: a retryable write whose (lsid, txnNumber) already ran
+	retriedWrite bool
 }
 
 func (x *cmdCtx) get(key string) (any, bool) {
@@ -40,40 +51,59 @@ func (x *cmdCtx) get(key string) (any, bool) {
 	return nil, false
 }
 
+// namespace is the "db.collection" the command names (db alone when the
+// first field is not a collection name).
+func (x *cmdCtx) namespace() string {
+	if len(x.cmd) > 0 {
+		if coll, ok := x.cmd[0].Value.(string); ok && coll != "" {
+			return x.db + "." + coll
+		}
+	}
+	return x.db
+}
+
 // handler runs one command. It returns the reply body without ok,
 // $clusterTime and operationTime (added by the caller).
 type handler func(s *Server, x *cmdCtx) (bson.D, error)
 
 // handlers lists the supported commands.
 var handlers = map[string]handler{
-	"hello":            (*Server).cmdHello,
-	"isMaster":         (*Server).cmdHello,
-	"ismaster":         (*Server).cmdHello,
-	"ping":             func(*Server, *cmdCtx) (bson.D, error) { return bson.D{}, nil },
-	"buildInfo":        (*Server).cmdBuildInfo,
-	"buildinfo":        (*Server).cmdBuildInfo,
-	"endSessions":      func(*Server, *cmdCtx) (bson.D, error) { return bson.D{}, nil },
-	"getParameter":     (*Server).cmdGetParameter,
-	"insert":           (*Server).cmdInsert,
-	"update":           (*Server).cmdUpdate,
-	"delete":           (*Server).cmdDelete,
-	"findAndModify":    (*Server).cmdFindAndModify,
-	"findandmodify":    (*Server).cmdFindAndModify,
-	"find":             (*Server).cmdFind,
-	"count":            (*Server).cmdCount,
-	"distinct":         (*Server).cmdDistinct,
-	"aggregate":        (*Server).cmdAggregate,
-	"getMore":          (*Server).cmdGetMore,
-	"killCursors":      (*Server).cmdKillCursors,
-	"create":           (*Server).cmdCreate,
-	"drop":             (*Server).cmdDrop,
-	"dropDatabase":     (*Server).cmdDropDatabase,
-	"listCollections":  (*Server).cmdListCollections,
-	"listDatabases":    (*Server).cmdListDatabases,
-	"createIndexes":    (*Server).cmdCreateIndexes,
-	"listIndexes":      (*Server).cmdListIndexes,
-	"dropIndexes":      (*Server).cmdDropIndexes,
-	"renameCollection": (*Server).cmdRenameCollection,
+	"hello":              (*Server).cmdHello,
+	"isMaster":           (*Server).cmdHello,
+	"ismaster":           (*Server).cmdHello,
+	"ping":               func(*Server, *cmdCtx) (bson.D, error) { return bson.D{}, nil },
+	"buildInfo":          (*Server).cmdBuildInfo,
+	"buildinfo":          (*Server).cmdBuildInfo,
+	"endSessions":        func(*Server, *cmdCtx) (bson.D, error) { return bson.D{}, nil },
+	"killAllSessions":    (*Server).cmdKillAllSessions,
+	"getParameter":       (*Server).cmdGetParameter,
+	"configureFailPoint": (*Server).cmdConfigureFailPoint,
+	"insert":             (*Server).cmdInsert,
+	"update":             (*Server).cmdUpdate,
+	"delete":             (*Server).cmdDelete,
+	"findAndModify":      (*Server).cmdFindAndModify,
+	"findandmodify":      (*Server).cmdFindAndModify,
+	"find":               (*Server).cmdFind,
+	"count":              (*Server).cmdCount,
+	"distinct":           (*Server).cmdDistinct,
+	"aggregate":          (*Server).cmdAggregate,
+	"getMore":            (*Server).cmdGetMore,
+	"killCursors":        (*Server).cmdKillCursors,
+	"create":             (*Server).cmdCreate,
+	"collMod":            (*Server).cmdCollMod,
+	"drop":               (*Server).cmdDrop,
+	"dropDatabase":       (*Server).cmdDropDatabase,
+	"listCollections":    (*Server).cmdListCollections,
+	"listDatabases":      (*Server).cmdListDatabases,
+	"createIndexes":      (*Server).cmdCreateIndexes,
+	"listIndexes":        (*Server).cmdListIndexes,
+	"dropIndexes":        (*Server).cmdDropIndexes,
+	"renameCollection":   (*Server).cmdRenameCollection,
+	"createUser":         (*Server).cmdCreateUser,
+	"dropUser":           (*Server).cmdDropUser,
+	"saslStart":          (*Server).cmdSaslStart,
+	"saslContinue":       (*Server).cmdSaslContinue,
+	"logout":             (*Server).cmdLogout,
 }
 
 // writeCommands are applied even when CloseOnCommand drops their reply.
@@ -84,46 +114,137 @@ var writeCommands = map[string]bool{
 // handle runs one request and returns the reply; keep is false when the
 // connection must be closed instead of answering.
 func (s *Server) handle(c *conn, req *request) (reply bson.D, keep bool) {
-	name := ""
+	x := &cmdCtx{c: c, db: req.db, cmd: req.cmd}
 	if len(req.cmd) > 0 {
-		name = req.cmd[0].Key
+		x.name = req.cmd[0].Key
 	}
-	closeConn, fail := s.takeFault(name)
-	if closeConn && !writeCommands[name] {
-		s.log.Debug().Str("cmd", name).Msg("closing connection instead of answering (fault)")
-		return nil, false
+	s.noteClient(x)
+	if err := s.checkAuth(x); err != nil {
+		return s.errorReply(x, err), true
 	}
-	if fail != nil {
-		s.log.Debug().Str("cmd", name).Int32("code", fail.code).Msg("failing command (fault)")
-		e := &cmdError{code: fail.code, codeName: codeName(fail.code), msg: "failure injected by mongotest", labels: fail.labels}
-		reply = s.errorReply(e)
-		if stateChangeCodes[fail.code] {
-			reply = append(reply, bson.E{Key: "topologyVersion", Value: s.bumpTopology()})
+	s.noteSession(x)
+	x.changeStream = s.isChangeStreamCmd(x)
+	x.retriedWrite = s.isRetriedWrite(x)
+	f := s.takeFailure(x)
+	if f != nil {
+		if f.block > 0 && !s.pause(f.block) {
+			return nil, false
 		}
-	} else {
-		reply = s.run(&cmdCtx{c: c, db: req.db, name: name, cmd: req.cmd})
-		if ev := s.log.Trace(); ev.Enabled() {
+		if f.closeConn && !f.afterWrite {
+			s.log.Debug().Str("cmd", x.name).Msg("closing connection instead of answering (fail point)")
+			return nil, false
+		}
+		if f.hasCode {
+			return s.injectedError(x, f), true
+		}
+	}
+	reply = s.run(x)
+	if ev := s.log.Trace(); ev.Enabled() {
+		if sensitive(x) { // passwords, SCRAM proofs: the name only
+			ev.Int32("conn", c.id).Str("cmd", x.name).Msg("command (redacted)")
+		} else {
 			ev.Int32("conn", c.id).Str("cmd", fmt.Sprint(req.cmd)).Str("reply", fmt.Sprint(reply)).Msg("command")
 		}
 	}
-	if closeConn {
-		s.log.Debug().Str("cmd", name).Msg("write applied, closing connection instead of answering (fault)")
+	if f != nil && f.wce != nil {
+		reply = s.withWriteConcernError(x, reply, f)
+	}
+	if f != nil && f.closeConn {
+		s.log.Debug().Str("cmd", x.name).Msg("write applied, closing connection instead of answering (fail point)")
 		return nil, false
 	}
 	return reply, true
 }
 
+// sensitive reports whether a command carries credentials, which are never
+// logged.
+func sensitive(x *cmdCtx) bool {
+	switch x.name {
+	case "createUser", "updateUser", "saslStart", "saslContinue", "authenticate":
+		return true
+	}
+	_, spec := x.get("speculativeAuthenticate")
+	return spec
+}
+
+// pause waits d (a fail point's blockTimeMS); false when the server closed.
+func (s *Server) pause(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-s.done:
+		return false
+	}
+}
+
+// injectedError is the reply to a command a fail point fails. The
+// failCommand fail point fails a command before it runs, so a getMore has no
+// cursor yet and gets no ResumableChangeStreamError label from the server;
+// the Go helpers (FailCommand) stand for an error met while the command
+// runs: a getMore's cursor is then killed, as the server does.
+func (s *Server) injectedError(x *cmdCtx, f *failSpec) bson.D {
+	if f.beforeRun && x.name == "getMore" {
+		x.changeStream = false
+	}
+	if f.killCursor {
+		s.killCursorOf(x)
+	}
+	msg := "Failing command via 'failCommand' failpoint"
+	s.log.Debug().Str("cmd", x.name).Int32("code", f.code).Msg("failing command (fail point)")
+	e := &cmdError{code: f.code, codeName: codeName(f.code), msg: msg, labels: f.labels, labelsSet: f.hasLabels}
+	reply := s.errorReply(x, e)
+	if stateChangeCodes[f.code] {
+		reply = append(reply, bson.E{Key: "topologyVersion", Value: s.bumpTopology()})
+	}
+	return reply
+}
+
+// withWriteConcernError attaches a fail point's writeConcernError to a
+// successful reply, with the labels the server gives it.
+func (s *Server) withWriteConcernError(x *cmdCtx, reply bson.D, f *failSpec) bson.D {
+	if v, _ := lookupKey(reply, "ok"); v != 1.0 {
+		return reply
+	}
+	out := make(bson.D, 0, len(reply)+2)
+	for _, e := range reply {
+		if e.Key == "$clusterTime" {
+			wc, _ := lookupKey(f.wce, "code")
+			code, _ := asInt64(wc)
+			labels := f.labels
+			if !f.hasLabels {
+				labels = errorLabels(x, 0, int32(code))
+			}
+			out = append(out, bson.E{Key: "writeConcernError", Value: f.wce})
+			if len(labels) > 0 {
+				out = append(out, bson.E{Key: "errorLabels", Value: toArray(labels)})
+			}
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func toArray(ss []string) bson.A {
+	a := make(bson.A, 0, len(ss))
+	for _, v := range ss {
+		a = append(a, v)
+	}
+	return a
+}
+
 func (s *Server) run(x *cmdCtx) bson.D {
 	h, ok := handlers[x.name]
 	if !ok {
-		return s.errorReply(errf(59, "no such command: '%s'", x.name))
+		return s.errorReply(x, errf(59, "no such command: '%s'", x.name))
 	}
 	if _, tx := x.get("autocommit"); tx {
-		return s.errorReply(errf(20, "mongotest does not support transactions"))
+		return s.errorReply(x, errf(20, "mongotest does not support transactions"))
 	}
 	body, err := h(s, x)
 	if err != nil {
-		return s.errorReply(err)
+		return s.errorReply(x, err)
 	}
 	if _, has := lookupKey(body, "ok"); !has {
 		body = append(body, bson.E{Key: "ok", Value: 1.0})
@@ -131,7 +252,9 @@ func (s *Server) run(x *cmdCtx) bson.D {
 	return s.withClusterTime(body)
 }
 
-func (s *Server) errorReply(err error) bson.D {
+// errorReply is the reply to a failed command, with the error labels the
+// server attaches (see errorLabels).
+func (s *Server) errorReply(x *cmdCtx, err error) bson.D {
 	var ce *cmdError
 	var me *mquery.Error
 	switch {
@@ -150,12 +273,13 @@ func (s *Server) errorReply(err error) bson.D {
 		{Key: "code", Value: ce.code},
 		{Key: "codeName", Value: ce.codeName},
 	}
-	if len(ce.labels) > 0 {
-		labels := bson.A{}
-		for _, l := range ce.labels {
-			labels = append(labels, l)
-		}
-		d = append(d, bson.E{Key: "errorLabels", Value: labels})
+	d = append(d, ce.extra...)
+	labels := ce.labels
+	if !ce.labelsSet && x != nil {
+		labels = errorLabels(x, ce.code, 0)
+	}
+	if len(labels) > 0 {
+		d = append(d, bson.E{Key: "errorLabels", Value: toArray(labels)})
 	}
 	return s.withClusterTime(d)
 }

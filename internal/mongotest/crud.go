@@ -11,19 +11,11 @@ import (
 // writeErrorDoc converts a per-statement error into a writeErrors entry;
 // ok is false for errors that must fail the whole command.
 func writeErrorDoc(i int, err error) (bson.D, bool) {
-	var dk *dupKeyError
-	if errors.As(err, &dk) {
-		return bson.D{
-			{Key: "index", Value: int32(i)},
-			{Key: "code", Value: dk.code},
-			{Key: "keyPattern", Value: dk.keyPattern},
-			{Key: "keyValue", Value: dk.keyValue},
-			{Key: "errmsg", Value: dk.msg},
-		}, true
-	}
 	var ce *cmdError
 	if errors.As(err, &ce) {
-		return bson.D{{Key: "index", Value: int32(i)}, {Key: "code", Value: ce.code}, {Key: "errmsg", Value: ce.msg}}, true
+		d := bson.D{{Key: "index", Value: int32(i)}, {Key: "code", Value: ce.code}}
+		d = append(d, ce.extra...)
+		return append(d, bson.E{Key: "errmsg", Value: ce.msg}), true
 	}
 	var me *mquery.Error
 	if errors.As(err, &me) {
@@ -66,8 +58,12 @@ func (s *Server) cmdInsert(x *cmdCtx) (bson.D, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.bypassingLocked(x)()
 	return s.retryableLocked(x, func() (bson.D, error) {
-		c := s.collLocked(x.db, coll, true)
+		c, err := s.writableLocked(x.db, coll, true)
+		if err != nil {
+			return nil, err
+		}
 		n := int32(0)
 		werrs := bson.A{}
 		for i, d := range docs {
@@ -170,19 +166,16 @@ type updateResult struct {
 	before, after     bson.D // first matched document before/after (findAndModify)
 }
 
-// updateLocked applies one update statement.
+// updateLocked applies one update statement: an operator document, a
+// replacement document or an aggregation pipeline (array).
 func (s *Server) updateLocked(c *collection, filter bson.D, upd any, multi, upsert bool, sorted []*docEntry) (updateResult, error) {
 	var res updateResult
-	u, ok := upd.(bson.D)
-	if !ok {
-		if _, isPipeline := upd.(bson.A); isPipeline {
-			return res, errf(2, "mongotest does not support pipeline-style updates")
-		}
-		return res, errf(14, "update must be a document")
+	u, err := parseUpdateSpec(upd)
+	if err != nil {
+		return res, err
 	}
 	targets := sorted
 	if targets == nil {
-		var err error
 		targets, err = matchingLocked(c, filter, !multi)
 		if err != nil {
 			return res, err
@@ -192,18 +185,14 @@ func (s *Server) updateLocked(c *collection, filter bson.D, upd any, multi, upse
 		targets = targets[:1]
 	}
 	for _, e := range targets {
-		base, err := cloneDoc(e.doc)
+		newDoc, ch, replaced, err := u.apply(e.doc, false)
 		if err != nil {
 			return res, err
 		}
-		newDoc, ch, replaced, err := mquery.ApplyUpdate(base, u, false)
-		if err != nil {
-			return res, err
-		}
-		if replaced && multi {
+		if u.replacement && multi {
 			return res, errf(9, "multi update is not supported for replacement-style update")
 		}
-		if replaced {
+		if u.replacement {
 			newDoc = keepID(newDoc, docID(e.doc))
 		}
 		before := e.doc
@@ -222,19 +211,16 @@ func (s *Server) updateLocked(c *collection, filter bson.D, upd any, multi, upse
 	if len(targets) > 0 || !upsert {
 		return res, nil
 	}
-	replacement := len(u) > 0 && !strings.HasPrefix(u[0].Key, "$")
-	seed, err := upsertSeed(filter, replacement)
+	seed, err := upsertSeed(filter, u.replacement)
 	if err != nil {
 		return res, err
 	}
-	newDoc, _, _, err := mquery.ApplyUpdate(seed, u, true)
+	newDoc, _, _, err := u.apply(seed, true)
 	if err != nil {
 		return res, err
 	}
-	if replacement {
-		if id, ok := lookupKey(seed, "_id"); ok {
-			newDoc = keepID(newDoc, id)
-		}
+	if id, ok := lookupKey(seed, "_id"); ok && (u.replacement || u.pipeline != nil) {
+		newDoc = keepID(newDoc, id)
 	}
 	inserted, err := s.insertLocked(c, newDoc)
 	if err != nil {
@@ -245,6 +231,73 @@ func (s *Server) updateLocked(c *collection, filter bson.D, upd any, multi, upse
 	res.upsertedID = docID(inserted)
 	res.after = inserted
 	return res, nil
+}
+
+// updateSpec is a parsed update: operators, a replacement or a pipeline.
+type updateSpec struct {
+	doc         bson.D
+	pipeline    bson.A
+	replacement bool
+}
+
+// updatePipelineStages are the stages an update pipeline may hold.
+var updatePipelineStages = map[string]bool{
+	"$addFields": true, "$set": true, "$project": true, "$unset": true, "$replaceRoot": true, "$replaceWith": true,
+}
+
+func parseUpdateSpec(upd any) (updateSpec, error) {
+	switch u := upd.(type) {
+	case bson.D:
+		return updateSpec{doc: u, replacement: len(u) == 0 || !strings.HasPrefix(u[0].Key, "$")}, nil
+	case bson.A:
+		for _, raw := range u {
+			st, ok := raw.(bson.D)
+			if !ok || len(st) != 1 {
+				return updateSpec{}, errf(40323, "A pipeline stage specification object must contain exactly one field.")
+			}
+			if !updatePipelineStages[st[0].Key] {
+				if _, known := knownStages[st[0].Key]; !known {
+					return updateSpec{}, errf(40324, "Unrecognized pipeline stage name: '%s'", st[0].Key)
+				}
+				return updateSpec{}, errf(72, "%s is not allowed to be used within an update", st[0].Key)
+			}
+		}
+		return updateSpec{pipeline: u}, nil
+	}
+	return updateSpec{}, errf(9, "Update argument must be either an object or an array")
+}
+
+// apply computes the new version of doc and what changed (replaced: the
+// change is a replacement event).
+func (u updateSpec) apply(doc bson.D, insert bool) (bson.D, mquery.Changes, bool, error) {
+	if u.pipeline == nil {
+		base, err := cloneDoc(doc)
+		if err != nil {
+			return nil, mquery.Changes{}, false, err
+		}
+		return mquery.ApplyUpdate(base, u.doc, insert)
+	}
+	base, err := cloneDoc(doc)
+	if err != nil {
+		return nil, mquery.Changes{}, false, err
+	}
+	out, err := mquery.Aggregate([]bson.D{base}, u.pipeline)
+	if err != nil {
+		return nil, mquery.Changes{}, false, err
+	}
+	if len(out) != 1 {
+		return nil, mquery.Changes{}, false, errf(2, "an update pipeline must produce one document")
+	}
+	newDoc := out[0]
+	if id, ok := lookupKey(doc, "_id"); ok {
+		newDoc = keepID(newDoc, id) // a result without _id keeps the document's
+	}
+	newDoc = withID(newDoc)
+	if id, ok := lookupKey(doc, "_id"); ok && idKey(id) != idKey(docID(newDoc)) {
+		return nil, mquery.Changes{}, false, errf(66, "After applying the update, the (immutable) field '_id' was found to have been altered to _id: %v", docID(newDoc))
+	}
+	ch, ok := mquery.DiffUpdate(doc, newDoc)
+	return newDoc, ch, !ok, nil
 }
 
 // keepID gives a replacement document the _id it must keep (first field).
@@ -267,8 +320,12 @@ func (s *Server) cmdUpdate(x *cmdCtx) (bson.D, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkStatementFields("update.updates", stmts, updateStatementFields); err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.bypassingLocked(x)()
 	return s.retryableLocked(x, func() (bson.D, error) {
 		var n, modified int32
 		upserted, werrs := bson.A{}, bson.A{}
@@ -304,7 +361,7 @@ func (s *Server) cmdUpdate(x *cmdCtx) (bson.D, error) {
 }
 
 func (s *Server) updateStatementLocked(x *cmdCtx, coll string, st bson.D) (updateResult, error) {
-	for _, k := range []string{"arrayFilters", "collation", "c", "sort"} {
+	for _, k := range []string{"arrayFilters", "collation", "c"} {
 		if v, ok := lookupKey(st, k); ok && v != nil {
 			return updateResult{}, errf(2, "mongotest does not support option '%s' of update", k)
 		}
@@ -314,7 +371,10 @@ func (s *Server) updateStatementLocked(x *cmdCtx, coll string, st bson.D) (updat
 	u, _ := lookupKey(st, "u")
 	multi, _ := lookupKey(st, "multi")
 	upsert, _ := lookupKey(st, "upsert")
-	c := s.collLocked(x.db, coll, asBool(upsert))
+	c, err := s.writableLocked(x.db, coll, asBool(upsert))
+	if err != nil {
+		return updateResult{}, err
+	}
 	if c == nil {
 		return updateResult{}, nil
 	}
@@ -330,10 +390,17 @@ func (s *Server) cmdDelete(x *cmdCtx) (bson.D, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkStatementFields("delete.deletes", stmts, deleteStatementFields); err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.bypassingLocked(x)()
 	return s.retryableLocked(x, func() (bson.D, error) {
-		c := s.collLocked(x.db, coll, false)
+		c, err := s.writableLocked(x.db, coll, false)
+		if err != nil {
+			return nil, err
+		}
 		var n int32
 		werrs := bson.A{}
 		for i, st := range stmts {
@@ -412,8 +479,12 @@ func (s *Server) cmdFindAndModify(x *cmdCtx) (bson.D, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.bypassingLocked(x)()
 	return s.retryableLocked(x, func() (bson.D, error) {
-		c := s.collLocked(x.db, coll, asBool(upsertV))
+		c, err := s.writableLocked(x.db, coll, asBool(upsertV))
+		if err != nil {
+			return nil, err
+		}
 		targets, err := matchingLocked(c, filter, sortSpec == nil)
 		if err != nil {
 			return nil, err
@@ -427,42 +498,15 @@ func (s *Server) cmdFindAndModify(x *cmdCtx) (bson.D, error) {
 			targets = targets[:1]
 		}
 		var value any
-		lastErr := bson.D{}
+		var lastErr bson.D
 		if remove {
 			if len(targets) == 1 {
 				value = targets[0].doc
 				s.deleteLocked(c, targets[0])
 			}
 			lastErr = bson.D{{Key: "n", Value: int32(len(targets))}}
-		} else {
-			if c == nil {
-				targets = nil
-			}
-			res := updateResult{}
-			if c != nil {
-				if targets == nil {
-					targets = []*docEntry{}
-				}
-				res, err = s.updateLocked(c, filter, update, false, asBool(upsertV), targets)
-				if err != nil {
-					return nil, err
-				}
-			}
-			switch {
-			case res.hasUpserted:
-				if asBool(newV) {
-					value = res.after
-				}
-			case res.matched > 0:
-				value = res.before
-				if asBool(newV) {
-					value = res.after
-				}
-			}
-			lastErr = bson.D{{Key: "n", Value: res.matched}, {Key: "updatedExisting", Value: res.matched > 0 && !res.hasUpserted}}
-			if res.hasUpserted {
-				lastErr = append(lastErr, bson.E{Key: "upserted", Value: res.upsertedID})
-			}
+		} else if value, lastErr, err = s.findAndUpdateLocked(c, filter, update, targets, asBool(upsertV), asBool(newV)); err != nil {
+			return nil, err
 		}
 		if d, ok := value.(bson.D); ok && fields != nil {
 			p, err := mquery.Project(d, fields)
@@ -473,6 +517,38 @@ func (s *Server) cmdFindAndModify(x *cmdCtx) (bson.D, error) {
 		}
 		return bson.D{{Key: "lastErrorObject", Value: lastErr}, {Key: "value", Value: value}}, nil
 	})
+}
+
+// findAndUpdateLocked is findAndModify's update of its first target (an
+// upsert when there is none): the value to return and lastErrorObject.
+func (s *Server) findAndUpdateLocked(c *collection, filter bson.D, update any, targets []*docEntry, upsert, returnNew bool) (any, bson.D, error) {
+	res := updateResult{}
+	if c != nil {
+		if targets == nil {
+			targets = []*docEntry{}
+		}
+		var err error
+		if res, err = s.updateLocked(c, filter, update, false, upsert, targets); err != nil {
+			return nil, nil, err
+		}
+	}
+	var value any
+	switch {
+	case res.hasUpserted:
+		if returnNew {
+			value = res.after
+		}
+	case res.matched > 0:
+		value = res.before
+		if returnNew {
+			value = res.after
+		}
+	}
+	lastErr := bson.D{{Key: "n", Value: res.matched}, {Key: "updatedExisting", Value: res.matched > 0 && !res.hasUpserted}}
+	if res.hasUpserted {
+		lastErr = append(lastErr, bson.E{Key: "upserted", Value: res.upsertedID})
+	}
+	return value, lastErr, nil
 }
 
 // sortEntries sorts entries by their documents.
@@ -497,4 +573,41 @@ func sortEntries(entries []*docEntry, spec bson.D) ([]*docEntry, error) {
 		}
 	}
 	return out, nil
+}
+
+// knownStages are MongoDB 7.0's aggregation stage names (an unknown one is
+// error 40324).
+var knownStages = map[string]bool{
+	"$addFields": true, "$bucket": true, "$bucketAuto": true, "$changeStream": true,
+	"$changeStreamSplitLargeEvent": true, "$collStats": true, "$count": true, "$currentOp": true,
+	"$densify": true, "$documents": true, "$facet": true, "$fill": true, "$geoNear": true,
+	"$graphLookup": true, "$group": true, "$indexStats": true, "$limit": true,
+	"$listLocalSessions": true, "$listSampledQueries": true, "$listSearchIndexes": true,
+	"$listSessions": true, "$lookup": true, "$match": true, "$merge": true, "$out": true,
+	"$planCacheStats": true, "$project": true, "$redact": true, "$replaceRoot": true,
+	"$replaceWith": true, "$sample": true, "$search": true, "$searchMeta": true, "$set": true,
+	"$setWindowFields": true, "$shardedDataDistribution": true, "$skip": true, "$sort": true,
+	"$sortByCount": true, "$unionWith": true, "$unset": true, "$unwind": true,
+	"$vectorSearch": true,
+}
+
+// The fields of update and delete statements in MongoDB 7.0 (an update's
+// sort came in 8.0): any other fails the whole command.
+var (
+	updateStatementFields = map[string]bool{
+		"q": true, "u": true, "c": true, "upsert": true, "multi": true, "arrayFilters": true,
+		"hint": true, "collation": true, "upsertSupplied": true,
+	}
+	deleteStatementFields = map[string]bool{"q": true, "limit": true, "hint": true, "collation": true}
+)
+
+func checkStatementFields(where string, stmts []bson.D, known map[string]bool) error {
+	for _, st := range stmts {
+		for _, e := range st {
+			if !known[e.Key] {
+				return errf(40415, "BSON field '%s.%s' is an unknown field.", where, e.Key)
+			}
+		}
+	}
+	return nil
 }

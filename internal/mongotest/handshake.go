@@ -87,7 +87,7 @@ func (s *Server) cmdHello(x *cmdCtx) (bson.D, error) {
 		bson.E{Key: "maxWireVersion", Value: int32(maxWireVersion)},
 		bson.E{Key: "readOnly", Value: false},
 	)
-	return d, nil
+	return append(d, s.handshakeAuth(x)...), nil
 }
 
 func (s *Server) awaitTopologyChange(tv bson.D, maxAwait time.Duration) {
@@ -121,9 +121,17 @@ func (s *Server) cmdBuildInfo(*cmdCtx) (bson.D, error) {
 	}, nil
 }
 
-func (s *Server) cmdGetParameter(x *cmdCtx) (bson.D, error) {
-	if v, ok := x.get("featureCompatibilityVersion"); ok && asBool(v) {
-		return bson.D{{Key: "featureCompatibilityVersion", Value: bson.D{{Key: "version", Value: "7.0"}}}}, nil
+// noteClient records the application name a handshake (hello or isMaster
+// with client metadata) gives its connection.
+func (s *Server) noteClient(x *cmdCtx) {
+	if x.name != "hello" && x.name != "isMaster" && x.name != "ismaster" {
+		return
 	}
-	return nil, errf(72, "mongotest: getParameter supports only featureCompatibilityVersion")
+	cv, _ := x.get("client")
+	cl, _ := cv.(bson.D)
+	av, _ := lookupKey(cl, "application")
+	app, _ := av.(bson.D)
+	if nv, ok := lookupKey(app, "name"); ok {
+		x.c.appName, _ = nv.(string)
+	}
 }

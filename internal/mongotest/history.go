@@ -13,15 +13,26 @@ import (
 type changeEvent struct {
 	ts   bson.Timestamp
 	wall time.Time
-	op   string // insert update replace delete drop rename dropDatabase
+	// insert update replace delete drop rename dropDatabase, and the
+	// expanded events create createIndexes dropIndexes modify
+	op   string
 	db   string
 	coll string
+	uuid bson.Binary // the collection's (collectionUUID); none for dropDatabase
 	// rename target
 	toDB, toColl string
 	key          any    // documentKey._id
 	pre, post    bson.D // images (never modified after recording)
-	changes      mquery.Changes
+	// images: the collection had changeStreamPreAndPostImages enabled
+	images  bool
+	changes mquery.Changes
+	// desc is operationDescription (DDL events, shown with
+	// showExpandedEvents); before is a modify event's stateBeforeChange.
+	desc, before bson.D
 }
+
+// expandedOps are the event types only showExpandedEvents shows.
+var expandedOps = map[string]bool{"create": true, "createIndexes": true, "dropIndexes": true, "modify": true}
 
 // history is the retained change events (guarded by Server.mu).
 type history struct {
@@ -83,28 +94,47 @@ func (s *Server) TrimHistory() {
 	s.hist.horizon = s.tickLocked()
 }
 
-// Resume tokens are {_data: hex}: 'T' 'I' of the cluster time and a kind, so
+// Resume tokens are {_data: hex}: 'T' 'I' of the cluster time, a kind and
+// a fragment number ($changeStreamSplitLargeEvent; 0 for a whole event), so
 // their hex strings order as the stream does.
 const (
 	kindEvent      = 1
 	kindInvalidate = 2
 	kindHighWater  = 3
 	tokenPrefix    = "82"
-	tokenLen       = len(tokenPrefix) + 8 + 8 + 2
+	tokenLen       = len(tokenPrefix) + 8 + 8 + 2 + 2
 )
 
 // position is a point in the stream: items after it are delivered.
 type position struct {
 	ts   bson.Timestamp
 	kind byte // 0: before every item at ts (startAtOperationTime)
+	// frag is the last fragment delivered of a split event; 0 when the
+	// whole event was delivered (or, with kind 0, nothing at ts).
+	frag byte
 }
 
+// before reports whether the item (ts, kind) is after p; frag is the
+// item's fragment number (0: a whole event).
 func (p position) before(ts bson.Timestamp, kind byte) bool {
 	return tsLess(p.ts, ts) || (p.ts == ts && p.kind < kind)
 }
 
+// beforeFragment reports whether fragment frag (1-based) of the event
+// (ts, kind) is after p.
+func (p position) beforeFragment(ts bson.Timestamp, kind, frag byte) bool {
+	if p.ts == ts && p.kind == kind {
+		return p.frag != 0 && frag > p.frag
+	}
+	return p.before(ts, kind)
+}
+
 func makeToken(ts bson.Timestamp, kind byte) bson.D {
-	return bson.D{{Key: "_data", Value: fmt.Sprintf("%s%08X%08X%02X", tokenPrefix, ts.T, ts.I, kind)}}
+	return makeFragmentToken(ts, kind, 0)
+}
+
+func makeFragmentToken(ts bson.Timestamp, kind, frag byte) bson.D {
+	return bson.D{{Key: "_data", Value: fmt.Sprintf("%s%08X%08X%02X%02X", tokenPrefix, ts.T, ts.I, kind, frag)}}
 }
 
 // parseToken decodes a resume token; errors are InvalidResumeToken (260).
@@ -128,6 +158,7 @@ func parseToken(v any) (position, error) {
 			I: uint32(b[4])<<24 | uint32(b[5])<<16 | uint32(b[6])<<8 | uint32(b[7]),
 		},
 		kind: b[8],
+		frag: b[9],
 	}
 	if p.kind < kindEvent || p.kind > kindHighWater {
 		return position{}, errf(260, "malformed resume token: %v", d)

@@ -9,6 +9,8 @@ type config struct {
 	addr    string
 	history int
 	log     zerolog.Logger
+	auth    bool // access control on (WithUser)
+	users   []userSpec
 }
 
 const defaultHistory = 100000

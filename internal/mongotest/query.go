@@ -5,29 +5,53 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
-// snapshotLocked returns the documents of a collection matching filter
+// snapshot returns the documents of a collection (or view) matching filter
 // (stored documents are immutable, so they may be read after unlocking).
 func (s *Server) snapshot(db, coll string, filter bson.D) ([]bson.D, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	docs, err := s.viewDocsLocked(db, coll, 0)
+	s.mu.Unlock()
+	if err != nil || filter == nil {
+		return docs, err
+	}
+	out := docs[:0]
+	for _, d := range docs {
+		ok, err := mquery.Match(d, filter)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+// maxViewDepth is how deep views may be defined on views (MongoDB's limit).
+const maxViewDepth = 20
+
+// viewDocsLocked returns a collection's documents, or a view's: its
+// pipeline run over the documents of what it is defined on.
+func (s *Server) viewDocsLocked(db, coll string, depth int) ([]bson.D, error) {
 	c := s.collLocked(db, coll, false)
 	if c == nil {
 		return nil, nil
 	}
-	out := make([]bson.D, 0, len(c.docs))
-	for _, e := range c.docs {
-		if filter != nil {
-			ok, err := mquery.Match(e.doc, filter)
-			if err != nil {
-				return nil, err
-			}
-			if !ok {
-				continue
-			}
+	if c.view == nil {
+		out := make([]bson.D, 0, len(c.docs))
+		for _, e := range c.docs {
+			out = append(out, e.doc)
 		}
-		out = append(out, e.doc)
+		return out, nil
 	}
-	return out, nil
+	if depth >= maxViewDepth {
+		return nil, errf(165, "View depth too deep or view cycle detected; maximum depth is %d", maxViewDepth)
+	}
+	src, err := s.viewDocsLocked(db, c.view.on, depth+1)
+	if err != nil {
+		return nil, err
+	}
+	return mquery.Aggregate(src, c.view.pipeline)
 }
 
 func skipLimit(docs []bson.D, skip, limit int64) []bson.D {
@@ -245,10 +269,19 @@ func (s *Server) cmdAggregate(x *cmdCtx) (bson.D, error) {
 			return nil, errf(2, "mongotest does not support the %s stage", stage[0].Key)
 		}
 	}
-	if coll == "" {
-		return nil, errf(2, "mongotest supports database-level aggregate only with $changeStream")
+	var docs []bson.D
+	var err error
+	switch {
+	case coll != "":
+		docs, err = s.snapshot(x.db, coll, nil)
+	case len(pipeline) > 0 && stageName(pipeline[0]) == "$listLocalSessions":
+		if x.db != "admin" {
+			return nil, errf(73, "$listLocalSessions must be run against the 'admin' database with {aggregate: 1}")
+		}
+		docs, pipeline = s.localSessions(), pipeline[1:]
+	default:
+		return nil, errf(2, "mongotest supports database-level aggregate only with $changeStream or $listLocalSessions")
 	}
-	docs, err := s.snapshot(x.db, coll, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -262,4 +295,11 @@ func (s *Server) cmdAggregate(x *cmdCtx) (bson.D, error) {
 		return nil, err
 	}
 	return s.plainCursorReply(x.db+"."+coll, out, batchSize, false), nil
+}
+
+func stageName(raw any) string {
+	if d, ok := raw.(bson.D); ok && len(d) > 0 {
+		return d[0].Key
+	}
+	return ""
 }

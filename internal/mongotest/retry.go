@@ -39,3 +39,20 @@ func (s *Server) retryableLocked(x *cmdCtx, run func() (bson.D, error)) (bson.D,
 	s.retries[key] = slices.Clone(r) // callers append to replies
 	return r, nil
 }
+
+// isRetriedWrite reports whether x retries a retryable write already applied.
+func (s *Server) isRetriedWrite(x *cmdCtx) bool {
+	if !writeCommands[x.name] {
+		return false
+	}
+	lsid, hasLsid := x.get("lsid")
+	txnRaw, hasTxn := x.get("txnNumber")
+	txn, isNum := asInt64(txnRaw)
+	if !hasLsid || !hasTxn || !isNum {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.retries[retryKey{lsid: idKey(lsid), txn: txn}]
+	return ok
+}

@@ -39,6 +39,11 @@ type Server struct {
 	retries    map[retryKey]bson.D
 	conns      map[*conn]struct{}
 	nextConnID int32
+	// bypassValidation: the write command running skips document validation
+	bypassValidation bool
+	// sessions are the logical sessions seen ($listLocalSessions)
+	sessions map[string]*session
+	users    map[string]*user // by "db.name"
 	// topology version counter, and a channel closed when it changes
 	topoCounter int64
 	topoChanged chan struct{}
@@ -69,6 +74,14 @@ func Start(opts ...Option) (*Server, error) {
 		cursors:   map[int64]*cursor{},
 		retries:   map[retryKey]bson.D{},
 		conns:     map[*conn]struct{}{},
+		sessions:  map[string]*session{},
+		users:     map[string]*user{},
+	}
+	for _, u := range cfg.users {
+		if err := s.createUserLocked(u.db, u.name, u.password, []string{mechSHA1, mechSHA256}); err != nil {
+			_ = ln.Close()
+			return nil, fmt.Errorf("mongotest: user %s: %w", u.name, err)
+		}
 	}
 	s.hist.notify = make(chan struct{})
 	s.topoChanged = make(chan struct{})
@@ -128,10 +141,18 @@ func (s *Server) closed() bool {
 	}
 }
 
-// conn is one client connection.
+// conn is one client connection. Its fields after nc and id are used only
+// by the goroutine serving it.
 type conn struct {
 	nc net.Conn
 	id int32
+	// appName is the application name of the connection's handshake.
+	appName string
+	// user is the authenticated user ("db.name"), sasl the SCRAM
+	// conversation in progress.
+	user          string
+	sasl          *scramConv
+	saslSkipEmpty bool
 }
 
 func (s *Server) acceptLoop() {

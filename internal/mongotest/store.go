@@ -26,6 +26,13 @@ type collection struct {
 	docs     []*docEntry
 	byID     map[string]*docEntry
 	indexes  []*index
+	view     *viewDef // a view: no documents of its own
+}
+
+// viewDef is a view's definition.
+type viewDef struct {
+	on       string
+	pipeline bson.A
 }
 
 type docEntry struct {
@@ -59,22 +66,68 @@ func newCollection(db, name string, options bson.D) *collection {
 }
 
 // collLocked returns the collection, creating it (and its database) when
-// create is set; nil when it does not exist.
+// create is set, as a write creates it implicitly; nil when it does not
+// exist.
 func (s *Server) collLocked(db, name string, create bool) *collection {
+	if d := s.dbs[db]; d != nil {
+		if c := d.colls[name]; c != nil || !create {
+			return c
+		}
+	} else if !create {
+		return nil
+	}
+	return s.createCollLocked(db, name, nil, nil)
+}
+
+// writableLocked is collLocked for a write: a view cannot be written.
+func (s *Server) writableLocked(db, name string, create bool) (*collection, error) {
+	c := s.collLocked(db, name, create)
+	if c != nil && c.view != nil {
+		return nil, errf(166, "Namespace %s.%s is a view, not a collection", db, name)
+	}
+	return c, nil
+}
+
+// databaseLocked returns the database, created when missing.
+func (s *Server) databaseLocked(db string) *database {
 	d := s.dbs[db]
 	if d == nil {
-		if !create {
-			return nil
-		}
 		d = &database{name: db, colls: map[string]*collection{}}
 		s.dbs[db] = d
 	}
-	c := d.colls[name]
-	if c == nil && create {
-		c = newCollection(db, name, nil)
-		d.colls[name] = c
+	return d
+}
+
+// createCollLocked creates a collection (a view when view is set) and
+// records its create event, whose operationDescription holds the options.
+func (s *Server) createCollLocked(db, name string, options bson.D, view *viewDef) *collection {
+	c := newCollection(db, name, options)
+	c.view = view
+	s.databaseLocked(db).colls[name] = c
+	desc := bson.D{}
+	if view != nil {
+		desc = append(desc, bson.E{Key: "viewOn", Value: view.on}, bson.E{Key: "pipeline", Value: view.pipeline})
+	} else {
+		desc = append(desc, c.options...)
+		desc = append(desc, bson.E{Key: "idIndex", Value: c.indexes[0].spec})
 	}
+	s.recordCollLocked(c, &changeEvent{op: "create", desc: desc})
 	return c
+}
+
+// recordCollLocked records an event of collection c.
+func (s *Server) recordCollLocked(c *collection, ev *changeEvent) {
+	ev.db, ev.coll, ev.uuid = c.db, c.name, c.uuid
+	ev.images = c.imagesEnabled()
+	s.recordLocked(ev)
+}
+
+// imagesEnabled reports whether changeStreamPreAndPostImages is on.
+func (c *collection) imagesEnabled() bool {
+	v, _ := lookupKey(c.options, "changeStreamPreAndPostImages")
+	d, _ := v.(bson.D)
+	en, _ := lookupKey(d, "enabled")
+	return asBool(en)
 }
 
 // idKey is a map key for an _id value (numbers of equal value are equal).
@@ -186,13 +239,6 @@ func sameKey(a, b bson.D) bool {
 	return true
 }
 
-// dupKeyError is MongoDB's duplicate key error (11000).
-type dupKeyError struct {
-	*cmdError
-	keyPattern bson.D
-	keyValue   bson.D
-}
-
 func (c *collection) dupKeyError(ix *index, key bson.D) error {
 	parts := make([]string, 0, len(key))
 	for _, e := range key {
@@ -205,15 +251,19 @@ func (c *collection) dupKeyError(ix *index, key bson.D) error {
 	}
 	msg := fmt.Sprintf("E11000 duplicate key error collection: %s.%s index: %s dup key: { %s }",
 		c.db, c.name, ix.name, strings.Join(parts, ", "))
-	return &dupKeyError{cmdError: &cmdError{code: 11000, codeName: "DuplicateKey", msg: msg}, keyPattern: ix.key, keyValue: key}
+	return &cmdError{code: 11000, codeName: "DuplicateKey", msg: msg,
+		extra: bson.D{{Key: "keyPattern", Value: ix.key}, {Key: "keyValue", Value: key}}}
 }
 
 // insertLocked inserts doc (an _id is added when missing) and records the
 // change event.
 func (s *Server) insertLocked(c *collection, doc bson.D) (bson.D, error) {
 	doc = withID(doc)
-	if _, ok := docID(doc).(bson.A); ok {
-		return nil, errf(2, "can't use an array for _id")
+	if err := checkID(docID(doc)); err != nil {
+		return nil, err
+	}
+	if err := s.validateLocked(c, doc, nil); err != nil {
+		return nil, err
 	}
 	if err := c.checkUniqueLocked(doc, nil); err != nil {
 		return nil, err
@@ -221,7 +271,7 @@ func (s *Server) insertLocked(c *collection, doc bson.D) (bson.D, error) {
 	e := &docEntry{doc: doc}
 	c.docs = append(c.docs, e)
 	c.byID[idKey(docID(doc))] = e
-	s.recordLocked(&changeEvent{op: "insert", db: c.db, coll: c.name, key: docID(doc), post: doc})
+	s.recordCollLocked(c, &changeEvent{op: "insert", key: docID(doc), post: doc})
 	return doc, nil
 }
 
@@ -237,18 +287,21 @@ func (s *Server) replaceLocked(c *collection, e *docEntry, newDoc bson.D, ch mqu
 	if sameDoc(e.doc, newDoc) {
 		return false, nil
 	}
+	if err := s.validateLocked(c, newDoc, e.doc); err != nil {
+		return false, err
+	}
 	if err := c.checkUniqueLocked(newDoc, e); err != nil {
 		return false, err
 	}
 	pre := e.doc
 	e.doc = newDoc
-	ev := &changeEvent{op: "update", db: c.db, coll: c.name, key: oldID, pre: pre, post: newDoc}
+	ev := &changeEvent{op: "update", key: oldID, pre: pre, post: newDoc}
 	if replaced {
 		ev.op = "replace"
 	} else {
 		ev.changes = ch
 	}
-	s.recordLocked(ev)
+	s.recordCollLocked(c, ev)
 	return true, nil
 }
 
@@ -258,7 +311,7 @@ func (s *Server) deleteLocked(c *collection, e *docEntry) {
 		c.docs = slices.Delete(c.docs, i, i+1)
 	}
 	delete(c.byID, idKey(docID(e.doc)))
-	s.recordLocked(&changeEvent{op: "delete", db: c.db, coll: c.name, key: docID(e.doc), pre: e.doc})
+	s.recordCollLocked(c, &changeEvent{op: "delete", key: docID(e.doc), pre: e.doc})
 }
 
 func sameDoc(a, b bson.D) bool {
@@ -267,4 +320,22 @@ func sameDoc(a, b bson.D) bool {
 	return err1 == nil && err2 == nil && string(ra) == string(rb)
 }
 
-func (e *dupKeyError) Unwrap() error { return e.cmdError }
+// checkID rejects what MongoDB does not store as an _id: an array, a
+// regular expression, undefined, or a document with a $-prefixed field.
+func checkID(id any) error {
+	switch v := id.(type) {
+	case bson.A:
+		return errf(53, "The '_id' value cannot be of type array")
+	case bson.Regex:
+		return errf(53, "The '_id' value cannot be of type regex")
+	case bson.Undefined:
+		return errf(53, "The '_id' value cannot be of type undefined")
+	case bson.D:
+		for _, e := range v {
+			if strings.HasPrefix(e.Key, "$") {
+				return errf(52, "_id fields may not contain '$'-prefixed fields: %s is not valid for storage.", e.Key)
+			}
+		}
+	}
+	return nil
+}

@@ -114,6 +114,8 @@ func parseStage(raw any) (stage, error) {
 		return parseCountStage(arg)
 	case "$group":
 		return parseGroupStage(arg)
+	case "$replaceRoot", "$replaceWith":
+		return parseReplaceRootStage(name, arg)
 	}
 	return nil, newError(40324, "Unrecognized pipeline stage name: '%s'", name)
 }
@@ -206,5 +208,39 @@ func parseCountStage(arg any) (stage, error) {
 			return nil, nil
 		}
 		return []bson.D{{{Key: name, Value: int32(len(docs))}}}, nil
+	}, nil
+}
+
+// parseReplaceRootStage parses {$replaceRoot: {newRoot: expr}} and
+// {$replaceWith: expr}.
+func parseReplaceRootStage(name string, arg any) (stage, error) {
+	spec := arg
+	if name == "$replaceRoot" {
+		d, ok := arg.(bson.D)
+		if !ok {
+			return nil, newError(40229, "expected an object as specification for $replaceRoot stage, got %s", bsonType(arg))
+		}
+		nr, ok := field(d, "newRoot")
+		if !ok || len(d) != 1 {
+			return nil, newError(40231, "no newRoot specified for the $replaceRoot stage")
+		}
+		spec = nr
+	}
+	expr, err := parseExpression(spec)
+	if err != nil {
+		return nil, err
+	}
+	return func(docs []bson.D) ([]bson.D, error) {
+		out := make([]bson.D, 0, len(docs))
+		for _, doc := range docs {
+			v, _ := expr.eval(doc)
+			d, ok := v.(bson.D)
+			if !ok {
+				return nil, newError(40228, "'replacement document' must evaluate to an object, but resulting value was: %s. Type of resulting value: '%s'. Input document: %s",
+					formatValue(v), bsonType(v), formatValue(doc))
+			}
+			out = append(out, d)
+		}
+		return out, nil
 	}, nil
 }

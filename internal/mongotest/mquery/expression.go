@@ -108,8 +108,11 @@ func parseExpression(v any) (expression, error) {
 			if len(x) > 1 {
 				return nil, newError(15983, "an expression specification must contain exactly one field, the name of the expression. Found %d fields in %s", len(x), formatValue(x))
 			}
-			if x[0].Key == "$literal" {
+			switch x[0].Key {
+			case "$literal":
 				return literalExpr{x[0].Value}, nil
+			case "$getField", "$setField", "$unsetField":
+				return parseFieldOperator(x[0].Key, x[0].Value)
 			}
 			return nil, newError(168, "Unrecognized expression '%s'", x[0].Key)
 		}
@@ -166,4 +169,102 @@ func parseFieldPath(s string) (expression, error) {
 		}
 	}
 	return fieldPathExpr{parts: parts}, nil
+}
+
+// fieldOpExpr is $getField, $setField or $unsetField: a field named
+// literally (dots and a leading $ are part of the name).
+type fieldOpExpr struct {
+	op    string
+	field string
+	input expression
+	value expression // $setField
+}
+
+func (f fieldOpExpr) eval(root bson.D) (any, bool) {
+	in, ok := f.input.eval(root)
+	doc, isDoc := in.(bson.D)
+	if f.op == "$getField" {
+		if !ok || !isDoc {
+			return nil, false
+		}
+		v, found := field(doc, f.field)
+		return deepCopy(v), found
+	}
+	if !ok || !isDoc {
+		return nil, true // null input gives null
+	}
+	out := make(bson.D, 0, len(doc)+1)
+	var newVal any
+	set := false
+	if f.op == "$setField" {
+		newVal, set = f.value.eval(root)
+	}
+	replaced := false
+	for _, e := range doc {
+		if e.Key != f.field {
+			out = append(out, e)
+			continue
+		}
+		if set {
+			out = append(out, bson.E{Key: e.Key, Value: newVal})
+		}
+		replaced = true
+	}
+	if set && !replaced {
+		out = append(out, bson.E{Key: f.field, Value: newVal})
+	}
+	return out, true
+}
+
+func parseFieldOperator(op string, arg any) (expression, error) {
+	f := fieldOpExpr{op: op, input: fieldPathExpr{}}
+	spec, ok := arg.(bson.D)
+	if !ok {
+		name, isStr := arg.(string)
+		if op != "$getField" || !isStr {
+			return nil, newError(4161100, "%s only supports an object as its argument", op)
+		}
+		f.field = name
+		return f, nil
+	}
+	hasValue := false
+	for _, e := range spec {
+		switch e.Key {
+		case "field":
+			name, isStr := e.Value.(string)
+			if !isStr {
+				if lit, isDoc := e.Value.(bson.D); isDoc && len(lit) == 1 && lit[0].Key == "$literal" {
+					name, isStr = lit[0].Value.(string)
+				}
+			}
+			if !isStr {
+				return nil, newError(4161106, "%s requires 'field' to evaluate to type String", op)
+			}
+			f.field = name
+		case "input":
+			in, err := parseExpression(e.Value)
+			if err != nil {
+				return nil, err
+			}
+			f.input = in
+		case "value":
+			if op != "$setField" {
+				return nil, newError(4161103, "%s found an unknown argument: value", op)
+			}
+			v, err := parseExpression(e.Value)
+			if err != nil {
+				return nil, err
+			}
+			f.value, hasValue = v, true
+		default:
+			return nil, newError(4161101, "%s found an unknown argument: %s", op, e.Key)
+		}
+	}
+	if f.field == "" && op != "$getField" {
+		return nil, newError(4161102, "%s requires 'field' to be specified", op)
+	}
+	if op == "$setField" && !hasValue {
+		return nil, newError(4161109, "$setField requires 'value' to be specified")
+	}
+	return f, nil
 }

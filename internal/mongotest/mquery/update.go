@@ -11,8 +11,19 @@ import (
 
 // Changes describes what an update did, in change-stream terms.
 type Changes struct {
-	Updated bson.D   // dotted path -> new value (updateDescription.updatedFields)
-	Removed []string // dotted paths (updateDescription.removedFields)
+	Updated   bson.D       // dotted path -> new value (updateDescription.updatedFields)
+	Removed   []string     // dotted paths (updateDescription.removedFields)
+	Truncated []Truncation // shortened arrays (updateDescription.truncatedArrays)
+	// Disambiguated maps each ambiguous dotted path of the above (a field
+	// name with a dot, or a numeric field name) to its components, array
+	// indices as int32 (updateDescription.disambiguatedPaths).
+	Disambiguated bson.D
+}
+
+// Truncation is an array shortened to NewSize elements.
+type Truncation struct {
+	Field   string
+	NewSize int32
 }
 
 // ApplyUpdate applies update (an operator document such as {$set: ...}, or a
@@ -47,7 +58,7 @@ func ApplyUpdate(doc bson.D, update bson.D, insert bool) (out bson.D, ch Changes
 	if err := checkIDUnchanged(doc, out); err != nil {
 		return nil, Changes{}, false, err
 	}
-	return out, rec.changes(out), false, nil
+	return out, rec.changes(doc, out), false, nil
 }
 
 // replaceDoc implements a replacement-style update: the new document is the
@@ -276,7 +287,7 @@ func (r *changeRecorder) record(parts []string, res modResult) {
 
 // changes builds the change-stream description, reading new values from the
 // final document; paths inside another reported path are folded into it.
-func (r *changeRecorder) changes(out bson.D) Changes {
+func (r *changeRecorder) changes(in, out bson.D) Changes {
 	var ch Changes
 	for i, p := range r.updated {
 		if hasAncestorIn(p, r.updated, i) {
@@ -285,9 +296,11 @@ func (r *changeRecorder) changes(out bson.D) Changes {
 		path := strings.Join(p, ".")
 		v, _ := Lookup(out, path)
 		ch.Updated = append(ch.Updated, bson.E{Key: path, Value: deepCopy(v)})
+		ch.noteAmbiguous(partsIn(out, p))
 	}
 	for _, p := range r.removed {
 		ch.Removed = append(ch.Removed, strings.Join(p, "."))
+		ch.noteAmbiguous(partsIn(in, p))
 	}
 	return ch
 }

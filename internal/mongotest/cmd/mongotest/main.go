@@ -17,6 +17,8 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:27017", "listen address")
 	history := flag.Int("history", 100000, "retained change events (the oplog window)")
 	verbose := flag.Bool("v", false, "debug logging")
+	user := flag.String("user", "", "require authentication (SCRAM) and create this user in admin")
+	password := flag.String("password", "", "the password of -user")
 	flag.Parse()
 
 	level := zerolog.InfoLevel
@@ -25,7 +27,11 @@ func main() {
 	}
 	log := zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr}).Level(level).With().Timestamp().Logger() // the server adds component=mongotest
 
-	srv, err := mongotest.Start(mongotest.WithAddr(*addr), mongotest.WithHistory(*history), mongotest.WithLogger(log))
+	opts := []mongotest.Option{mongotest.WithAddr(*addr), mongotest.WithHistory(*history), mongotest.WithLogger(log)}
+	if *user != "" {
+		opts = append(opts, mongotest.WithUser(*user, *password))
+	}
+	srv, err := mongotest.Start(opts...)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
