@@ -117,81 +117,90 @@ func TestCrashAtNamedPointsLosesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct {
-		name  string
-		point string
-		// before makes the changes whose handling hits the point; it
-		// returns a check of the state at the kill (nil: nothing to check).
-		before func(ctx context.Context, w *world) func(ctx context.Context) error
-		// whileDown makes more changes while the daemon is dead.
-		whileDown func(ctx context.Context, w *world)
-	}{
-		{
-			name:  "after Firestore writes, before the checkpoint",
-			point: "after-apply-before-checkpoint:3",
-			before: func(ctx context.Context, w *world) func(context.Context) error {
-				p1 := w.addProject(ctx, "p1", "red", 2, true)
-				p2 := w.addProject(ctx, "p2", "red", 2, true)
-				w.addProject(ctx, "p3", "red", 2, false)
-				w.updateProject(ctx, p1, bson.D{{Key: "$set", Value: bson.D{{Key: "name", Value: "p1 v2"}}}})
-				w.deleteProject(ctx, p2)
-				w.updateProject(ctx, p1, bson.D{{Key: "$set", Value: bson.D{{Key: "name", Value: "p1 v3"}}}})
-				return nil
-			},
-			whileDown: func(ctx context.Context, w *world) {
-				for pid := range w.assets {
-					w.updateProject(ctx, pid, bson.D{{Key: "$set", Value: bson.D{{Key: "owner.team", Value: "down"}}}})
-				}
-			},
-		},
-		{
-			name: "in the middle of a cleanup",
-			// The first page of 500 written: at most 3 more pages were
-			// in flight, so 1,000 to 2,500 of the 3,000 remain.
-			point: "mid-cleanup:1",
-			before: func(ctx context.Context, w *world) func(context.Context) error {
-				big := w.addProjectAssets(ctx, "big", 3000)
-				w.addProject(ctx, "kept", "blue", 2, true)
-				w.deleteProject(ctx, big)
-				return func(ctx context.Context) error {
-					if n := w.countAll(ctx, "aiAnalyses"); n < 1002 || n > 2502 {
-						return fmt.Errorf("%d aiAnalyses at the kill, want 1,000 to 2,500 of the big project's 3,000 left (+2 kept)", n)
-					}
-					return nil
-				}
-			},
-			whileDown: func(ctx context.Context, w *world) {
-				gone := w.addProject(ctx, "gone", "green", 2, true)
-				w.deleteProject(ctx, gone)
-			},
-		},
+	for _, tc := range crashPointCases {
+		t.Run(tc.name, func(t *testing.T) { runCrashPoint(t, bin, tc) })
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ctx := context.Background()
-			w := newWorld(t)
-			s := w.setup()
-			s.startAt = startBefore()
-			s.bin = bin
-			d := startDaemon(t, s, crashpoint.EnvVar+"="+tt.point)
-			d.waitReady(30 * time.Second)
-			atKill := tt.before(ctx, w)
-			d.wait(catchUpTimeout)
-			if !d.killedBySIGKILL() || !contains(d.logs.String(), "crashpoint: killing the process") {
-				t.Fatalf("the watcher ended with %d, not by the crash point %s", d.exitCode, tt.point)
-			}
-			if atKill != nil {
-				if err := atKill(ctx); err != nil {
-					t.Fatal(err)
-				}
-			}
-			tt.whileDown(ctx, w)
+}
 
-			d2 := startDaemon(t, s) // same binary, no crash point
-			d2.waitReady(30 * time.Second)
-			d2.untilConsistent(w)
-			d2.requireRunning()
-			d2.stop()
-		})
+// crashPointCase is a crash point and the changes around the kill there.
+type crashPointCase struct {
+	name  string
+	point string
+	// before makes the changes whose handling hits the point; it
+	// returns a check of the state at the kill (nil: nothing to check).
+	before func(ctx context.Context, w *world) func(ctx context.Context) error
+	// whileDown makes more changes while the daemon is dead.
+	whileDown func(ctx context.Context, w *world)
+}
+
+// runCrashPoint starts bin with tc's crash point, makes tc's changes until
+// the point kills it and more while it is down, and checks that a daemon
+// restarted without the point makes Firestore consistent.
+func runCrashPoint(t *testing.T, bin string, tc crashPointCase) {
+	ctx := context.Background()
+	w := newWorld(t)
+	s := w.setup()
+	s.startAt = startBefore()
+	s.bin = bin
+	d := startDaemon(t, s, crashpoint.EnvVar+"="+tc.point)
+	d.waitReady(30 * time.Second)
+	atKill := tc.before(ctx, w)
+	d.wait(catchUpTimeout)
+	if !d.killedBySIGKILL() || !contains(d.logs.String(), "crashpoint: killing the process") {
+		t.Fatalf("the watcher ended with %d, not by the crash point %s", d.exitCode, tc.point)
 	}
+	if atKill != nil {
+		if err := atKill(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tc.whileDown(ctx, w)
+
+	d2 := startDaemon(t, s) // same binary, no crash point
+	d2.waitReady(30 * time.Second)
+	d2.untilConsistent(w)
+	d2.requireRunning()
+	d2.stop()
+}
+
+var crashPointCases = []crashPointCase{
+	{
+		name:  "after Firestore writes, before the checkpoint",
+		point: "after-apply-before-checkpoint:3",
+		before: func(ctx context.Context, w *world) func(context.Context) error {
+			p1 := w.addProject(ctx, "p1", "red", 2, true)
+			p2 := w.addProject(ctx, "p2", "red", 2, true)
+			w.addProject(ctx, "p3", "red", 2, false)
+			w.updateProject(ctx, p1, bson.D{{Key: "$set", Value: bson.D{{Key: "name", Value: "p1 v2"}}}})
+			w.deleteProject(ctx, p2)
+			w.updateProject(ctx, p1, bson.D{{Key: "$set", Value: bson.D{{Key: "name", Value: "p1 v3"}}}})
+			return nil
+		},
+		whileDown: func(ctx context.Context, w *world) {
+			for pid := range w.assets {
+				w.updateProject(ctx, pid, bson.D{{Key: "$set", Value: bson.D{{Key: "owner.team", Value: "down"}}}})
+			}
+		},
+	},
+	{
+		name: "in the middle of a cleanup",
+		// The first page of 500 written: at most 3 more pages were
+		// in flight, so 1,000 to 2,500 of the 3,000 remain.
+		point: "mid-cleanup:1",
+		before: func(ctx context.Context, w *world) func(context.Context) error {
+			big := w.addProjectAssets(ctx, "big", 3000)
+			w.addProject(ctx, "kept", "blue", 2, true)
+			w.deleteProject(ctx, big)
+			return func(ctx context.Context) error {
+				if n := w.countAll(ctx, "aiAnalyses"); n < 1002 || n > 2502 {
+					return fmt.Errorf("%d aiAnalyses at the kill, want 1,000 to 2,500 of the big project's 3,000 left (+2 kept)", n)
+				}
+				return nil
+			}
+		},
+		whileDown: func(ctx context.Context, w *world) {
+			gone := w.addProject(ctx, "gone", "green", 2, true)
+			w.deleteProject(ctx, gone)
+		},
+	},
 }

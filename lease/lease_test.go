@@ -32,97 +32,109 @@ func leaseColl(t *testing.T) (*mongo.Collection, *mongotest.Server) {
 	return projects.Database().Collection("leases"), srv
 }
 
+// leaseStep is one operation of a lease scenario.
+type leaseStep struct {
+	who       string // a | b
+	op        string // take | renew | release | advance
+	advance   time.Duration
+	wantOK    bool
+	wantEpoch int64 // take: epoch expected when ok
+}
+
+// leaseTTL is the TTL of both instances' leases in the scenarios.
+const leaseTTL = 10 * time.Second
+
+// leaseScenarios are the sequences TestLeaseTakeRenewRelease runs.
+var leaseScenarios = []struct {
+	name  string
+	steps []leaseStep
+}{
+	{
+		name: "first take, second refused, renew keeps it",
+		steps: []leaseStep{
+			{who: "a", op: "take", wantOK: true, wantEpoch: 1},
+			{who: "b", op: "take", wantOK: false},
+			{op: "advance", advance: 9 * time.Second},
+			{who: "a", op: "renew", wantOK: true},
+			{op: "advance", advance: 9 * time.Second},
+			{who: "b", op: "take", wantOK: false},
+		},
+	},
+	{
+		name: "expired lease is taken with a new epoch; the old holder cannot renew",
+		steps: []leaseStep{
+			{who: "a", op: "take", wantOK: true, wantEpoch: 1},
+			{op: "advance", advance: leaseTTL + time.Millisecond},
+			{who: "b", op: "take", wantOK: true, wantEpoch: 2},
+			{who: "a", op: "renew", wantOK: false},
+			{who: "a", op: "take", wantOK: false},
+			{who: "b", op: "renew", wantOK: true},
+		},
+	},
+	{
+		name: "release frees the lease at once",
+		steps: []leaseStep{
+			{who: "a", op: "take", wantOK: true, wantEpoch: 1},
+			{who: "a", op: "release", wantOK: true},
+			{who: "b", op: "take", wantOK: true, wantEpoch: 2},
+			{who: "a", op: "release", wantOK: true}, // not the holder: no effect
+			{who: "a", op: "take", wantOK: false},
+		},
+	},
+}
+
 // TestLeaseTakeRenewRelease drives two instances through a sequence of lease
 // operations with a controlled clock.
 func TestLeaseTakeRenewRelease(t *testing.T) {
-	type step struct {
-		who       string // a | b
-		op        string // take | renew | release | advance
-		advance   time.Duration
-		wantOK    bool
-		wantEpoch int64 // take: epoch expected when ok
-	}
-	const ttl = 10 * time.Second
-	tests := []struct {
-		name  string
-		steps []step
-	}{
-		{
-			name: "first take, second refused, renew keeps it",
-			steps: []step{
-				{who: "a", op: "take", wantOK: true, wantEpoch: 1},
-				{who: "b", op: "take", wantOK: false},
-				{op: "advance", advance: 9 * time.Second},
-				{who: "a", op: "renew", wantOK: true},
-				{op: "advance", advance: 9 * time.Second},
-				{who: "b", op: "take", wantOK: false},
-			},
-		},
-		{
-			name: "expired lease is taken with a new epoch; the old holder cannot renew",
-			steps: []step{
-				{who: "a", op: "take", wantOK: true, wantEpoch: 1},
-				{op: "advance", advance: ttl + time.Millisecond},
-				{who: "b", op: "take", wantOK: true, wantEpoch: 2},
-				{who: "a", op: "renew", wantOK: false},
-				{who: "a", op: "take", wantOK: false},
-				{who: "b", op: "renew", wantOK: true},
-			},
-		},
-		{
-			name: "release frees the lease at once",
-			steps: []step{
-				{who: "a", op: "take", wantOK: true, wantEpoch: 1},
-				{who: "a", op: "release", wantOK: true},
-				{who: "b", op: "take", wantOK: true, wantEpoch: 2},
-				{who: "a", op: "release", wantOK: true}, // not the holder: no effect
-				{who: "a", op: "take", wantOK: false},
-			},
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+	for _, sc := range leaseScenarios {
+		t.Run(sc.name, func(t *testing.T) {
 			ctx := watchertest.Context(t, 30*time.Second)
 			coll, _ := leaseColl(t)
 			clk := clocktest.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 			leases := map[string]*Lease{
-				"a": newTestLease(t, coll, "a", ttl, clk),
-				"b": newTestLease(t, coll, "b", ttl, clk),
+				"a": newTestLease(t, coll, "a", leaseTTL, clk),
+				"b": newTestLease(t, coll, "b", leaseTTL, clk),
 			}
 			epochs := map[string]int64{}
-			for i, s := range tt.steps {
-				l := leases[s.who]
-				switch s.op {
-				case "advance":
-					clk.Add(s.advance)
-				case "take":
-					epoch, ok, held, err := l.TryAcquire(ctx)
-					if err != nil {
-						t.Fatalf("step %d: %v", i, err)
-					}
-					if ok != s.wantOK {
-						t.Fatalf("step %d: %s take ok %v (held %+v), want %v", i, s.who, ok, held, s.wantOK)
-					}
-					if ok {
-						if epoch != s.wantEpoch {
-							t.Fatalf("step %d: epoch %d, want %d", i, epoch, s.wantEpoch)
-						}
-						epochs[s.who] = epoch
-					} else if held.Owner == s.who || held.Owner == "" {
-						t.Fatalf("step %d: refused but holder is %q", i, held.Owner)
-					}
-				case "renew":
-					ok, err := l.renew(ctx, epochs[s.who])
-					if err != nil || ok != s.wantOK {
-						t.Fatalf("step %d: %s renew ok %v err %v, want %v", i, s.who, ok, err, s.wantOK)
-					}
-				case "release":
-					if err := l.release(ctx, epochs[s.who]); err != nil {
-						t.Fatalf("step %d: %v", i, err)
-					}
-				}
+			for i, s := range sc.steps {
+				runLeaseStep(ctx, t, i, s, leases[s.who], clk, epochs)
 			}
 		})
+	}
+}
+
+// runLeaseStep runs step i, s, on lease l (nil for advance) and checks its
+// outcome; epochs holds each instance's last epoch taken.
+func runLeaseStep(ctx context.Context, t *testing.T, i int, s leaseStep, l *Lease, clk *clocktest.Clock, epochs map[string]int64) {
+	t.Helper()
+	switch s.op {
+	case "advance":
+		clk.Add(s.advance)
+	case "take":
+		epoch, ok, held, err := l.TryAcquire(ctx)
+		if err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		if ok != s.wantOK {
+			t.Fatalf("step %d: %s take ok %v (held %+v), want %v", i, s.who, ok, held, s.wantOK)
+		}
+		if ok {
+			if epoch != s.wantEpoch {
+				t.Fatalf("step %d: epoch %d, want %d", i, epoch, s.wantEpoch)
+			}
+			epochs[s.who] = epoch
+		} else if held.Owner == s.who || held.Owner == "" {
+			t.Fatalf("step %d: refused but holder is %q", i, held.Owner)
+		}
+	case "renew":
+		ok, err := l.renew(ctx, epochs[s.who])
+		if err != nil || ok != s.wantOK {
+			t.Fatalf("step %d: %s renew ok %v err %v, want %v", i, s.who, ok, err, s.wantOK)
+		}
+	case "release":
+		if err := l.release(ctx, epochs[s.who]); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
 	}
 }
 

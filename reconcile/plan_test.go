@@ -8,119 +8,137 @@ import (
 	"time"
 )
 
+// planCase is one batch of documents, the lookup of their projects and
+// the plan Plan must make of them.
+type planCase struct {
+	name   string
+	docs   []Doc
+	look   Lookup
+	checks Checks
+	want   BatchPlan
+}
+
 func TestPlan(t *testing.T) {
-	targets := []Target{
-		{Source: "name", Path: []string{"projectName"}},
-		{Source: "owner.team", Path: []string{"project", "team"}},
+	for _, tc := range planCases {
+		t.Run(tc.name, func(t *testing.T) { checkPlan(t, tc) })
 	}
-	live := Project{Values: map[string]any{"name": "Alpha", "owner.team": "red"}}
-	noTeam := Project{Values: map[string]any{"name": "Beta"}}
-	asked := func(ids ...string) map[string]bool {
-		m := map[string]bool{}
-		for _, id := range ids {
-			m[id] = true
-		}
-		return m
+}
+
+// checkPlan plans tc's batch with planTargets; no checks in tc means both.
+func checkPlan(t *testing.T, tc planCase) {
+	checks := tc.checks
+	if checks == (Checks{}) {
+		checks = Checks{Orphans: true, Drift: true}
 	}
-	doc := func(path string, pid any, copies map[string]any) Doc {
-		return Doc{Path: path, HasID: true, ProjectID: pid, Copies: copies}
+	got := Plan(planTargets, tc.docs, tc.look, checks)
+	want := tc.want
+	if want.Orphans == nil {
+		want.Orphans = map[string]int{}
 	}
-	both := Checks{Orphans: true, Drift: true}
-	tests := []struct {
-		name   string
-		docs   []Doc
-		look   Lookup
-		checks Checks
-		want   BatchPlan
-	}{
-		{
-			name: "consistent documents need nothing",
-			docs: []Doc{doc("a/1", "p1", map[string]any{"name": "Alpha", "owner.team": "red"})},
-			look: Lookup{Asked: asked("p1"), Found: map[string]Project{"p1": live}},
-			want: BatchPlan{},
-		},
-		{
-			name: "a project not found makes orphans, counted per document",
-			docs: []Doc{doc("a/1", "gone", nil), doc("a/2", "gone", nil), doc("a/3", "p1", map[string]any{"name": "Alpha", "owner.team": "red"})},
-			look: Lookup{Asked: asked("gone", "p1"), Found: map[string]Project{"p1": live}},
-			want: BatchPlan{Orphans: map[string]int{"gone": 2}},
-		},
-		{
-			name: "an id the lookup did not ask for is never an orphan",
-			docs: []Doc{doc("a/1", "notasked", nil)},
-			look: Lookup{Asked: asked("p1"), Found: map[string]Project{}},
-			want: BatchPlan{Unchecked: 1},
-		},
-		{
-			name: "archived documents of a deleted project are already cleaned",
-			docs: []Doc{{Path: "a/1", HasID: true, ProjectID: "gone", Archived: true}},
-			look: Lookup{Asked: asked("gone"), Found: map[string]Project{}},
-			want: BatchPlan{},
-		},
-		{
-			name: "empty, blank and non-string ids are reported, missing ids counted",
-			docs: []Doc{doc("a/1", "", nil), doc("a/2", "  ", nil), doc("a/3", int64(7), nil), {Path: "a/4"}},
-			look: Lookup{Asked: asked(""), Found: map[string]Project{}},
-			want: BatchPlan{Invalid: []string{"a/1", "a/2", "a/3"}, NoID: 1},
-		},
-		{
-			name: "a changed copy drifts; the repair sets every copy",
-			docs: []Doc{doc("a/1", "p1", map[string]any{"name": "Old", "owner.team": "red"}), doc("a/2", "p1", map[string]any{"name": "Old", "owner.team": "red"})},
-			look: Lookup{Asked: asked("p1"), Found: map[string]Project{"p1": live}},
-			want: BatchPlan{Drift: map[string]*Repair{"p1": {Set: map[string]any{"name": "Alpha", "owner.team": "red"}, Docs: 2}}},
-		},
-		{
-			name: "a missing copy drifts",
-			docs: []Doc{doc("a/1", "p1", map[string]any{"name": "Alpha"})},
-			look: Lookup{Asked: asked("p1"), Found: map[string]Project{"p1": live}},
-			want: BatchPlan{Drift: map[string]*Repair{"p1": {Set: map[string]any{"name": "Alpha", "owner.team": "red"}, Docs: 1}}},
-		},
-		{
-			name: "a copy of a field the project lacks drifts and is unset",
-			docs: []Doc{doc("a/1", "p2", map[string]any{"name": "Beta", "owner.team": "blue"}), doc("a/2", "p2", map[string]any{"name": "Beta"})},
-			look: Lookup{Asked: asked("p2"), Found: map[string]Project{"p2": noTeam}},
-			want: BatchPlan{Drift: map[string]*Repair{"p2": {Set: map[string]any{"name": "Beta"}, Unset: []string{"owner.team"}, Docs: 1}}},
-		},
-		{
-			name: "a field that cannot be copied is not compared",
-			docs: []Doc{doc("a/1", "p3", map[string]any{"name": "Gamma", "owner.team": "whatever"})},
-			look: Lookup{Asked: asked("p3"), Found: map[string]Project{"p3": {Values: map[string]any{"name": "Gamma"}, Skip: map[string]bool{"owner.team": true}}}},
-			want: BatchPlan{},
-		},
-		{
-			name:   "orphans only: drift is not looked for",
-			docs:   []Doc{doc("a/1", "gone", nil), doc("a/2", "p1", map[string]any{"name": "Old"})},
-			look:   Lookup{Asked: asked("gone", "p1"), Found: map[string]Project{"p1": live}},
-			checks: Checks{Orphans: true},
-			want:   BatchPlan{Orphans: map[string]int{"gone": 1}},
-		},
-		{
-			name:   "drift only: orphans are not counted",
-			docs:   []Doc{doc("a/1", "gone", nil), doc("a/2", "p1", map[string]any{"name": "Old", "owner.team": "red"})},
-			look:   Lookup{Asked: asked("gone", "p1"), Found: map[string]Project{"p1": live}},
-			checks: Checks{Drift: true},
-			want:   BatchPlan{Drift: map[string]*Repair{"p1": {Set: map[string]any{"name": "Alpha", "owner.team": "red"}, Docs: 1}}},
-		},
+	if want.Drift == nil {
+		want.Drift = map[string]*Repair{}
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			checks := tt.checks
-			if checks == (Checks{}) {
-				checks = both
-			}
-			got := Plan(targets, tt.docs, tt.look, checks)
-			want := tt.want
-			if want.Orphans == nil {
-				want.Orphans = map[string]int{}
-			}
-			if want.Drift == nil {
-				want.Drift = map[string]*Repair{}
-			}
-			if !reflect.DeepEqual(got, want) {
-				t.Errorf("Plan =\n%+v\nwant\n%+v", printable(got), printable(want))
-			}
-		})
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Plan =\n%+v\nwant\n%+v", printable(got), printable(want))
 	}
+}
+
+// planTargets are the copies of every planCase: name and owner.team.
+var planTargets = []Target{
+	{Source: "name", Path: []string{"projectName"}},
+	{Source: "owner.team", Path: []string{"project", "team"}},
+}
+
+// The projects planCases find: planLive has both copied fields, planNoTeam
+// lacks owner.team.
+var (
+	planLive   = Project{Values: map[string]any{"name": "Alpha", "owner.team": "red"}}
+	planNoTeam = Project{Values: map[string]any{"name": "Beta"}}
+)
+
+// askedIDs is the Asked set of a Lookup that asked for ids.
+func askedIDs(ids ...string) map[string]bool {
+	m := map[string]bool{}
+	for _, id := range ids {
+		m[id] = true
+	}
+	return m
+}
+
+// planDoc is a scanned document with a project id.
+func planDoc(path string, pid any, copies map[string]any) Doc {
+	return Doc{Path: path, HasID: true, ProjectID: pid, Copies: copies}
+}
+
+var planCases = []planCase{
+	{
+		name: "consistent documents need nothing",
+		docs: []Doc{planDoc("a/1", "p1", map[string]any{"name": "Alpha", "owner.team": "red"})},
+		look: Lookup{Asked: askedIDs("p1"), Found: map[string]Project{"p1": planLive}},
+		want: BatchPlan{},
+	},
+	{
+		name: "a project not found makes orphans, counted per document",
+		docs: []Doc{planDoc("a/1", "gone", nil), planDoc("a/2", "gone", nil), planDoc("a/3", "p1", map[string]any{"name": "Alpha", "owner.team": "red"})},
+		look: Lookup{Asked: askedIDs("gone", "p1"), Found: map[string]Project{"p1": planLive}},
+		want: BatchPlan{Orphans: map[string]int{"gone": 2}},
+	},
+	{
+		name: "an id the lookup did not ask for is never an orphan",
+		docs: []Doc{planDoc("a/1", "notasked", nil)},
+		look: Lookup{Asked: askedIDs("p1"), Found: map[string]Project{}},
+		want: BatchPlan{Unchecked: 1},
+	},
+	{
+		name: "archived documents of a deleted project are already cleaned",
+		docs: []Doc{{Path: "a/1", HasID: true, ProjectID: "gone", Archived: true}},
+		look: Lookup{Asked: askedIDs("gone"), Found: map[string]Project{}},
+		want: BatchPlan{},
+	},
+	{
+		name: "empty, blank and non-string ids are reported, missing ids counted",
+		docs: []Doc{planDoc("a/1", "", nil), planDoc("a/2", "  ", nil), planDoc("a/3", int64(7), nil), {Path: "a/4"}},
+		look: Lookup{Asked: askedIDs(""), Found: map[string]Project{}},
+		want: BatchPlan{Invalid: []string{"a/1", "a/2", "a/3"}, NoID: 1},
+	},
+	{
+		name: "a changed copy drifts; the repair sets every copy",
+		docs: []Doc{planDoc("a/1", "p1", map[string]any{"name": "Old", "owner.team": "red"}), planDoc("a/2", "p1", map[string]any{"name": "Old", "owner.team": "red"})},
+		look: Lookup{Asked: askedIDs("p1"), Found: map[string]Project{"p1": planLive}},
+		want: BatchPlan{Drift: map[string]*Repair{"p1": {Set: map[string]any{"name": "Alpha", "owner.team": "red"}, Docs: 2}}},
+	},
+	{
+		name: "a missing copy drifts",
+		docs: []Doc{planDoc("a/1", "p1", map[string]any{"name": "Alpha"})},
+		look: Lookup{Asked: askedIDs("p1"), Found: map[string]Project{"p1": planLive}},
+		want: BatchPlan{Drift: map[string]*Repair{"p1": {Set: map[string]any{"name": "Alpha", "owner.team": "red"}, Docs: 1}}},
+	},
+	{
+		name: "a copy of a field the project lacks drifts and is unset",
+		docs: []Doc{planDoc("a/1", "p2", map[string]any{"name": "Beta", "owner.team": "blue"}), planDoc("a/2", "p2", map[string]any{"name": "Beta"})},
+		look: Lookup{Asked: askedIDs("p2"), Found: map[string]Project{"p2": planNoTeam}},
+		want: BatchPlan{Drift: map[string]*Repair{"p2": {Set: map[string]any{"name": "Beta"}, Unset: []string{"owner.team"}, Docs: 1}}},
+	},
+	{
+		name: "a field that cannot be copied is not compared",
+		docs: []Doc{planDoc("a/1", "p3", map[string]any{"name": "Gamma", "owner.team": "whatever"})},
+		look: Lookup{Asked: askedIDs("p3"), Found: map[string]Project{"p3": {Values: map[string]any{"name": "Gamma"}, Skip: map[string]bool{"owner.team": true}}}},
+		want: BatchPlan{},
+	},
+	{
+		name:   "orphans only: drift is not looked for",
+		docs:   []Doc{planDoc("a/1", "gone", nil), planDoc("a/2", "p1", map[string]any{"name": "Old"})},
+		look:   Lookup{Asked: askedIDs("gone", "p1"), Found: map[string]Project{"p1": planLive}},
+		checks: Checks{Orphans: true},
+		want:   BatchPlan{Orphans: map[string]int{"gone": 1}},
+	},
+	{
+		name:   "drift only: orphans are not counted",
+		docs:   []Doc{planDoc("a/1", "gone", nil), planDoc("a/2", "p1", map[string]any{"name": "Old", "owner.team": "red"})},
+		look:   Lookup{Asked: askedIDs("gone", "p1"), Found: map[string]Project{"p1": planLive}},
+		checks: Checks{Drift: true},
+		want:   BatchPlan{Drift: map[string]*Repair{"p1": {Set: map[string]any{"name": "Alpha", "owner.team": "red"}, Docs: 1}}},
+	},
 }
 
 func printable(p BatchPlan) map[string]any {

@@ -96,7 +96,15 @@ func TestCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	broken := writeConfig(t, `
+	broken := writeConfig(t, brokenConfig)
+	for _, tc := range cliCases(repoConfig, broken) {
+		t.Run(tc.name, func(t *testing.T) { checkCLI(t, tc) })
+	}
+}
+
+// brokenConfig has the problems brokenProblems lists, and a password that
+// no output may show.
+const brokenConfig = `
 mongo:
   uri: "mongodb://alice:s3cr3t@db/"
   databse: x
@@ -108,27 +116,35 @@ resume:
   checkpointInterval: soon
 log:
   format: xml
-`)
-	brokenProblems := []string{
-		"mongo.databse: unknown key",
-		"resume.checkpointInterval: not a Go duration",
-		"sync.workers: must be >= 1",
-		"sync.mode: must be one of delete | archive",
-		"sync.collections: empty",
-		"log.format: must be one of json | console",
-	}
-	tests := []struct {
-		name      string
-		env       []string
-		args      []string
-		wantCode  int
-		wantOut   []string // substrings of stdout
-		wantErr   []string // substrings of stderr
-		notWanted string   // must appear in neither output
-		wantLines int      // when > 0: stdout line count
-		// when > 0: stderr line count; stdout must then be empty
-		wantErrLines int
-	}{
+`
+
+var brokenProblems = []string{
+	"mongo.databse: unknown key",
+	"resume.checkpointInterval: not a Go duration",
+	"sync.workers: must be >= 1",
+	"sync.mode: must be one of delete | archive",
+	"sync.collections: empty",
+	"log.format: must be one of json | console",
+}
+
+// cliCase is one run of the binary and what it must exit with and print.
+type cliCase struct {
+	name      string
+	env       []string
+	args      []string
+	wantCode  int
+	wantOut   []string // substrings of stdout
+	wantErr   []string // substrings of stderr
+	notWanted string   // must appear in neither output
+	wantLines int      // when > 0: stdout line count
+	// when > 0: stderr line count; stdout must then be empty
+	wantErrLines int
+}
+
+// cliCases are TestCLI's runs; repoConfig is the repository's config.yaml,
+// broken a file holding brokenConfig.
+func cliCases(repoConfig, broken string) []cliCase {
+	return []cliCase{
 		{name: "validate the repo config", args: []string{"config", "validate", "-c", repoConfig}, wantCode: 0,
 			wantOut: []string{"config file " + repoConfig + "\nok\n"}, wantLines: 2},
 		{name: "validate defaults without a file", args: []string{"config", "validate"}, wantCode: 0,
@@ -159,39 +175,39 @@ log:
 		{name: "--version", args: []string{"--version"}, wantCode: 0, wantOut: []string{"watcher " + testVersion + "\n", "commit  " + testCommit + "\n", "go1.26"}, wantLines: 3},
 		{name: "reset without --yes refuses", args: []string{"checkpoint", "reset"}, wantCode: 2, wantErr: []string{"pass --yes"}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := run(t, tt.env, tt.args...)
-			if r.code != tt.wantCode {
-				t.Errorf("exit code %d, want %d", r.code, tt.wantCode)
-			}
-			for _, w := range tt.wantOut {
-				if !strings.Contains(r.stdout, w) {
-					t.Errorf("stdout lacks %q", w)
-				}
-			}
-			for _, w := range tt.wantErr {
-				if !strings.Contains(r.stderr, w) {
-					t.Errorf("stderr lacks %q", w)
-				}
-			}
-			if tt.wantErrLines > 0 {
-				if n := len(strings.Split(strings.TrimSpace(r.stderr), "\n")); n != tt.wantErrLines || r.stdout != "" {
-					t.Errorf("stderr has %d lines, want %d; stdout %q, want empty", n, tt.wantErrLines, r.stdout)
-				}
-			}
-			if tt.wantLines > 0 {
-				if n := len(strings.Split(strings.TrimSpace(r.stdout), "\n")); n != tt.wantLines {
-					t.Errorf("stdout has %d lines, want %d", n, tt.wantLines)
-				}
-			}
-			if tt.notWanted != "" && strings.Contains(r.stdout+r.stderr, tt.notWanted) {
-				t.Errorf("output contains %q", tt.notWanted)
-			}
-			if t.Failed() {
-				t.Log(r)
-			}
-		})
+}
+
+// checkCLI runs the binary as tc says and checks its exit code and output.
+func checkCLI(t *testing.T, tc cliCase) {
+	r := run(t, tc.env, tc.args...)
+	if r.code != tc.wantCode {
+		t.Errorf("exit code %d, want %d", r.code, tc.wantCode)
+	}
+	for _, w := range tc.wantOut {
+		if !strings.Contains(r.stdout, w) {
+			t.Errorf("stdout lacks %q", w)
+		}
+	}
+	for _, w := range tc.wantErr {
+		if !strings.Contains(r.stderr, w) {
+			t.Errorf("stderr lacks %q", w)
+		}
+	}
+	if tc.wantErrLines > 0 {
+		if n := len(strings.Split(strings.TrimSpace(r.stderr), "\n")); n != tc.wantErrLines || r.stdout != "" {
+			t.Errorf("stderr has %d lines, want %d; stdout %q, want empty", n, tc.wantErrLines, r.stdout)
+		}
+	}
+	if tc.wantLines > 0 {
+		if n := len(strings.Split(strings.TrimSpace(r.stdout), "\n")); n != tc.wantLines {
+			t.Errorf("stdout has %d lines, want %d", n, tc.wantLines)
+		}
+	}
+	if tc.notWanted != "" && strings.Contains(r.stdout+r.stderr, tc.notWanted) {
+		t.Errorf("output contains %q", tc.notWanted)
+	}
+	if t.Failed() {
+		t.Log(r)
 	}
 }
 

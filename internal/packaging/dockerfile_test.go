@@ -76,8 +76,20 @@ func checkDockerfile(df *dockerfile) []error {
 	if final.BaseName != finalImage {
 		fail("final image is %q, want %q", final.BaseName, finalImage)
 	}
+	build, buildErrs := buildStage(df, final)
+	errs = append(errs, buildErrs...)
+	if build != nil {
+		errs = append(errs, checkBuildStage(*build, final)...)
+	}
+	return append(errs, checkFinalStage(final)...)
+}
 
-	// The build stage: the one the binary is copied from.
+// buildStage returns the earlier stage that the final one copies the binary
+// from (nil and an error when there is none).
+func buildStage(df *dockerfile, final instructions.Stage) (*instructions.Stage, []error) {
+	var errs []error
+	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
 	var build *instructions.Stage
 	for _, cp := range commands[*instructions.CopyCommand](final) {
 		if cp.DestPath == binaryPath && cp.From != "" {
@@ -93,9 +105,15 @@ func checkDockerfile(df *dockerfile) []error {
 	}
 	if build == nil {
 		fail("final stage does not COPY --from a build stage to %s", binaryPath)
-	} else {
-		errs = append(errs, checkBuildStage(*build, final)...)
 	}
+	return build, errs
+}
+
+// checkFinalStage checks what the final stage gives the running image:
+// its config, user, healthcheck, entrypoint, command and port.
+func checkFinalStage(final instructions.Stage) []error {
+	var errs []error
+	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
 	copiesConfig := false
 	for _, cp := range commands[*instructions.CopyCommand](final) {
