@@ -73,6 +73,7 @@ func (c *watermark) Restore(cp event.Checkpoint) {
 // Track registers a change read from the stream, in stream order, and
 // returns its sequence number.
 func (c *watermark) Track(token bson.Raw, clusterTime bson.Timestamp) uint64 {
+	token = bytes.Clone(token) // not a slice of the whole change document
 	c.mu.Lock()
 	if c.count == 0 {
 		c.progress = c.now()
@@ -132,12 +133,22 @@ func (c *watermark) Done(seq uint64, err error) error {
 
 // Pass tracks and completes at once a change that needs no work (it derived
 // to nothing).
+//
+// Consecutive completed changes take one slot: a change passed right
+// behind a completed one replaces it (the watermark would pass both at
+// once), so one stuck event followed by any number of changes that derive
+// to nothing holds two slots, not one per change.
 func (c *watermark) Pass(token bson.Raw, clusterTime bson.Timestamp) {
+	token = bytes.Clone(token)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.count == 0 {
 		c.next++
 		c.mark = event.Checkpoint{Token: token, ClusterTime: clusterTime}
+		return
+	}
+	if last := &c.ring[(c.head+c.count-1)&(len(c.ring)-1)]; last.state == stateDone {
+		last.token, last.clusterTime = token, clusterTime
 		return
 	}
 	if c.count == len(c.ring) {
@@ -191,6 +202,21 @@ func (c *watermark) Progress() (inFlight int, last time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.count, c.progress
+}
+
+// Lag is how long the oldest change that is not complete has waited since
+// MongoDB wrote it (its cluster time); 0 when none is pending.
+func (c *watermark) Lag() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.count == 0 {
+		return 0
+	}
+	ct := c.ring[c.head].clusterTime
+	if ct.T == 0 {
+		return 0
+	}
+	return max(c.now().Sub(time.Unix(int64(ct.T), 0)), 0)
 }
 
 // Failed is closed on the first failed change.

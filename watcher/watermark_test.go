@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -336,5 +337,42 @@ func TestWatermarkIdleReadsClusterTime(t *testing.T) {
 	c.Idle(watchertest.Token("8263A1B2C3000000052B02"))
 	if cp, _ := c.Position(); cp.ClusterTime != (bson.Timestamp{T: 0x63A1B2C3, I: 5}) {
 		t.Fatalf("cluster time %v, want the token's", cp.ClusterTime)
+	}
+}
+
+// TestWatermarkMemoryStaysFlat: one stuck event, then 1,000,000 changes
+// that derive to nothing (updates of fields nobody copies), each token a
+// slice of its whole change document as the source hands it over: the
+// watermark keeps a constant number of slots and none of the documents.
+func TestWatermarkMemoryStaysFlat(t *testing.T) {
+	c := newWatermark(nil)
+	stuck := c.Track(watchertest.Token("stuck"), bson.Timestamp{T: 1})
+	doc := make([]byte, 1024) // a change document; its token is a slice of it
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	before := heap()
+	const passes = 1_000_000
+	for i := range passes {
+		d := append([]byte(nil), doc...)
+		tok := watchertest.Token(fmt.Sprintf("%08d", i))
+		copy(d, tok)
+		c.Pass(bson.Raw(d[:len(tok)]), bson.Timestamp{T: uint32(i + 2)})
+	}
+	after := heap()
+	if c.InFlight() != 2 || len(c.ring) > 64 {
+		t.Fatalf("in flight %d, ring %d slots after %d passes: want 2 (the stuck event and one for all the passes)", c.InFlight(), len(c.ring), passes)
+	}
+	if grown := int64(after) - int64(before); grown > 1<<20 {
+		t.Fatalf("the heap grew by %d bytes over %d passes: the watermark holds the changes", grown, passes)
+	}
+	if err := c.Done(stuck, nil); err != nil {
+		t.Fatal(err)
+	}
+	if cp, _ := c.Position(); tokName(cp.Token) != fmt.Sprintf("%08d", passes-1) {
+		t.Fatalf("watermark %q, want the last pass", tokName(cp.Token))
 	}
 }
