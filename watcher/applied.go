@@ -103,9 +103,12 @@ func (d *dispatcher) logApplied(ev *event.Event, took time.Duration, rep event.R
 		Array("collections", reportLog(rep)).
 		Float64("durationMs", float64(took.Microseconds())/1000).
 		Uint32("clusterTimeT", ev.ClusterTime.T).Uint32("clusterTimeI", ev.ClusterTime.I)
-	if err != nil {
+	switch {
+	case err != nil:
 		e.Msg("event failed; the checkpoint stays before it")
-	} else {
+	case d.dryRun:
+		e.Bool("dryRun", true).Msg("dry run: would apply the event; nothing written")
+	default:
 		e.Msg("event applied")
 	}
 	if de := d.log.Debug(); de != nil {

@@ -51,6 +51,7 @@ type dispatcher struct {
 	failures FailureObserver
 	deps     Dependencies
 	clk      clock.Clock
+	dryRun   bool
 	workers  int
 	maxHeld  int
 
@@ -103,6 +104,9 @@ func withFailureObserver(f FailureObserver) dispatchOption {
 func withDependencies(deps Dependencies) dispatchOption {
 	return func(d *dispatcher) { d.deps = deps }
 }
+
+// withDryRun says the applier writes nothing (the logs say "would apply").
+func withDryRun(dry bool) dispatchOption { return func(d *dispatcher) { d.dryRun = dry } }
 
 // withClock replaces the wall clock (tests).
 func withClock(c clock.Clock) dispatchOption { return func(d *dispatcher) { d.clk = c } }

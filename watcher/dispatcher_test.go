@@ -283,9 +283,7 @@ func TestDispatcherLongEventHoldsNoOtherProject(t *testing.T) {
 	if len(ap.get("giant")) != 0 {
 		t.Fatal("the giant cleanup finished early: the test proves nothing")
 	}
-	if events, _ := d.Pending(); events != 1 {
-		t.Fatalf("Pending = %d events, want 1 (the giant cleanup)", events)
-	}
+	watchertest.WaitFor(t, "the dispatcher to hold only the giant cleanup", func() bool { events, _ := d.Pending(); return events == 1 })
 	unblock()
 	d.Close()
 	if ck.InFlight() != 0 {

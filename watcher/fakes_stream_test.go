@@ -27,6 +27,7 @@ type srcStep struct {
 // scriptSource plays a script of Next answers; once it is played, it calls
 // end (if set) and then behaves like a quiet stream until ctx ends.
 type scriptSource struct {
+	start   bson.Raw // the post-batch token of a stream opened without a token
 	openErr error
 	script  []srcStep
 	end     func()
@@ -45,6 +46,9 @@ func (s *scriptSource) Open(ctx context.Context, token bson.Raw) error {
 	defer s.mu.Unlock()
 	s.openCalls++
 	s.opened = append(s.opened, token)
+	if token == nil && s.start != nil && s.openErr == nil {
+		s.resume = s.start
+	}
 	return s.openErr
 }
 

@@ -58,6 +58,7 @@ type recObserver struct {
 	mu      sync.Mutex
 	n       map[string]int
 	applied []error
+	onOpen  func() // called when the stream is reported open (set before Run)
 }
 
 func (o *recObserver) inc(k string) {
@@ -77,7 +78,12 @@ func (o *recObserver) count(k string) int {
 
 func (o *recObserver) Heartbeat() { o.inc("heartbeat") }
 
-func (o *recObserver) StreamOpen(open bool) { o.inc(fmt.Sprint("open:", open)) }
+func (o *recObserver) StreamOpen(open bool) {
+	o.inc(fmt.Sprint("open:", open))
+	if open && o.onOpen != nil {
+		o.onOpen()
+	}
+}
 
 func (o *recObserver) ChangeReceived(op string) { o.inc("change:" + op) }
 

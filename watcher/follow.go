@@ -68,6 +68,7 @@ func (r *run) handle(ch event.Change) error {
 // repaired or fatal; anything else reopens the stream after the last change
 // read, or stops the watcher.
 func (r *run) streamFailed(err error) error {
+	r.streamUp(false) // from the moment it is lost until it is open again
 	if errors.Is(err, event.ErrHistoryLost) {
 		return r.historyLost(err)
 	}

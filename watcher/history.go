@@ -37,6 +37,7 @@ func (r *run) recoverHistory(cause error) error {
 		}
 		return fmt.Errorf("reopen the change stream from now after a lost history: %w", err)
 	}
+	r.streamUp(true)
 	r.startRepair(gen)
 	return nil
 }

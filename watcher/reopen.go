@@ -36,7 +36,7 @@ func (r *run) reopenStream(cause error) error {
 		if delay <= 0 {
 			delay = streamReopenBackoff
 		}
-		r.log.Warn().Err(err).Int("attempt", attempt).Dur("delay", delay).
+		r.log.Warn().Err(err).Int("attempt", attempt).Float64("delayMs", float64(delay.Microseconds())/1000).
 			Msg("reading the change stream failed; reopening it after the last change read")
 		t := time.NewTimer(delay)
 		select {
@@ -47,6 +47,7 @@ func (r *run) reopenStream(cause error) error {
 		}
 		if err = r.src.Open(r.readCtx, token); err == nil {
 			r.log.Info().Int("attempt", attempt).Msg("change stream reopened")
+			r.streamUp(true)
 			return nil
 		}
 		if r.readCtx.Err() != nil {

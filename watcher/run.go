@@ -44,6 +44,13 @@ type Options struct {
 	// applies in flight are cancelled and no final checkpoint is saved
 	// (the leader lease was lost). nil: never.
 	Abort <-chan struct{}
+	// StopNow, when closed during a stop (a second SIGTERM or SIGINT), ends
+	// the drain at once: the applies in flight are cancelled and the final
+	// checkpoint is saved before every unfinished event. nil: never.
+	StopNow <-chan struct{}
+	// DryRun says that the applier writes nothing (safety.dryRun): the logs
+	// say what would be applied and that no checkpoint is stored.
+	DryRun bool
 
 	// OnHistoryLost (resume.onHistoryLost: reconcile), when set, handles a
 	// stored resume token that is no longer in the history: Run logs the
@@ -143,6 +150,15 @@ func (w *Watcher) Progress() (inFlight int, last time.Time) {
 		return r.mark.Progress()
 	}
 	return 0, time.Time{}
+}
+
+// Lag is how long the oldest change not yet applied has waited since
+// MongoDB wrote it; 0 when nothing is pending (or before Run).
+func (w *Watcher) Lag() time.Duration {
+	if r := w.cur.Load(); r != nil {
+		return r.mark.Lag()
+	}
+	return 0
 }
 
 // StreamErr is nil while the change stream is open (for readiness checks).

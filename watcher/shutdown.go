@@ -54,10 +54,23 @@ func (r *run) drain() error {
 	case <-done:
 		return nil
 	case <-timeout:
-		r.cancelApply()
+		r.abandonInFlight("the drain took longer than shutdown.drainTimeout")
 		<-done
 		return fmt.Errorf("draining queued events took longer than %s; the unfinished ones stay after the checkpoint", r.o.DrainTimeout)
+	case <-r.o.StopNow:
+		r.abandonInFlight("a second signal asked to stop now")
+		<-done
+		return nil
 	}
+}
+
+// abandonInFlight cancels the applies still running: their events stay
+// after the checkpoint and are replayed at the next start.
+func (r *run) abandonInFlight(why string) {
+	events, retrying := r.disp.Pending()
+	r.log.Warn().Int("events", events).Int("retrying", retrying).Str("why", why).
+		Msg("stopping now: the events not yet applied are abandoned; the checkpoint is saved before them and they are replayed at the next start")
+	r.cancelApply()
 }
 
 // finalSave stores the watermark once more and logs where the stream
@@ -69,6 +82,9 @@ func (r *run) finalSave() error {
 	final, _ := r.mark.Position()
 	at := event.TimestampString(final.ClusterTime)
 	switch {
+	case r.o.DryRun:
+		r.log.Info().Str("clusterTime", at).Int("notApplied", r.mark.InFlight()).
+			Msg("dry run stopped; no checkpoint is stored in a dry run (the position stayed in memory)")
 	case err != nil:
 		r.log.Error().Err(err).Str("clusterTime", at).
 			Msg("watcher stopped; the final checkpoint could not be saved (the stream resumes from the last saved one)")
@@ -88,9 +104,8 @@ func (r *run) finalSave() error {
 
 // closeStream closes the stream being read and reports it closed.
 func (r *run) closeStream() {
-	r.w.streamOpen.Store(false)
 	r.closeSource(r.src)
-	r.o.Observer.StreamOpen(false)
+	r.streamUp(false)
 }
 
 func (r *run) closeSource(src ChangeSource) {

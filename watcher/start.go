@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/projectwatcher/watcher/event"
 	"github.com/rs/zerolog"
@@ -57,8 +58,15 @@ func (w *Watcher) start(ctx context.Context) (*run, error) {
 		}
 		return nil, err
 	}
-	w.streamOpen.Store(true)
-	r.o.Observer.StreamOpen(true)
+	if err := r.persistStart(); err != nil {
+		r.endContexts()
+		r.closeStream()
+		if ctx.Err() != nil {
+			return nil, nil
+		}
+		return nil, err
+	}
+	r.streamUp(true)
 	r.disp.Start(r.applyCtx)
 	r.bg.Go(func() { r.saver.every(r.saveCtx, r.o.CheckpointInterval) })
 	r.bg.Go(r.watch)
@@ -78,7 +86,7 @@ func (w *Watcher) newRun(ctx context.Context, cp event.Checkpoint, found bool) *
 	}
 	r.disp = newDispatcher(w.o.Applier, r.mark, w.o.Observer, w.log, w.o.Workers, w.o.QueueSize,
 		withRetry(w.o.Retry), withResolver(w.o.Resolver), withDeadLetters(w.o.DeadLetters), withFailureObserver(w.o.Failures),
-		withDependencies(w.o.Dependencies))
+		withDependencies(w.o.Dependencies), withDryRun(w.o.DryRun))
 	w.cur.Store(r)
 	return r
 }
@@ -131,4 +139,36 @@ func (r *run) endContexts() {
 	r.stopReading()
 	r.cancelApply()
 	r.stopSaving()
+}
+
+// persistStart stores, on a first start (no checkpoint), the position the
+// stream opened at, before any event is applied and before the stream is
+// reported open (readiness): a process killed right after starts there
+// again, not at a new "now" that would skip what happened in between.
+func (r *run) persistStart() error {
+	if r.found {
+		return nil
+	}
+	token := r.src.ResumeToken()
+	if len(token) == 0 || !r.mark.Idle(token) {
+		r.log.Warn().Msg("the change stream gave no start position; the first checkpoint is stored at the next interval")
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(r.ctx, 30*time.Second)
+	defer cancel()
+	wrote, err := r.saver.save(ctx)
+	if err != nil {
+		return fmt.Errorf("store the position the change stream started at: %w", err)
+	}
+	if wrote && !r.o.DryRun {
+		r.log.Info().Str("token", tokenString(token)).Msg("first start: the position the stream opened at is stored")
+	}
+	return nil
+}
+
+// streamUp reports the stream open or lost (readiness, watcher_stream_up).
+func (r *run) streamUp(up bool) {
+	if r.w.streamOpen.Swap(up) != up {
+		r.o.Observer.StreamOpen(up)
+	}
 }
