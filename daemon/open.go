@@ -109,7 +109,7 @@ func (d *Daemon) open(ctx context.Context, o openOptions) error {
 		}
 		d.mongo = mc
 		d.projects = mc.Database(cfg.Mongo.Database).Collection(cfg.Mongo.Collection)
-		d.resolver = source.NewResolver(d.projects)
+		d.resolver = source.NewResolver(d.projects, source.WithCreateTimeSkew(cfg.Sync.CreateTimeSkew))
 		d.deadLetters = deadletter.New(mc.Database(cfg.DeadLetter.Database).Collection(cfg.DeadLetter.Collection))
 	}
 	store, err := resume.New(d.mongo, cfg.Resume)

@@ -16,7 +16,7 @@ import (
 type pipeline struct {
 	cfg         config.Config
 	projects    *mongo.Collection
-	resolver    watcher.FieldResolver
+	resolver    watcher.ProjectReader
 	applier     watcher.Applier
 	deadLetters watcher.DeadLetterStore // a dry run's only logs
 	observer    watcher.Observer        // metrics, liveness beat, /status errors

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,14 +30,14 @@ type Retrier struct {
 	store    letters
 	applier  watcher.Applier // the daemon's chain (safety limit included)
 	force    watcher.Applier // without the safety limit (--force)
-	resolver watcher.FieldResolver
+	resolver watcher.ProjectReader
 	now      func() time.Time
 }
 
 // NewRetrier returns a Retrier. applier is the chain the daemon uses
 // (safety limit included); force is the same without the safety limit;
 // resolver reads fields still to be looked up (nil: such letters fail).
-func NewRetrier(store letters, applier, force watcher.Applier, resolver watcher.FieldResolver) *Retrier {
+func NewRetrier(store letters, applier, force watcher.Applier, resolver watcher.ProjectReader) *Retrier {
 	return &Retrier{store: store, applier: applier, force: force, resolver: resolver, now: time.Now}
 }
 
@@ -68,13 +70,18 @@ func (r *Retrier) apply(ctx context.Context, l event.DeadLetter, force bool) (ev
 	if err != nil {
 		return event.Report{}, err
 	}
-	if len(ev.Lookup) > 0 {
-		if r.resolver == nil {
-			return event.Report{}, fmt.Errorf("%w: fields %v must be read from MongoDB and no resolver is configured", ErrNotRetryable, ev.Lookup)
-		}
-		if err := r.resolver.Resolve(ctx, &ev); err != nil {
-			return event.Report{}, fmt.Errorf("read the changed fields: %w", err)
-		}
+	if r.resolver == nil {
+		return event.Report{}, fmt.Errorf("%w: a retry reads the project from MongoDB and no reader is configured", ErrNotRetryable)
+	}
+	if ev.Kind == event.ProjectUpdated {
+		// The letter's values may be older than the project's: an old
+		// rename must not overwrite a newer one. Read every field the
+		// letter touches as it is now.
+		ev.Lookup = currentFields(ev)
+		ev.Set, ev.Unset = nil, nil
+	}
+	if err := watcher.Prepare(ctx, r.resolver, &ev); err != nil {
+		return event.Report{}, err
 	}
 	a := r.applier
 	if force {
@@ -117,4 +124,13 @@ func keyString(k bson.Raw) string {
 		return "<none>"
 	}
 	return k.String()
+}
+
+// currentFields lists the source fields a letter touches (set, unset or
+// still to be read), once each, sorted.
+func currentFields(ev event.Event) []string {
+	fields := append(slices.Collect(maps.Keys(ev.Set)), ev.Unset...)
+	fields = append(fields, ev.Lookup...)
+	slices.Sort(fields)
+	return slices.Compact(fields)
 }

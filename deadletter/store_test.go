@@ -147,6 +147,33 @@ func TestStoreGetRemoveRecordFailure(t *testing.T) {
 	}
 }
 
+// fakeReader answers a retry's reads: the project's current values, and
+// Check's verdict.
+type fakeReader struct {
+	current  map[string]any // nil: the project is gone
+	checkErr error
+}
+
+func (f fakeReader) Resolve(_ context.Context, ev *event.Event) error {
+	for _, p := range ev.Lookup {
+		if v, ok := f.current[p]; ok {
+			if ev.Set == nil {
+				ev.Set = map[string]any{}
+			}
+			ev.Set[p] = v
+		} else if f.current != nil {
+			ev.Unset = append(ev.Unset, p)
+		}
+	}
+	if f.current == nil {
+		ev.Unresolved = ev.Lookup
+	}
+	ev.Lookup = nil
+	return nil
+}
+
+func (f fakeReader) Check(context.Context, *event.Event) error { return f.checkErr }
+
 // fakeApplier records calls and returns err.
 type fakeApplier struct {
 	calls []string
@@ -170,23 +197,32 @@ func TestRetrier(t *testing.T) {
 		name        string
 		letter      event.DeadLetter
 		force       bool
+		reader      fakeReader
 		applierErr  error
 		wantErr     error
 		wantKept    bool
 		wantLimited []string
 		wantForced  []string
 	}{
-		{name: "update applied and removed", letter: letter("T1", "p1", 1),
-			wantLimited: []string{"update:p1:New name:[old]"}},
+		{name: "update applied with the current values and removed", letter: letter("T1", "p1", 1),
+			reader:      fakeReader{current: map[string]any{"name": "Newest name", "tags": "t"}},
+			wantLimited: []string{"update:p1:Newest name:[meta.title nested old]"}},
+		{name: "update of a gone project has nothing to copy", letter: letter("T6", "p6", 6), reader: fakeReader{}},
+		{name: "a twin project stays in the dead letters", letter: func() event.DeadLetter {
+			l := letter("T7", "p7", 7)
+			l.Kind, l.Set, l.Unset = "ProjectDeleted", nil, nil
+			return l
+		}(), reader: fakeReader{checkErr: fmt.Errorf("x: %w", event.ErrProjectExists)}, wantErr: event.ErrProjectExists, wantKept: true},
 		{name: "delete applied", letter: func() event.DeadLetter {
 			l := letter("T2", "p2", 2)
 			l.Kind, l.Set, l.Unset = "ProjectDeleted", nil, nil
 			return l
 		}(), wantLimited: []string{"delete:p2"}},
 		{name: "still over the limit stays", letter: letter("T3", "p3", 3), applierErr: limit, wantErr: event.ErrSafetyLimit,
-			wantKept: true, wantLimited: []string{"update:p3:New name:[old]"}},
+			reader: fakeReader{current: map[string]any{"name": "New name"}}, wantKept: true,
+			wantLimited: []string{"update:p3:New name:[meta.title nested old tags]"}},
 		{name: "--force skips the limit", letter: letter("T4", "p4", 4), force: true, applierErr: limit,
-			wantForced: []string{"update:p4:New name:[old]"}},
+			reader: fakeReader{current: map[string]any{"name": "New name"}}, wantForced: []string{"update:p4:New name:[meta.title nested old tags]"}},
 		{name: "invalid id is not retryable", letter: func() event.DeadLetter {
 			l := letter("T5", "", 5)
 			l.Reason = event.ReasonInvalidID
@@ -201,7 +237,7 @@ func TestRetrier(t *testing.T) {
 			}
 			limited := &fakeApplier{err: tt.applierErr}
 			forced := &fakeApplier{}
-			r := NewRetrier(s, limited, forced, nil)
+			r := NewRetrier(s, limited, forced, tt.reader)
 			id := ID(tt.letter.Token)
 			_, err := r.Retry(ctx, id, tt.force)
 			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {

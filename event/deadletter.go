@@ -18,6 +18,12 @@ const (
 	// ReasonSafetyLimit: the event would touch more documents than
 	// safety.maxDocsPerEvent; nothing was written.
 	ReasonSafetyLimit = "safety-limit"
+	// ReasonProjectExists: a live project has the other form of the id
+	// (ObjectID and 24-hex string); nothing was written.
+	ReasonProjectExists = "project-exists"
+	// ReasonInvalidValue: a copied field holds a value Firestore cannot
+	// hold; nothing was written.
+	ReasonInvalidValue = "invalid-value"
 )
 
 // DeadLetter is an event parked for a human: it failed permanently or ran

@@ -19,3 +19,13 @@ var ErrSafetyLimit = errors.New("safety limit: the event would touch more docume
 // the server's answer in it; main maps it to exit code 1. The watcher never
 // restarts from "now" by itself.
 var ErrHistoryLost = errors.New("change stream history lost: the stored resume token is no longer in the oplog")
+
+// ErrProjectExists marks an event whose project exists under the other
+// form of its id (an ObjectID and its 24-hex string twin): nothing is
+// written; a person decides.
+var ErrProjectExists = errors.New("a live project has the same id in its other form")
+
+// ErrInvalidValue marks a copied value Firestore cannot hold (regex,
+// JavaScript, MinKey, DBPointer, …): the event is set aside, the stream
+// goes on.
+var ErrInvalidValue = errors.New("a copied field holds a value Firestore cannot hold")

@@ -50,6 +50,11 @@ type Event struct {
 	// it).
 	Unresolved []string
 
+	// CreatedBy, when set, limits a ProjectDeleted to the documents
+	// Firestore created at or before it (and their subtrees): the project's
+	// id exists again, and the assets of the new project stay.
+	CreatedBy time.Time
+
 	Token       bson.Raw
 	ClusterTime bson.Timestamp
 	WallTime    time.Time

@@ -85,7 +85,7 @@ func (a *Applier) Apply(ctx context.Context, ev event.Event) (event.Report, erro
 	}
 	switch ev.Kind {
 	case event.ProjectDeleted:
-		return a.deleteProject(ctx, ev.ProjectID)
+		return a.deleteCreatedBy(ctx, ev.ProjectID, ev.CreatedBy)
 	case event.ProjectUpdated:
 		return a.updateProject(ctx, ev.ProjectID, ev.Set, ev.Unset)
 	}

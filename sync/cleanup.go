@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"cloud.google.com/go/firestore"
 	"github.com/projectwatcher/watcher/config"
@@ -18,7 +19,15 @@ import (
 // as they are) and leaves documents already archived untouched, so a replay
 // changes nothing. Repeating a cleanup is harmless.
 func (a *Applier) deleteProject(ctx context.Context, projectID string) (event.Report, error) {
-	rep, err := a.run(ctx, projectID, cleanup{a: a, archive: a.cfg.Mode == ModeArchive})
+	return a.deleteCreatedBy(ctx, projectID, time.Time{})
+}
+
+// deleteCreatedBy is deleteProject for the documents Firestore created at
+// or before createdBy (zero: every document): the project's id exists
+// again, and the documents of the new project stay. The subtree of a
+// document it deletes goes with it.
+func (a *Applier) deleteCreatedBy(ctx context.Context, projectID string, createdBy time.Time) (event.Report, error) {
+	rep, err := a.run(ctx, projectID, cleanup{a: a, archive: a.cfg.Mode == ModeArchive, createdBy: createdBy})
 	if err != nil {
 		return rep, fmt.Errorf("sync: cleaning up project %s: %w", projectID, err)
 	}
@@ -27,8 +36,9 @@ func (a *Applier) deleteProject(ctx context.Context, projectID string) (event.Re
 
 // cleanup is the operation of a ProjectDeleted event.
 type cleanup struct {
-	a       *Applier
-	archive bool // mode archive: mark the documents instead of deleting them
+	a         *Applier
+	archive   bool      // mode archive: mark the documents instead of deleting them
+	createdBy time.Time // non-zero: only documents created at or before it
 }
 
 func (c cleanup) collections() []config.Collection { return c.a.cfg.Collections }
@@ -43,13 +53,12 @@ func (c cleanup) fields(config.Collection) []firestore.FieldPath {
 }
 
 // writeFor is the delete or the archiving of s; none for a document
-// archived already.
-//
-// Seam (re-created ids, issue 13): a per-document filter, such as keeping
-// documents whose s.CreateTime is after a cutoff, goes here; fields then
-// needs nothing more (every snapshot carries its create time), and the
-// subtree of each document it lets through is deleted with it by writePage.
+// archived already, nor for one created after createdBy (it belongs to the
+// project that has the id now; every snapshot carries its create time).
 func (c cleanup) writeFor(_ config.Collection, s *firestore.DocumentSnapshot) (write, bool) {
+	if !c.createdBy.IsZero() && s.CreateTime.After(c.createdBy) {
+		return write{}, false
+	}
 	if !c.archive {
 		return write{ref: s.Ref}, true
 	}

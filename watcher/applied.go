@@ -11,11 +11,11 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// attempt is one try of an event: resolve its lookups, then apply it.
+// attempt is one try of an event: prepare it, then apply it.
 func (d *dispatcher) attempt(ctx context.Context, ev *event.Event) (event.Report, error) {
-	if len(ev.Lookup) > 0 && d.resolver != nil {
-		if err := d.resolver.Resolve(ctx, ev); err != nil {
-			return event.Report{}, fmt.Errorf("resolve fields of project %s: %w", ev.ProjectID, err)
+	if d.resolver != nil {
+		if err := Prepare(ctx, d.resolver, ev); err != nil {
+			return event.Report{}, err
 		}
 	}
 	var (
@@ -41,6 +41,10 @@ func reason(err error, transient bool) string {
 		return event.ReasonInvalidID
 	case errors.Is(err, event.ErrSafetyLimit):
 		return event.ReasonSafetyLimit
+	case errors.Is(err, event.ErrProjectExists):
+		return event.ReasonProjectExists
+	case errors.Is(err, event.ErrInvalidValue):
+		return event.ReasonInvalidValue
 	case transient:
 		return event.ReasonRetriesExhausted
 	}

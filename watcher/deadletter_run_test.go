@@ -3,6 +3,8 @@ package watcher
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -118,5 +120,77 @@ func TestMemoryStore(t *testing.T) {
 	}
 	if _, ok, _ := NewMemoryStore(nil).Load(ctx); ok {
 		t.Fatal("an empty memory store has a checkpoint")
+	}
+}
+
+// TestRunDeadLettersInvalidValues: a copied field set to a value Firestore
+// cannot hold (regex, JavaScript, MinKey, DBPointer) is dead-lettered with
+// reason invalid-value, naming the field and the type, and the stream goes
+// on; nothing of the event is written.
+func TestRunDeadLettersInvalidValues(t *testing.T) {
+	for name, v := range map[string]any{
+		"regex": bson.Regex{Pattern: "a"}, "javascript": bson.JavaScript("f()"), "minkey": bson.MinKey{},
+		"dbpointer": bson.DBPointer{DB: "d", Pointer: bson.NewObjectID()},
+	} {
+		t.Run(name, func(t *testing.T) {
+			src := &scriptSource{script: []srcStep{chUpdate("t1", "p1", bson.D{{Key: "name", Value: v}}), chDelete("t2", "p2")}}
+			store := &memDeadLetters{}
+			f := newRunFixture(t, src, func(o *Options) { o.DeadLetters = store })
+			if err := f.run(t); err != nil {
+				t.Fatalf("Run = %v, want a clean stop (the stream goes on)", err)
+			}
+			if got := f.savedToken(); got != "t2" {
+				t.Fatalf("saved %q, want t2 (past the dead-lettered change)", got)
+			}
+			letters := store.all()
+			if len(letters) != 1 || letters[0].Reason != event.ReasonInvalidValue || letters[0].ProjectID != "p1" ||
+				!strings.Contains(letters[0].Error, `field "name"`) || !strings.Contains(letters[0].Error, "BSON type") {
+				t.Fatalf("dead letters %+v, want p1's change with reason invalid-value naming the field and its type", letters)
+			}
+			if got := f.ap.get("p1"); len(got) != 0 {
+				t.Fatalf("p1 applied %v", got)
+			}
+			if got := f.ap.get("p2"); len(got) != 1 {
+				t.Fatalf("p2 applied %v, want the delete after the set-aside change", got)
+			}
+		})
+	}
+}
+
+// TestRunAppliesTheExistenceRules: before a delete or an update is
+// applied, the project is checked; a live twin (the other form of the id)
+// sets the event aside as project-exists without writing, and a re-created
+// id limits the delete to what was created by the event's time.
+func TestRunAppliesTheExistenceRules(t *testing.T) {
+	wall := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	recreated := chDelete("t2", "recreated")
+	recreated.ch.WallTime = wall
+	src := &scriptSource{script: []srcStep{chDelete("t1", "twin"), recreated, chUpdate("t3", "twin", bson.D{{Key: "name", Value: "n"}})}}
+	store := &memDeadLetters{}
+	f := newRunFixture(t, src, func(o *Options) { o.DeadLetters = store })
+	f.res.check = func(ev *event.Event) error {
+		switch ev.ProjectID {
+		case "twin":
+			return fmt.Errorf("%w: twin exists", event.ErrProjectExists)
+		case "recreated":
+			ev.CreatedBy = ev.Time().Add(2 * time.Second)
+		}
+		return nil
+	}
+	if err := f.run(t); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.ap.get("twin"); len(got) != 0 {
+		t.Fatalf("the twin's events were applied: %v", got)
+	}
+	if got := fmt.Sprint(f.ap.get("recreated")); got != "[delete:createdBy=2026-05-01T12:00:02Z]" {
+		t.Fatalf("recreated: applied %s, want the delete limited to what was created by the event's time", got)
+	}
+	letters := store.all()
+	if len(letters) != 2 || letters[0].Reason != event.ReasonProjectExists || letters[1].Reason != event.ReasonProjectExists {
+		t.Fatalf("dead letters %+v, want the twin's delete and update as project-exists", letters)
+	}
+	if got := f.savedToken(); got != "t3" {
+		t.Fatalf("saved %q, want t3", got)
 	}
 }

@@ -1,6 +1,7 @@
 package watcher
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/projectwatcher/watcher/bsonvalue"
@@ -116,7 +117,7 @@ func deriveReplace(ch event.Change, fields []string) (event.Event, bool, error) 
 		}
 		pv, err := copied(v)
 		if err != nil {
-			return event.Event{}, false, fmt.Errorf("derive replace: field %q: %w", f, err)
+			return invalidValue(ev), false, fmt.Errorf("derive replace: field %q: %w", f, err)
 		}
 		if ev.Set == nil {
 			ev.Set = make(map[string]any, len(fields))
@@ -180,7 +181,7 @@ func deriveUpdate(ch event.Change, fields []string) (event.Event, bool, error) {
 	}
 	ev := newEvent(ch, event.ProjectUpdated, id, raw)
 	if err := m.fill(&ev); err != nil {
-		return event.Event{}, false, err
+		return invalidValue(ev), false, err
 	}
 	return ev, true, nil
 }
@@ -321,8 +322,18 @@ func appendOnce(list []string, s string) []string {
 // Firestore cannot hold makes the change malformed.
 func copied(v bson.RawValue) (any, error) {
 	pv, err := bsonvalue.Plain(v)
-	if err != nil {
+	switch {
+	case errors.Is(err, bsonvalue.ErrUnsupported) && v.Validate() == nil:
+		return nil, fmt.Errorf("%w: %w", event.ErrInvalidValue, err)
+	case err != nil:
 		return nil, fmt.Errorf("%w: %w", ErrMalformedChange, err)
 	}
 	return pv, nil
+}
+
+// invalidValue is what is kept of an event a copied value of which cannot
+// be written: the project and the change, for its dead letter (no values).
+func invalidValue(ev event.Event) event.Event {
+	ev.Set, ev.Unset, ev.Lookup = nil, nil, nil
+	return ev
 }

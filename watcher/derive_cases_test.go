@@ -92,7 +92,7 @@ var deriveCases = []deriveCase{
 	{"update value of unsupported type", event.Change{Op: "update", DocumentKey: oidKey,
 		UpdatedFields: doc(bson.D{{Key: "name", Value: bson.Regex{Pattern: "a", Options: "i"}}})},
 		[]string{"name"},
-		want{err: ErrMalformedChange}},
+		want{err: event.ErrInvalidValue}},
 
 	// update: ancestor
 	{"update ancestor takes inner value", event.Change{Op: "update", DocumentKey: oidKey,

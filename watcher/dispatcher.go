@@ -46,7 +46,7 @@ type dispatcher struct {
 	obs      Observer
 	log      zerolog.Logger
 	retry    RetryPolicy
-	resolver FieldResolver
+	resolver ProjectReader
 	dead     DeadLetterStore
 	failures FailureObserver
 	deps     Dependencies
@@ -86,7 +86,7 @@ func withRetry(p RetryPolicy) dispatchOption { return func(d *dispatcher) { d.re
 
 // withResolver reads Event.Lookup paths from MongoDB before each attempt,
 // so a failed lookup is retried like a failed apply.
-func withResolver(r FieldResolver) dispatchOption { return func(d *dispatcher) { d.resolver = r } }
+func withResolver(r ProjectReader) dispatchOption { return func(d *dispatcher) { d.resolver = r } }
 
 // withDeadLetters parks events that fail for good in s.
 func withDeadLetters(s DeadLetterStore) dispatchOption { return func(d *dispatcher) { d.dead = s } }

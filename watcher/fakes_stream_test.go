@@ -113,6 +113,15 @@ func (s *scriptSource) nextCalls() int {
 type stubResolver struct {
 	err   error
 	calls int
+	// check, when set, is Check's answer (it may set ev.CreatedBy).
+	check func(ev *event.Event) error
+}
+
+func (r *stubResolver) Check(_ context.Context, ev *event.Event) error {
+	if r.check != nil {
+		return r.check(ev)
+	}
+	return nil
 }
 
 func (r *stubResolver) Resolve(ctx context.Context, ev *event.Event) error {

@@ -99,6 +99,9 @@ func (o *recObserver) EventApplied(k event.Kind, id string, took time.Duration, 
 // Apply implements the Applier port by kind.
 func (a *recApplier) Apply(ctx context.Context, ev event.Event) (event.Report, error) {
 	if ev.Kind == event.ProjectDeleted {
+		if !ev.CreatedBy.IsZero() {
+			return a.record(ctx, ev.ProjectID, "delete:createdBy="+ev.CreatedBy.UTC().Format(time.RFC3339))
+		}
 		return a.DeleteProject(ctx, ev.ProjectID)
 	}
 	return a.UpdateProject(ctx, ev.ProjectID, ev.Set, ev.Unset)

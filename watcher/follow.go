@@ -43,11 +43,12 @@ func (r *run) follow() error {
 func (r *run) handle(ch event.Change) error {
 	ev, has, err := Derive(ch, r.o.Fields)
 	switch {
-	case err != nil && errors.Is(err, event.ErrInvalidID) && r.o.DeadLetters != nil:
-		// Dead-lettered (reason invalid-id) by a worker, in order with
-		// the checkpoint; never a Firestore query.
+	case err != nil && (errors.Is(err, event.ErrInvalidID) || errors.Is(err, event.ErrInvalidValue)) && r.o.DeadLetters != nil:
+		// Dead-lettered (reason invalid-id or invalid-value) by a worker,
+		// in order with the project's events and the checkpoint; never a
+		// Firestore write. The stream goes on.
 		seq := r.mark.Track(ch.Token, ch.ClusterTime)
-		_ = r.disp.DispatchInvalid(r.readCtx, seq, ch, event.Event{}, err) // fails only when reading ends
+		_ = r.disp.DispatchInvalid(r.readCtx, seq, ch, ev, err) // fails only when reading ends
 		return nil
 	case err != nil:
 		return r.deriveFailed(ch, err)

@@ -26,10 +26,15 @@ type ChangeSource interface {
 	Close(ctx context.Context) error
 }
 
-// FieldResolver reads the values of Event.Lookup paths from MongoDB
-// (implemented by source.Resolver).
-type FieldResolver interface {
+// ProjectReader reads, on MongoDB's primary, what an event needs of its
+// project before it is applied (implemented by source.Resolver).
+type ProjectReader interface {
+	// Resolve reads the values of ev.Lookup paths into ev.Set/ev.Unset.
 	Resolve(ctx context.Context, ev *event.Event) error
+	// Check applies the existence rules: a live project with the other
+	// form of the id is an error wrapping event.ErrProjectExists; a delete
+	// whose id exists again gets ev.CreatedBy.
+	Check(ctx context.Context, ev *event.Event) error
 }
 
 // Applier writes an event's effect to Firestore (implemented by

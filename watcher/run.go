@@ -13,7 +13,7 @@ import (
 // Options are what a Watcher needs.
 type Options struct {
 	Source   ChangeSource
-	Resolver FieldResolver
+	Resolver ProjectReader
 	Applier  Applier
 	Store    TokenStore
 	Observer Observer // nil: observe nothing

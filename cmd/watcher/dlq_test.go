@@ -33,11 +33,15 @@ func TestDLQCommands(t *testing.T) {
 	db := mongotest.DBName(t)
 	store := deadletter.New(mc.Database(db).Collection("deadLetters"))
 	seedDeadLetters(ctx, t, fs, store)
+	// p2 was renamed again after its letter: a retry applies the name it has now.
+	if _, err := mc.Database(db).Collection("projects").InsertOne(ctx, bson.D{{Key: "_id", Value: "p2"}, {Key: "name", Value: "Newest"}}); err != nil {
+		t.Fatal(err)
+	}
 	id1, id2, id3 := deadletter.ID(dlqToken("T1")), deadletter.ID(dlqToken("T2")), deadletter.ID(dlqToken("T3"))
 	env := []string{
 		"FIRESTORE_EMULATOR_HOST=" + os.Getenv("FIRESTORE_EMULATOR_HOST"),
 		"WATCHER_MONGO_URI=" + uri, "WATCHER_FIRESTORE_PROJECTID=" + projectID,
-		"WATCHER_DEADLETTER_DATABASE=" + db, "WATCHER_SAFETY_MAXDOCSPEREVENT=1", "WATCHER_LOG_LEVEL=warn",
+		"WATCHER_DEADLETTER_DATABASE=" + db, "WATCHER_MONGO_DATABASE=" + db, "WATCHER_SAFETY_MAXDOCSPEREVENT=1", "WATCHER_LOG_LEVEL=warn",
 	}
 
 	checkDLQList(t, env, id1, id2)
@@ -52,8 +56,8 @@ func TestDLQCommands(t *testing.T) {
 		}
 	}
 	left := firestoretest.ReadAll(t, fs, "storyboards")
-	if len(left) != 1 || left["c"]["projectName"] != "New" {
-		t.Fatalf("storyboards after the retries: %v, want only c with projectName New", left)
+	if len(left) != 1 || left["c"]["projectName"] != "Newest" {
+		t.Fatalf("storyboards after the retries: %v, want only c with the project's current name Newest", left)
 	}
 }
 
