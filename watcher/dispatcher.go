@@ -59,6 +59,8 @@ type dispatcher struct {
 	work    chan *task    // scheduler → workers: the next event of a project
 	results chan *task    // workers → scheduler: the same after one attempt
 	stopped chan struct{} // closed when the scheduler and the workers are gone
+	closing chan struct{} // closed when Close starts: senders give up
+	sendMu  sync.RWMutex  // senders hold it shared; Close closes in under it
 
 	held, waiting atomic.Int64 // what the scheduler holds, for Pending
 	startOnce     sync.Once
@@ -73,6 +75,15 @@ type job struct {
 	// documentKey.
 	invalid error
 	docKey  bson.Raw
+	// reply, for a repair (ApplyNow), receives the outcome of one attempt;
+	// a repair is not tracked by the watermark.
+	reply chan<- outcome
+}
+
+// outcome is what one attempt at a repair did.
+type outcome struct {
+	rep event.Report
+	err error
 }
 
 // errUnknownKind reports an event the dispatcher does not know how to apply.
@@ -122,6 +133,7 @@ func newDispatcher(applier Applier, done completer, obs Observer, log zerolog.Lo
 		applier: applier, done: done, obs: obs, log: log, failures: nopFailures{}, clk: clock.System{},
 		workers: workers, maxHeld: workers * (queue + 1),
 		in: make(chan job), work: make(chan *task), results: make(chan *task), stopped: make(chan struct{}),
+		closing: make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(d)
@@ -147,9 +159,8 @@ func (d *dispatcher) Start(ctx context.Context) {
 }
 
 // Dispatch queues ev (tracked as seq). It blocks while the dispatcher holds
-// its maximum and returns ctx's error if ctx ends first (the event is then
-// not queued and stays in flight). Dispatch must not be called
-// concurrently with or after Close.
+// its maximum and returns ctx's error if ctx ends first, or an error once
+// Close has started (the event is then not queued and stays in flight).
 func (d *dispatcher) Dispatch(ctx context.Context, seq uint64, ev event.Event) error {
 	return d.enqueue(ctx, job{seq: seq, ev: ev})
 }
@@ -171,12 +182,41 @@ func (d *dispatcher) DispatchInvalid(ctx context.Context, seq uint64, ch event.C
 	return d.enqueue(ctx, job{seq: seq, ev: ev, invalid: cause, docKey: ch.DocumentKey})
 }
 
+// ApplyNow applies ev in its project's order with the stream's events,
+// without tracking it (it never holds back the checkpoint), and returns
+// what one attempt did: no retry, no dead letter (the caller, a repair,
+// decides). It fails when the dispatcher is closing.
+func (d *dispatcher) ApplyNow(ctx context.Context, ev event.Event) (event.Report, error) {
+	reply := make(chan outcome, 1)
+	if err := d.enqueue(ctx, job{ev: ev, reply: reply}); err != nil {
+		return event.Report{}, err
+	}
+	select {
+	case o := <-reply:
+		return o.rep, o.err
+	case <-ctx.Done():
+		return event.Report{}, ctx.Err()
+	}
+}
+
+// errClosing is the answer to a dispatch during Close.
+var errClosing = errors.New("the dispatcher is closing")
+
 func (d *dispatcher) enqueue(ctx context.Context, j job) error {
+	d.sendMu.RLock()
+	defer d.sendMu.RUnlock()
+	select {
+	case <-d.closing:
+		return fmt.Errorf("dispatch %s %s: %w", j.ev.Kind, j.ev.ProjectID, errClosing)
+	default:
+	}
 	select {
 	case d.in <- j:
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("dispatch %s %s: %w", j.ev.Kind, j.ev.ProjectID, ctx.Err())
+	case <-d.closing:
+		return fmt.Errorf("dispatch %s %s: %w", j.ev.Kind, j.ev.ProjectID, errClosing)
 	}
 }
 
@@ -186,7 +226,12 @@ func (d *dispatcher) enqueue(ctx context.Context, j job) error {
 // stays before them and they are replayed at the next start (no backoff is
 // waited out on shutdown). Start must have been called.
 func (d *dispatcher) Close() {
-	d.closeOnce.Do(func() { close(d.in) })
+	d.closeOnce.Do(func() {
+		close(d.closing)
+		d.sendMu.Lock() // every sender has given up or sent
+		close(d.in)
+		d.sendMu.Unlock()
+	})
 	<-d.stopped
 }
 

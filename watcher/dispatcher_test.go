@@ -290,3 +290,50 @@ func TestDispatcherLongEventHoldsNoOtherProject(t *testing.T) {
 		t.Fatalf("InFlight = %d after Close, want 0", ck.InFlight())
 	}
 }
+
+// TestApplyNowRunsInProjectOrder: a repair handed to a running dispatcher
+// waits for the project's queued events, runs once, reports its outcome
+// and is not tracked; after Close it is refused, never a panic.
+func TestApplyNowRunsInProjectOrder(t *testing.T) {
+	release := make(chan struct{})
+	ap := &recApplier{hook: func(ctx context.Context, id string) error {
+		if id == "p1" && len(release) == 0 {
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+		}
+		return nil
+	}}
+	ck := newWatermark(nil)
+	d := newDispatcher(ap, ck, nil, zerolog.Nop(), 2, 4)
+	d.Start(context.Background())
+	ctx := context.Background()
+	if err := d.Dispatch(ctx, ck.Track(watchertest.Token("e1"), bson.Timestamp{}), delEvent("p1")); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := d.ApplyNow(ctx, event.Event{Kind: event.ProjectUpdated, ProjectID: "p1", Set: map[string]any{"name": "repair"}})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("the repair ran (%v) before the project's queued event", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(ap.get("p1")); got != "[delete update:repair:[]]" {
+		t.Fatalf("applied %s, want the event then the repair", got)
+	}
+	if cp, _ := ck.Position(); tokName(cp.Token) != "e1" || ck.InFlight() != 0 {
+		t.Fatalf("watermark %q with %d in flight: the repair must not be tracked", tokName(cp.Token), ck.InFlight())
+	}
+	d.Close()
+	if _, err := d.ApplyNow(ctx, delEvent("p2")); !errors.Is(err, errClosing) {
+		t.Fatalf("ApplyNow after Close = %v, want errClosing", err)
+	}
+}

@@ -168,3 +168,18 @@ func (w *Watcher) StreamErr(context.Context) error {
 	}
 	return errors.New("the change stream is not open")
 }
+
+// ErrNotRunning is the answer of Apply while the watcher does not run.
+var ErrNotRunning = errors.New("watcher: not running (no stream is being followed)")
+
+// Apply implements Applier for repairs (the daemon's reconciliation): ev is
+// prepared and applied in its project's order with the stream's events, so
+// a repair never races an event of the same project; it is not tracked by
+// the checkpoint. One attempt; the repair decides what a failure means.
+func (w *Watcher) Apply(ctx context.Context, ev event.Event) (event.Report, error) {
+	r := w.cur.Load()
+	if r == nil || r.applyCtx.Err() != nil {
+		return event.Report{}, ErrNotRunning
+	}
+	return r.disp.ApplyNow(ctx, ev)
+}

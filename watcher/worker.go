@@ -36,6 +36,10 @@ func (d *dispatcher) try(ctx context.Context, t *task) time.Duration {
 	began := time.Now()
 	rep, err := d.attempt(ctx, &j.ev)
 	took := time.Since(began)
+	if j.reply != nil { // a repair: one attempt, its outcome to the caller
+		j.reply <- outcome{rep: rep, err: err}
+		return 0
+	}
 	if err == nil {
 		d.complete(j, took, rep, nil, nil)
 		return 0
