@@ -239,12 +239,17 @@ func (l *Lease) Acquire(ctx context.Context) (*Term, error) {
 // Term is one period of leadership. Its Context ends when the parent
 // context ends (a clean stop) or when the lease is lost; Lost is closed
 // only in the second case, at once, before another instance can take the
-// lease.
+// lease. The lease is renewed until Release (or the loss), not only until
+// the parent ends: a leader that drains its queued events after a SIGTERM
+// still holds the lease while it writes.
 type Term struct {
 	l     *Lease
 	epoch int64
 	ctx   context.Context
 	stop  context.CancelFunc
+	// renewCtx ends at Release or at the loss.
+	renewCtx  context.Context
+	stopRenew context.CancelFunc
 
 	lostOnce sync.Once
 	lost     chan struct{}
@@ -255,7 +260,9 @@ type Term struct {
 
 func (l *Lease) startTerm(parent context.Context, epoch int64, sent time.Time) *Term {
 	ctx, stop := context.WithCancel(parent)
-	t := &Term{l: l, epoch: epoch, ctx: ctx, stop: stop, lost: make(chan struct{}), done: make(chan struct{})}
+	renewCtx, stopRenew := context.WithCancel(context.WithoutCancel(parent))
+	t := &Term{l: l, epoch: epoch, ctx: ctx, stop: stop, renewCtx: renewCtx, stopRenew: stopRenew,
+		lost: make(chan struct{}), done: make(chan struct{})}
 	go t.renewLoop(sent)
 	return t
 }
@@ -284,6 +291,7 @@ func (t *Term) Lose(reason error) {
 		t.lostErr = fmt.Errorf("%w: %w", ErrLost, reason)
 		t.mu.Unlock()
 		t.stop() // before close: whoever wakes on Lost sees the context done
+		t.stopRenew()
 		close(t.lost)
 		t.l.log.Error().Err(reason).Int64("epoch", t.epoch).Msg("lost the leader lease; stopping at once")
 	})
@@ -295,6 +303,7 @@ func (t *Term) Lose(reason error) {
 // over at once. Call it after the work of the term stopped.
 func (t *Term) Release(ctx context.Context) error {
 	t.stop()
+	t.stopRenew()
 	<-t.done
 	if err := t.l.release(ctx, t.epoch); err != nil {
 		return err
@@ -316,7 +325,7 @@ func (t *Term) renewLoop(sent time.Time) {
 	defer tick.Stop()
 	for {
 		select {
-		case <-t.ctx.Done():
+		case <-t.renewCtx.Done():
 			return
 		case <-dl.C:
 			t.Lose(fmt.Errorf("not renewed before its deadline (ttl %s, skew margin %s)", l.ttl, l.skew))
@@ -329,11 +338,11 @@ func (t *Term) renewLoop(sent time.Time) {
 			return
 		}
 		start := time.Now()
-		rctx, cancel := context.WithDeadline(t.ctx, deadline)
+		rctx, cancel := context.WithDeadline(t.renewCtx, deadline)
 		ok, err := l.renew(rctx, t.epoch)
 		cancel()
 		switch {
-		case t.ctx.Err() != nil:
+		case t.renewCtx.Err() != nil:
 			return
 		case err != nil:
 			l.log.Warn().Err(err).Time("deadline", deadline).Msg("renewing the lease failed; retrying until the deadline")
