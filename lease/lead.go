@@ -60,7 +60,7 @@ func (l *Lease) Lead(ctx context.Context, onRole RoleFunc, work func(t *Term) er
 			if ctx.Err() != nil {
 				return nil
 			}
-			l.log.Warn().Int64("epoch", term.Epoch()).Dur("wait", l.stepDownWait).
+			l.log.Warn().Int64("epoch", term.Epoch()).Int64("waitMs", l.stepDownWait.Milliseconds()).
 				Msg("stepped down; back to standby after a pause that lets the other instances take the lease first")
 			t := time.NewTimer(l.stepDownWait)
 			select {

@@ -219,7 +219,7 @@ func (l *Lease) Acquire(ctx context.Context) (*Term, error) {
 		case err != nil:
 			l.log.Warn().Err(err).Msg("standby: cannot read or take the lease; retrying")
 		case ok:
-			l.log.Info().Int64("epoch", epoch).Dur("ttl", l.ttl).Msg("acquired the leader lease")
+			l.log.Info().Int64("epoch", epoch).Int64("ttlMs", l.ttl.Milliseconds()).Msg("acquired the leader lease")
 			return l.startTerm(ctx, epoch, sent), nil
 		case held.Owner != lastHolder:
 			lastHolder = held.Owner

@@ -81,7 +81,7 @@ func (d *dispatcher) writeDeadLetter(ctx context.Context, l event.DeadLetter) er
 			return fmt.Errorf("write dead letter (attempt %d): %w", n, err)
 		}
 		delay := d.retry.Delay(n)
-		d.log.Warn().Err(err).Int("attempt", n).Dur("delay", delay).Str("projectId", l.ProjectID).
+		d.log.Warn().Err(err).Int("attempt", n).Float64("delayMs", float64(delay.Microseconds())/1000).Str("projectId", l.ProjectID).
 			Msg("writing a dead letter failed; retrying")
 		select {
 		case <-d.clk.After(delay):
