@@ -63,13 +63,31 @@ func (w *world) setup() setup {
 // (reached by a collection-group query).
 func (w *world) addProject(ctx context.Context, name, team string, n int, deep bool) string {
 	w.t.Helper()
-	oid := bson.NewObjectID()
-	pid := oid.Hex()
+	return w.addProjectWithID(ctx, bson.NewObjectID(), name, team, n, deep)
+}
+
+// addProjectWithID is addProject for the _id id (an ObjectID or a string).
+func (w *world) addProjectWithID(ctx context.Context, id any, name, team string, n int, deep bool) string {
+	w.t.Helper()
+	pid, ok := id.(string)
+	if oid, isOID := id.(bson.ObjectID); isOID {
+		pid, ok = oid.Hex(), true
+	}
+	if !ok {
+		w.t.Fatalf("project id %v: want an ObjectID or a string", id)
+	}
 	w.write(func() error {
-		_, err := w.projects.InsertOne(ctx, bson.D{{Key: "_id", Value: oid}, {Key: "name", Value: name},
+		_, err := w.projects.InsertOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "name", Value: name},
 			{Key: "owner", Value: bson.D{{Key: "team", Value: team}}}, {Key: "description", Value: "d"}})
 		return err
 	})
+	w.addAssets(ctx, pid, name, team, n, deep)
+	return pid
+}
+
+// addAssets writes the assets of addProject for the project id pid.
+func (w *world) addAssets(ctx context.Context, pid, name, team string, n int, deep bool) {
+	w.t.Helper()
 	bw := w.fs.BulkWriter(ctx)
 	var jobs []*firestore.BulkWriterJob
 	add := func(ref *firestore.DocumentRef, data map[string]any) {
@@ -98,7 +116,6 @@ func (w *world) addProject(ctx context.Context, name, team string, n int, deep b
 			w.t.Fatal(err)
 		}
 	}
-	return pid
 }
 
 func (w *world) deleteProject(ctx context.Context, pid string) {
