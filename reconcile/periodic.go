@@ -3,6 +3,8 @@ package reconcile
 import (
 	"context"
 	"time"
+
+	"github.com/projectwatcher/watcher/internal/clock"
 )
 
 // Observer is told about every finished run (metrics). It must be cheap and
@@ -25,19 +27,12 @@ func (r *Reconciler) RunObserved(ctx context.Context, obs Observer) (Summary, er
 // returns false (a standby replica). Failed runs are logged by Run and
 // retried at the next tick. It returns when ctx ends.
 func (r *Reconciler) Every(ctx context.Context, interval time.Duration, obs Observer, active func() bool) {
-	r.log.Info().Dur("interval", interval).Msg("periodic reconciliation enabled")
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	r.log.Info().Int64("intervalMs", interval.Milliseconds()).Msg("periodic reconciliation enabled")
+	clock.Every(ctx, interval, func(ctx context.Context) {
 		if active != nil && !active() {
 			r.log.Debug().Msg("not the leader; periodic reconciliation skipped")
-			continue
+			return
 		}
 		_, _ = r.RunObserved(ctx, obs)
-	}
+	})
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/projectwatcher/watcher/internal/clock"
 	"github.com/rs/zerolog"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
@@ -95,16 +96,9 @@ func (s *saver) every(ctx context.Context, interval time.Duration) {
 	if interval <= 0 {
 		interval = time.Second
 	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := s.save(ctx); err != nil && ctx.Err() == nil {
-				s.log.Warn().Err(err).Msg("checkpoint save failed; retrying at the next interval")
-			}
+	clock.Every(ctx, interval, func(ctx context.Context) {
+		if _, err := s.save(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn().Err(err).Msg("checkpoint save failed; retrying at the next interval")
 		}
-	}
+	})
 }

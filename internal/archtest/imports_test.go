@@ -35,7 +35,7 @@ var allowed = map[string][]string{
 	// what implements or drives the pipeline's ports
 	"resume":     {"event", "config", "watcher"},
 	"deadletter": {"event", "bsonvalue", "watcher"},
-	"reconcile":  {"event", "bsonvalue", "config", "watcher", "sync"},
+	"reconcile":  {"event", "bsonvalue", "config", "internal/clock", "watcher", "sync"},
 	"metrics":    {"event", "internal/clock", "lease", "reconcile", "watcher"},
 	// the assembly and the command
 	"daemon": {"event", "bsonvalue", "config", "internal/clock", "source", "sync", "lease", "logging", "health", "fsmeter",

@@ -3,7 +3,10 @@
 // clock.
 package clock
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Clock tells the time and waits.
 type Clock interface {
@@ -27,4 +30,20 @@ func Or(c Clock) Clock {
 		return System{}
 	}
 	return c
+}
+
+// Every calls fn every interval (the first time one interval from now)
+// until ctx ends; it returns when ctx ends. A call that outlasts the
+// interval delays the next one.
+func Every(ctx context.Context, interval time.Duration, fn func(context.Context)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			fn(ctx)
+		}
+	}
 }
