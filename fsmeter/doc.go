@@ -18,7 +18,9 @@
 //
 // A failed RPC bills the documents it returned before failing (a stream
 // that broke midway) and no writes (Commit and the single-document writes
-// are atomic). Other methods (transactions, Listen) are counted as RPCs
+// are atomic). An RPC that failed on the client's side only (its deadline
+// passed) may still have been applied, and billed, by Firestore: those
+// writes are not counted, so under timeouts the count is a lower bound. Other methods (transactions, Listen) are counted as RPCs
 // with nothing billed. Index-entry reads beyond the first document and
 // network egress, which Firestore also bills, are not counted.
 package fsmeter
