@@ -10,6 +10,7 @@ import (
 	"cloud.google.com/go/firestore"
 	"github.com/projectwatcher/watcher/config"
 	"github.com/projectwatcher/watcher/event"
+	"github.com/projectwatcher/watcher/fscall"
 	"github.com/rs/zerolog"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -35,6 +36,7 @@ type Applier struct {
 	cfg     config.Sync
 	log     zerolog.Logger
 	opts    options
+	limit   fscall.Limit        // firestore.callTimeout of every call
 	targets map[string][]target // source path → its copies
 	lastErr atomic.Pointer[callResult]
 	dryLog  zerolog.Logger // a dry run's lines (see WithDryRun)
@@ -64,6 +66,7 @@ func New(client *firestore.Client, cfg config.Sync, log zerolog.Logger, opts ...
 		cfg:     cfg,
 		log:     log.With().Str("component", "sync").Logger(),
 		opts:    o,
+		limit:   fscall.New(o.callTimeout),
 		targets: targets,
 		dryLog:  log.With().Str("component", "dryrun").Logger(),
 	}
