@@ -198,7 +198,11 @@ func (d *Daemon) Applier() *fssync.Applier { return d.applier }
 func (d *Daemon) UnlimitedApplier() *fssync.Applier { return d.unlimited }
 
 // NewReconciler returns a reconciler that repairs through Applier, the
-// applier the events use (safety.maxDocsPerEvent included).
+// applier the events use (safety.maxDocsPerEvent included), and scans
+// under firestore.callTimeout (unless opts sets its own).
 func (d *Daemon) NewReconciler(opts reconcile.Options) (*reconcile.Reconciler, error) {
+	if opts.CallTimeout == 0 {
+		opts.CallTimeout = d.cfg.Firestore.CallTimeout
+	}
 	return reconcile.New(d.firestore, d.projects, d.cfg.Sync, d.applier, d.log, opts)
 }
