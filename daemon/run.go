@@ -20,11 +20,12 @@ import (
 // nil.
 func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
 	reg := prometheus.NewRegistry() // everything the process exposes on /metrics
-	calls, err := metrics.NewFirestoreCalls(reg)
+	health := fsmeter.NewHealth() // read by watcher_firestore_up
+	calls, err := metrics.NewFirestoreCalls(reg, health)
 	if err != nil {
 		return err
 	}
-	meter, err := fsmeter.ClientOptions(calls, os.Getenv("FIRESTORE_EMULATOR_HOST"))
+	meter, err := fsmeter.ClientOptions(calls, os.Getenv("FIRESTORE_EMULATOR_HOST"), health)
 	if err != nil {
 		return err
 	}

@@ -37,7 +37,7 @@ var allowed = map[string][]string{
 	"resume":     {"event", "config", "watcher"},
 	"deadletter": {"event", "bsonvalue", "watcher"},
 	"reconcile":  {"event", "bsonvalue", "config", "fscall", "watcher", "sync"},
-	"metrics":    {"event", "internal/clock", "lease", "reconcile", "watcher"},
+	"metrics":    {"event", "internal/clock", "fsmeter", "lease", "reconcile", "watcher"},
 	// the assembly and the command
 	"daemon": {"event", "bsonvalue", "config", "internal/clock", "fscall", "source", "sync", "lease", "logging", "health", "fsmeter",
 		"watcher", "resume", "deadletter", "reconcile", "metrics"},
