@@ -14,14 +14,15 @@ import (
 
 // running is the daemon built on a Daemon's clients, ready to run.
 type running struct {
-	cfg   config.Config // the Daemon's, with a dry run's lease turned off
-	d     *Daemon
-	hs    *health.Server
-	fails *metrics.Failures
-	rec   *daemonReconcile
-	state *state
-	in    *instance
-	log   zerolog.Logger // component main
+	cfg     config.Config // the Daemon's, with a dry run's lease turned off
+	d       *Daemon
+	hs      *health.Server
+	fails   *metrics.Failures
+	rec     *daemonReconcile
+	state   *state
+	fsCheck *firestoreCheck
+	in      *instance
+	log     zerolog.Logger // component main
 }
 
 // build assembles the daemon on d: the metrics on reg, the background
@@ -52,6 +53,12 @@ func build(d *Daemon, reg *prometheus.Registry, log zerolog.Logger) (*running, e
 	r := &running{cfg: cfg, d: d, fails: fails, rec: rec, state: newState(lm),
 		hs:  health.New(cfg.HTTP.Addr, reg, log, health.WithPprof(cfg.HTTP.Pprof)),
 		log: log.With().Str("component", "main").Logger()}
+	r.fsCheck = newFirestoreCheck(d.Firestore(), cfg, log, r.state.recordError)
+	d.FirestoreHealth().OnChange(func(err error) {
+		if err != nil {
+			r.state.recordError(err)
+		}
+	})
 	pipe := &pipeline{
 		cfg:           cfg,
 		projects:      d.Projects(),
@@ -61,6 +68,7 @@ func build(d *Daemon, reg *prometheus.Registry, log zerolog.Logger) (*running, e
 		observer:      watcher.Observers{m, watcher.HeartbeatFunc(r.hs.Beat), errorRecorder{r.state}},
 		failures:      fails,
 		onHistoryLost: rec.historyLostHook(cfg.Resume),
+		dependencies:  dependencies{firestore: d.FirestoreHealth(), mongo: d.mongoHealth},
 		log:           log,
 	}
 	if r.in, err = newInstance(cfg, d.mongo, d.Checkpoints(), pipe, r.state, log); err != nil {
@@ -86,13 +94,27 @@ func withoutLeaseInDryRun(cfg config.Config, log zerolog.Logger) config.Config {
 // addChecks registers what /readyz, /healthz and /status report.
 func (r *running) addChecks() {
 	hs, st := r.hs, r.state
-	hs.AddCheck("mongo", func(ctx context.Context) error { return r.d.mongo.Ping(ctx, readpref.Primary()) })
-	hs.AddCheck("changeStream", st.streamErr)
+	checks := dependencyChecks{
+		mongo:        func(ctx context.Context) error { return r.d.mongo.Ping(ctx, readpref.Primary()) },
+		changeStream: st.streamErr,
+		firestore:    r.firestoreErr,
+	}
+	hs.AddCheck("mongo", checks.mongo)
+	hs.AddCheck("changeStream", checks.changeStream)
+	hs.AddCheck("firestore", checks.firestore)
 	hs.SetRole(st.roleName)
-	hs.SetStatus(statusProvider(r.cfg, r.d.DeadLetters(), st))
-	hs.AddCheck("firestore", func(context.Context) error { return r.d.Applier().LastCallErr() })
+	hs.SetStatus(statusProvider(r.cfg, r.d.DeadLetters(), st, checks))
 	hs.AddCheck("reconcile", r.rec.readiness)
 	wd := health.NewWatchdog(st.progress, r.cfg.Health.StallTimeout, nil)
 	hs.AddLivenessCheck("progress", wd.Check)
 	hs.AddCheck("progress", wd.Check)
+}
+
+// firestoreErr is the firestore readiness check: the start-up check until
+// it passed, then whether Firestore answers the RPCs (fsmeter.Health).
+func (r *running) firestoreErr(ctx context.Context) error {
+	if err := r.fsCheck.readiness(ctx); err != nil {
+		return err
+	}
+	return r.d.FirestoreHealth().Err()
 }

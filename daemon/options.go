@@ -24,6 +24,7 @@ type pipeline struct {
 	// onHistoryLost repairs after a lost history (resume.onHistoryLost:
 	// reconcile); nil: a lost history stops the watcher.
 	onHistoryLost func(ctx context.Context) error
+	dependencies  watcher.Dependencies // are Firestore and MongoDB answering?
 	log           zerolog.Logger
 }
 
@@ -59,6 +60,7 @@ func (p *pipeline) watcherOptions(store watcher.TokenStore, abort <-chan struct{
 		},
 		DeadLetters:   p.deadLetters,
 		Failures:      p.failures,
+		Dependencies:  p.dependencies,
 		Abort:         abort,
 		OnHistoryLost: p.onHistoryLost,
 		RestartSource: restart,

@@ -76,11 +76,6 @@ func (a *Applier) commit(ctx context.Context, writes []write) (int, error) {
 			failures = append(failures, fmt.Errorf("writing %s: %w", writes[i].ref.Path, err))
 		}
 	}
-	if len(jobs) > 0 {
-		// Only write results say something about Firestore itself; a write
-		// the client refused to enqueue is a problem of the data.
-		a.record(ctx, errors.Join(failures...))
-	}
 	if enqueueErr != nil {
 		failures = append(failures, enqueueErr)
 	}

@@ -21,7 +21,6 @@ func (a *Applier) countProject(ctx context.Context, colls []config.Collection, p
 		defer cancel()
 		res, err := q.NewAggregationQuery().WithCount("n").Get(callCtx)
 		err = fscall.Err(callCtx, err)
-		a.record(ctx, err)
 		if err != nil {
 			return event.CollectionReport{}, fmt.Errorf("counting: %w", err)
 		}

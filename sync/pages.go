@@ -102,7 +102,6 @@ func (a *Applier) streamPages(ctx context.Context, q firestore.Query, fn func([]
 		}
 		if err != nil {
 			err = idle.Err(err)
-			a.record(ctx, err)
 			return n, last, fmt.Errorf("querying a page: %w", err)
 		}
 		idle.Touch()
@@ -119,7 +118,6 @@ func (a *Applier) streamPages(ctx context.Context, q firestore.Query, fn func([]
 		}
 	}
 	idle.Pause()
-	a.record(ctx, nil)
 	if len(page) > 0 {
 		if err := fn(page); err != nil {
 			return n, last, err

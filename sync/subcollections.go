@@ -48,7 +48,6 @@ func (a *Applier) deleteSubcollectionsOf(ctx context.Context, log zerolog.Logger
 // many documents it deleted.
 func (a *Applier) deleteSubcollections(ctx context.Context, log zerolog.Logger, doc *firestore.DocumentRef) (int, error) {
 	colls, err := a.subcollections(ctx, doc)
-	a.record(ctx, err)
 	if err != nil {
 		return 0, fmt.Errorf("listing subcollections of %s: %w", doc.Path, err)
 	}
@@ -126,13 +125,11 @@ func (a *Applier) firstRefs(ctx context.Context, coll *firestore.CollectionRef) 
 		}
 		if err != nil {
 			err = idle.Err(err)
-			a.record(ctx, err)
 			return refs, fmt.Errorf("listing %s: %w", coll.Path, err)
 		}
 		idle.Touch()
 		refs = append(refs, ref)
 	}
-	a.record(ctx, nil)
 	return refs, nil
 }
 
