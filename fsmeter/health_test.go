@@ -148,6 +148,8 @@ func TestHealthThroughAClient(t *testing.T) {
 	if _, err := client.Collection("assets").Documents(cancelled).GetAll(); err == nil {
 		t.Fatal("a query through a blackhole succeeded")
 	}
+	// The RPC may finish a moment after the iterator returned.
+	waitUntil(t, "the cancelled query to be recorded", func() bool { return rec.last() == codes.Canceled })
 	if !h.Up() {
 		t.Fatalf("a query the caller cancelled brought Health down: %v", h.Err())
 	}
@@ -156,6 +158,7 @@ func TestHealthThroughAClient(t *testing.T) {
 	if _, err := client.Collection("assets").Documents(idle.Context()).GetAll(); err == nil {
 		t.Fatal("a query through a blackhole succeeded")
 	}
+	waitUntil(t, "the query the idle limit ended to be recorded", func() bool { return rec.last() != codes.Canceled })
 	if got := rec.last(); got != codes.DeadlineExceeded {
 		t.Errorf("the query the idle limit ended was recorded with %v, want DeadlineExceeded", got)
 	}
