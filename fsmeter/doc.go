@@ -6,7 +6,7 @@
 // and how each RPC ended goes to Observers: Health follows from it whether
 // Firestore answers (for readiness, watcher_firestore_up and the retries'
 // outage check). A call that the caller's firestore.callTimeout ended (see
-// package fscall) counts as DeadlineExceeded, not as Canceled (Outcome).
+// package fscall) counts as DeadlineExceeded, not as Canceled.
 //
 // Billing follows Firestore's pricing rules, per finished RPC:
 //

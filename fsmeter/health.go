@@ -15,7 +15,7 @@ var ErrNoAnswerYet = errors.New("Firestore has not answered yet")
 
 // Failing reports whether an RPC that ended with code says that Firestore
 // is failing the client: Unavailable, DeadlineExceeded (the caller's
-// firestore.callTimeout included, see Outcome), PermissionDenied,
+// firestore.callTimeout included), PermissionDenied,
 // Unauthenticated, ResourceExhausted, Internal, Unknown, NotFound, …
 //
 // Answers about the data are not failures: OK, AlreadyExists,

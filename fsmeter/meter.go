@@ -21,7 +21,10 @@ type Recorder interface {
 }
 
 // Observer is told how every finished RPC ended: err is nil or the RPC's
-// error (see Outcome). Health is one. It must be safe for concurrent use.
+// error; a call the caller's own limit ended (its context cancelled with a
+// gRPC status as the cause: fscall's DeadlineExceeded) comes with that
+// status, and a stream the caller stopped after a message arrived as nil
+// (Firestore answered). Health is one. It must be safe for concurrent use.
 type Observer interface {
 	Finished(method string, err error)
 }
@@ -38,7 +41,7 @@ type sink struct {
 // the observers that Firestore answered (the recorder still sees
 // Canceled).
 func (s sink) finished(ctx context.Context, method string, err error, reads, writes int, answered bool) {
-	err = Outcome(ctx, err)
+	err = outcome(ctx, err)
 	if s.rec != nil {
 		s.rec.Call(method, status.Code(err), reads, writes)
 	}
@@ -50,13 +53,13 @@ func (s sink) finished(ctx context.Context, method string, err error, reads, wri
 	}
 }
 
-// Outcome is the error an RPC made under ctx ended with, as the caller's
+// outcome is the error an RPC made under ctx ended with, as the caller's
 // limit sees it: when the RPC was cancelled or ran out of time because
 // ctx was ended with a cause that is a gRPC status (fscall's idle limit
 // and deadline: DeadlineExceeded naming firestore.callTimeout), the cause;
 // otherwise err. So a call the watcher's own limit ended counts as
 // DeadlineExceeded, and a call the caller merely cancelled as Canceled.
-func Outcome(ctx context.Context, err error) error {
+func outcome(ctx context.Context, err error) error {
 	switch status.Code(err) {
 	case codes.Canceled, codes.DeadlineExceeded:
 	default:
