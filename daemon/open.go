@@ -102,8 +102,7 @@ func Open(ctx context.Context, cfg config.Config, log zerolog.Logger, opts ...Op
 	}
 	d := &Daemon{cfg: cfg, log: log, fsHealth: o.fsHealth, mongoHealth: newMongoHealth()}
 	if d.fsHealth == nil {
-		d.fsHealth = fsmeter.NewHealth()
-		d.fsHealth.OnChange(logFirestoreChanges(log))
+		d.fsHealth = fsmeter.NewHealth() // silent: the commands' own errors say enough
 	}
 	if err := d.open(ctx, o); err != nil {
 		_ = d.Close()
