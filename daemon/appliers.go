@@ -13,11 +13,11 @@ import (
 )
 
 // NewApplier is the applier the events go through: the Firestore applier
-// with the safety limit (safety.maxDocsPerEvent) and, with safety.dryRun,
+// with firestore.callTimeout on every call, the safety limit (safety.maxDocsPerEvent) and, with safety.dryRun,
 // as a dry run (which also reports what the limit would stop). force
 // leaves the limit out ("watcher dlq retry --force").
 func NewApplier(fs *firestore.Client, cfg config.Config, log zerolog.Logger, force bool) (*fssync.Applier, error) {
-	opts := []fssync.Option{}
+	opts := []fssync.Option{fssync.WithCallTimeout(cfg.Firestore.CallTimeout)}
 	if !force {
 		opts = append(opts, fssync.WithLimit(cfg.Safety.MaxDocsPerEvent))
 	}

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"time"
 
 	"github.com/projectwatcher/watcher/config"
 	"github.com/projectwatcher/watcher/health"
@@ -14,26 +15,32 @@ import (
 
 // running is the daemon built on a Daemon's clients, ready to run.
 type running struct {
-	cfg   config.Config // the Daemon's, with a dry run's lease turned off
-	d     *Daemon
-	hs    *health.Server
-	fails *metrics.Failures
-	rec   *daemonReconcile
-	state *state
-	in    *instance
-	log   zerolog.Logger // component main
+	cfg     config.Config // the Daemon's, with a dry run's lease turned off
+	d       *Daemon
+	hs      *health.Server
+	fails   *metrics.Failures
+	rec     *daemonReconcile
+	state   *state
+	fsCheck *firestoreCheck
+	in      *instance
+	log     zerolog.Logger // component main
 }
 
 // build assembles the daemon on d: the metrics on reg, the background
 // reconciliation, the pipeline every run of the watcher shares, the
 // instance that runs it (alone or under leader election), and the health
 // server with its checks (listening, not serving yet).
-func build(d *Daemon, reg *prometheus.Registry, log zerolog.Logger) (*running, error) {
+func build(d *Daemon, reg *prometheus.Registry, log zerolog.Logger, stopNow <-chan struct{}) (*running, error) {
 	cfg := withoutLeaseInDryRun(d.Config(), log)
 	if err := metrics.RegisterRuntime(reg); err != nil {
 		return nil, err
 	}
-	m, err := metrics.New(reg)
+	lm, err := metrics.NewLeadership(reg)
+	if err != nil {
+		return nil, err
+	}
+	st := newState(lm)
+	m, err := metrics.New(reg, metrics.WithLag(st.lag))
 	if err != nil {
 		return nil, err
 	}
@@ -41,17 +48,19 @@ func build(d *Daemon, reg *prometheus.Registry, log zerolog.Logger) (*running, e
 	if err != nil {
 		return nil, err
 	}
-	lm, err := metrics.NewLeadership(reg)
-	if err != nil {
-		return nil, err
-	}
 	rec, err := newDaemonReconcile(cfg, d, reg, log)
 	if err != nil {
 		return nil, err
 	}
-	r := &running{cfg: cfg, d: d, fails: fails, rec: rec, state: newState(lm),
+	r := &running{cfg: cfg, d: d, fails: fails, rec: rec, state: st,
 		hs:  health.New(cfg.HTTP.Addr, reg, log, health.WithPprof(cfg.HTTP.Pprof)),
 		log: log.With().Str("component", "main").Logger()}
+	r.fsCheck = newFirestoreCheck(d.Firestore(), cfg, log, r.state.recordError)
+	d.FirestoreHealth().OnChange(func(err error) {
+		if err != nil {
+			r.state.recordError(err)
+		}
+	})
 	pipe := &pipeline{
 		cfg:           cfg,
 		projects:      d.Projects(),
@@ -61,6 +70,9 @@ func build(d *Daemon, reg *prometheus.Registry, log zerolog.Logger) (*running, e
 		observer:      watcher.Observers{m, watcher.HeartbeatFunc(r.hs.Beat), errorRecorder{r.state}},
 		failures:      fails,
 		onHistoryLost: rec.historyLostHook(cfg.Resume),
+		dependencies:  dependencies{firestore: d.FirestoreHealth(), mongo: d.mongoHealth},
+		stopNow:       stopNow,
+		drainTimeout:  drainTimeout(cfg, log),
 		log:           log,
 	}
 	if r.in, err = newInstance(cfg, d.mongo, d.Checkpoints(), pipe, r.state, log); err != nil {
@@ -86,13 +98,40 @@ func withoutLeaseInDryRun(cfg config.Config, log zerolog.Logger) config.Config {
 // addChecks registers what /readyz, /healthz and /status report.
 func (r *running) addChecks() {
 	hs, st := r.hs, r.state
-	hs.AddCheck("mongo", func(ctx context.Context) error { return r.d.mongo.Ping(ctx, readpref.Primary()) })
-	hs.AddCheck("changeStream", st.streamErr)
+	checks := dependencyChecks{
+		mongo:        func(ctx context.Context) error { return r.d.mongo.Ping(ctx, readpref.Primary()) },
+		changeStream: st.streamErr,
+		firestore:    r.firestoreErr,
+	}
+	hs.AddCheck("mongo", checks.mongo)
+	hs.AddCheck("changeStream", checks.changeStream)
+	hs.AddCheck("firestore", checks.firestore)
 	hs.SetRole(st.roleName)
-	hs.SetStatus(statusProvider(r.cfg, r.d.DeadLetters(), st))
-	hs.AddCheck("firestore", func(context.Context) error { return r.d.Applier().LastCallErr() })
+	hs.SetStatus(statusProvider(r.cfg, r.d.DeadLetters(), st, checks))
 	hs.AddCheck("reconcile", r.rec.readiness)
 	wd := health.NewWatchdog(st.progress, r.cfg.Health.StallTimeout, nil)
 	hs.AddLivenessCheck("progress", wd.Check)
 	hs.AddCheck("progress", wd.Check)
+}
+
+// firestoreErr is the firestore readiness check: the start-up check until
+// it passed, then whether Firestore answers the RPCs (fsmeter.Health).
+func (r *running) firestoreErr(ctx context.Context) error {
+	if err := r.fsCheck.readiness(ctx); err != nil {
+		return err
+	}
+	return r.d.FirestoreHealth().Err()
+}
+
+// drainTimeout is shutdown.drainTimeout, capped with leases at 7/10 of
+// lease.ttl: below ttl − ttl/5, when the lease would be given up if its
+// renewals failed, so a leader never writes into its successor's term.
+func drainTimeout(cfg config.Config, log zerolog.Logger) time.Duration {
+	d := cfg.Shutdown.DrainTimeout
+	if cap := cfg.Lease.TTL * 7 / 10; cfg.Lease.Enabled && d > cap {
+		log.Warn().Str("component", "main").Int64("drainTimeoutMs", d.Milliseconds()).Int64("capMs", cap.Milliseconds()).
+			Msg("shutdown.drainTimeout is above 7/10 of lease.ttl; the drain is capped there so the lease outlives it")
+		d = cap
+	}
+	return d
 }

@@ -11,11 +11,12 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
-// connectMongo returns a client for uri (the driver connects lazily). Its
+// connectMongo returns a client for uri (the driver connects lazily),
+// telling h when MongoDB answers. Its
 // error names the URI redacted (logging.RedactURI) and never carries the
 // credentials: the driver's parse errors can quote parts of them.
-func connectMongo(uri string) (*mongo.Client, error) {
-	c, err := mongo.Connect(options.Client().ApplyURI(uri))
+func connectMongo(uri string, h *mongoHealth) (*mongo.Client, error) {
+	c, err := mongo.Connect(h.monitor(options.Client().ApplyURI(uri)))
 	if err != nil {
 		// Not wrapped: the driver's error would still print the secret.
 		return nil, errors.New("mongodb client for " + logging.RedactURI(uri) + ": " + scrubURIError(err.Error(), uri))

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
 	"cloud.google.com/go/firestore"
 	"github.com/projectwatcher/watcher/config"
 	"github.com/projectwatcher/watcher/deadletter"
+	"github.com/projectwatcher/watcher/fsmeter"
 	"github.com/projectwatcher/watcher/reconcile"
 	"github.com/projectwatcher/watcher/resume"
 	"github.com/projectwatcher/watcher/source"
@@ -30,6 +32,11 @@ type Daemon struct {
 	mongo     *mongo.Client     // nil with CheckpointsOnly and the file store
 	firestore *firestore.Client // nil with MongoOnly and CheckpointsOnly
 
+	// What the clients see of their servers: fed by the Firestore client's
+	// interceptors and the MongoDB driver's monitors.
+	fsHealth    *fsmeter.Health
+	mongoHealth *mongoHealth
+
 	projects    *mongo.Collection
 	resolver    *source.Resolver
 	deadLetters *deadletter.Store
@@ -49,7 +56,8 @@ type openOptions struct {
 	firestore   bool
 	mongo       bool
 	checkpoints bool // MongoDB only when the checkpoint store lives there
-	fsOptions   []option.ClientOption
+	meter       fsmeter.Recorder
+	fsHealth    *fsmeter.Health
 }
 
 // MongoOnly leaves Firestore out: for the commands that only read or
@@ -62,10 +70,11 @@ func CheckpointsOnly() Option {
 	return func(o *openOptions) { o.firestore, o.checkpoints = false, true }
 }
 
-// WithFirestoreOptions adds client options to the Firestore client (for
-// example gRPC interceptors that meter its calls).
-func WithFirestoreOptions(opts ...option.ClientOption) Option {
-	return func(o *openOptions) { o.fsOptions = append(o.fsOptions, opts...) }
+// WithFirestoreMeter meters the Firestore client's RPCs into rec and
+// follows Firestore's health in h (Daemon.FirestoreHealth); without it Open
+// follows the health in a Health of its own and meters nothing.
+func WithFirestoreMeter(rec fsmeter.Recorder, h *fsmeter.Health) Option {
+	return func(o *openOptions) { o.meter, o.fsHealth = rec, h }
 }
 
 // ErrConfig marks an Open error that the configuration causes (a part
@@ -91,7 +100,10 @@ func Open(ctx context.Context, cfg config.Config, log zerolog.Logger, opts ...Op
 	if o.checkpoints {
 		o.mongo = cfg.Resume.Store == "mongo" || cfg.Resume.Store == ""
 	}
-	d := &Daemon{cfg: cfg, log: log}
+	d := &Daemon{cfg: cfg, log: log, fsHealth: o.fsHealth, mongoHealth: newMongoHealth()}
+	if d.fsHealth == nil {
+		d.fsHealth = fsmeter.NewHealth() // silent: the commands' own errors say enough
+	}
 	if err := d.open(ctx, o); err != nil {
 		_ = d.Close()
 		return nil, err
@@ -103,7 +115,7 @@ func Open(ctx context.Context, cfg config.Config, log zerolog.Logger, opts ...Op
 func (d *Daemon) open(ctx context.Context, o openOptions) error {
 	cfg := d.cfg
 	if o.mongo {
-		mc, err := connectMongo(cfg.Mongo.URI)
+		mc, err := connectMongo(cfg.Mongo.URI, d.mongoHealth)
 		if err != nil {
 			return err
 		}
@@ -120,7 +132,11 @@ func (d *Daemon) open(ctx context.Context, o openOptions) error {
 	if !o.firestore {
 		return nil
 	}
-	if d.firestore, err = firestoreClient(ctx, cfg.Firestore, o.fsOptions...); err != nil {
+	meter, err := fsmeter.ClientOptions(o.meter, os.Getenv(emulatorHostEnv), d.fsHealth)
+	if err != nil {
+		return err
+	}
+	if d.firestore, err = firestoreClient(ctx, cfg.Firestore, meter...); err != nil {
 		return err
 	}
 	if d.applier, err = NewApplier(d.firestore, cfg, d.log, false); err != nil {
@@ -131,6 +147,9 @@ func (d *Daemon) open(ctx context.Context, o openOptions) error {
 	}
 	return nil
 }
+
+// emulatorHostEnv points the Firestore client at an emulator.
+const emulatorHostEnv = "FIRESTORE_EMULATOR_HOST"
 
 // firestoreClient opens the Firestore client (the emulator when
 // FIRESTORE_EMULATOR_HOST is set).
@@ -177,6 +196,9 @@ func (d *Daemon) Config() config.Config { return d.cfg }
 // Firestore is the Firestore client.
 func (d *Daemon) Firestore() *firestore.Client { return d.firestore }
 
+// FirestoreHealth tells whether Firestore answers the client's RPCs.
+func (d *Daemon) FirestoreHealth() *fsmeter.Health { return d.fsHealth }
+
 // Projects is the watched collection (mongo.database, mongo.collection).
 func (d *Daemon) Projects() *mongo.Collection { return d.projects }
 
@@ -198,7 +220,11 @@ func (d *Daemon) Applier() *fssync.Applier { return d.applier }
 func (d *Daemon) UnlimitedApplier() *fssync.Applier { return d.unlimited }
 
 // NewReconciler returns a reconciler that repairs through Applier, the
-// applier the events use (safety.maxDocsPerEvent included).
+// applier the events use (safety.maxDocsPerEvent included), and scans
+// under firestore.callTimeout (unless opts sets its own).
 func (d *Daemon) NewReconciler(opts reconcile.Options) (*reconcile.Reconciler, error) {
+	if opts.CallTimeout == 0 {
+		opts.CallTimeout = d.cfg.Firestore.CallTimeout
+	}
 	return reconcile.New(d.firestore, d.projects, d.cfg.Sync, d.applier, d.log, opts)
 }

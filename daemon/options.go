@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"time"
 
 	"github.com/projectwatcher/watcher/config"
 	"github.com/projectwatcher/watcher/source"
@@ -24,6 +25,9 @@ type pipeline struct {
 	// onHistoryLost repairs after a lost history (resume.onHistoryLost:
 	// reconcile); nil: a lost history stops the watcher.
 	onHistoryLost func(ctx context.Context) error
+	dependencies  watcher.Dependencies // are Firestore and MongoDB answering?
+	stopNow       <-chan struct{}      // a second signal: end the drain at once
+	drainTimeout  time.Duration        // shutdown.drainTimeout (capped under a lease)
 	log           zerolog.Logger
 }
 
@@ -49,7 +53,9 @@ func (p *pipeline) watcherOptions(store watcher.TokenStore, abort <-chan struct{
 		Workers:            p.cfg.Sync.Workers,
 		QueueSize:          0, // the watcher's default
 		CheckpointInterval: p.cfg.Resume.CheckpointInterval,
-		DrainTimeout:       0, // wait until the queued events finish
+		DrainTimeout:       p.drainTimeout,
+		StopNow:            p.stopNow,
+		DryRun:             p.cfg.Safety.DryRun,
 		StartAt:            p.cfg.Resume.StartAt,
 		Logger:             p.log,
 		Retry: watcher.RetryPolicy{
@@ -59,6 +65,7 @@ func (p *pipeline) watcherOptions(store watcher.TokenStore, abort <-chan struct{
 		},
 		DeadLetters:   p.deadLetters,
 		Failures:      p.failures,
+		Dependencies:  p.dependencies,
 		Abort:         abort,
 		OnHistoryLost: p.onHistoryLost,
 		RestartSource: restart,

@@ -34,6 +34,9 @@ func TestWatcherOptionsWithoutLease(t *testing.T) {
 	if o.Applier != d.Applier() || o.Resolver != d.Resolver() || o.DeadLetters != d.DeadLetters() {
 		t.Error("Applier, Resolver and DeadLetters must be the Daemon's")
 	}
+	if deps, ok := o.Dependencies.(dependencies); !ok || deps.firestore != d.FirestoreHealth() || deps.mongo != d.mongoHealth {
+		t.Errorf("Dependencies = %#v, want the Daemon's Firestore and MongoDB trackers", o.Dependencies)
+	}
 	if got := strings.Join(o.Fields, ","); got != "name" {
 		t.Errorf("Fields = %q, want the configured source field name", got)
 	}

@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"errors"
-	"os"
 	"sync"
 	"time"
 
@@ -14,49 +13,73 @@ import (
 	"github.com/rs/zerolog"
 )
 
+// RunOption tunes Run.
+type RunOption func(*runOptions)
+
+type runOptions struct{ stopNow <-chan struct{} }
+
+// WithStopNow ends the drain at once when stopNow is closed (a second
+// SIGTERM or SIGINT): what is in flight is cancelled, and the checkpoint is
+// saved before it.
+func WithStopNow(stopNow <-chan struct{}) RunOption {
+	return func(o *runOptions) { o.stopNow = stopNow }
+}
+
 // Run opens the clients, builds the daemon on them, serves /healthz,
 // /readyz, /status and /metrics, runs the watcher until ctx is cancelled,
 // and stops everything it started before it returns. A clean stop returns
 // nil.
-func Run(ctx context.Context, cfg config.Config, log zerolog.Logger) error {
+func Run(ctx context.Context, cfg config.Config, log zerolog.Logger, opts ...RunOption) error {
+	var ro runOptions
+	for _, o := range opts {
+		o(&ro)
+	}
 	reg := prometheus.NewRegistry() // everything the process exposes on /metrics
-	calls, err := metrics.NewFirestoreCalls(reg)
+	health := fsmeter.NewHealth()
+	health.OnChange(logFirestoreChanges(log))
+	calls, err := metrics.NewFirestoreCalls(reg, health)
 	if err != nil {
 		return err
 	}
-	meter, err := fsmeter.ClientOptions(calls, os.Getenv("FIRESTORE_EMULATOR_HOST"))
-	if err != nil {
-		return err
-	}
-	d, err := Open(ctx, cfg, log, WithFirestoreOptions(meter...))
+	d, err := Open(ctx, cfg, log, WithFirestoreMeter(calls, health))
 	if err != nil {
 		return err
 	}
 	defer func() { _ = d.Close() }() // logs its own failure
-	r, err := build(d, reg, log)
+	r, err := build(d, reg, log, ro.stopNow)
 	if err != nil {
 		return err
 	}
 	return r.run(ctx)
 }
 
-// run serves, runs the watcher until ctx ends (or it fails), then stops.
+// run serves, waits for MongoDB (mongo.startupTimeout), runs the watcher
+// until ctx ends (or it fails), then stops. Ended while it waits for
+// MongoDB, it stops cleanly.
 func (r *running) run(ctx context.Context) error {
 	stopServing := r.serve(ctx)
+	if err := r.waitForMongo(ctx); err != nil {
+		if ctx.Err() != nil {
+			err = nil
+		}
+		return errors.Join(err, r.stop(stopServing))
+	}
 	r.rec.start(r.state.leading)
 	runErr := r.in.run(ctx)
 	return errors.Join(runErr, r.stop(stopServing))
 }
 
-// serve starts what runs beside the watcher: the HTTP server and the
-// count of dead letters. They do not end with ctx (the probes and
-// /metrics answer until the watcher has stopped), but when the returned
-// stop is called; stop waits for both and returns the server's error.
+// serve starts what runs beside the watcher: the HTTP server, the
+// Firestore start-up check and the count of dead letters. They do not end
+// with ctx (the probes and /metrics answer until the watcher has stopped),
+// but when the returned stop is called; stop waits for them and returns
+// the server's error.
 func (r *running) serve(ctx context.Context) (stop func() error) {
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	var httpErr error
 	wg.Add(2)
+	wg.Go(func() { r.fsCheck.run(bg) })
 	go func() {
 		defer wg.Done()
 		httpErr = r.hs.Serve(bg)

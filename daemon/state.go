@@ -21,10 +21,11 @@ type state struct {
 	lm  *metrics.Leadership
 	cur atomic.Pointer[watcher.Watcher] // nil while standing by or between runs
 
-	mu      sync.Mutex
-	role    lease.Role
-	epoch   int64
-	lastErr error
+	mu        sync.Mutex
+	role      lease.Role
+	epoch     int64
+	lastErr   error
+	lastErrAt time.Time
 }
 
 func newState(lm *metrics.Leadership) *state { return &state{lm: lm} }
@@ -83,14 +84,16 @@ func (s *state) progress() (int, time.Time) {
 func (s *state) recordError(err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.lastErr = err
+	s.lastErr, s.lastErrAt = err, time.Now()
 }
 
-// lastError is the last failed apply, watcher stop or lost lease.
-func (s *state) lastError() error {
+// lastError is the last error seen and when: a failed apply, watcher stop
+// or lost lease, a failed start-up check, Firestore failing. It stays after
+// the cause is gone (the current errors are elsewhere).
+func (s *state) lastError() (error, time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.lastErr
+	return s.lastErr, s.lastErrAt
 }
 
 // errorRecorder remembers the last failed apply for /status.
@@ -104,4 +107,13 @@ func (r errorRecorder) EventApplied(kind event.Kind, projectID string, _ time.Du
 	if err != nil {
 		r.s.recordError(fmt.Errorf("%s %s: %w", kind, projectID, err))
 	}
+}
+
+// lag is the current watcher's lag (the age of the oldest pending change);
+// false while none runs (a standby).
+func (s *state) lag() (time.Duration, bool) {
+	if w := s.current(); w != nil {
+		return w.Lag(), true
+	}
+	return 0, false
 }

@@ -13,16 +13,40 @@ import (
 
 // statusDoc is the /status document.
 type statusDoc struct {
-	Role        string         `json:"role"` // leader | standby
-	Epoch       int64          `json:"epoch,omitempty"`
-	Stream      streamStatus   `json:"stream"`
-	LagSeconds  *float64       `json:"lagSeconds"` // now - cluster time of the watermark; null before one
-	Queued      int            `json:"queued"`     // events held by the dispatcher (queued, being applied, waiting for a retry)
-	Retrying    int            `json:"retrying"`   // projects waiting for a retry
-	InFlight    int            `json:"inFlight"`
-	DeadLetters *int64         `json:"deadLetters"` // documents in deadLetter.collection; null when unreadable
-	LastError   string         `json:"lastError,omitempty"`
+	Role        string       `json:"role"` // leader | standby
+	Epoch       int64        `json:"epoch,omitempty"`
+	Stream      streamStatus `json:"stream"`
+	LagSeconds  *float64     `json:"lagSeconds"` // age of the oldest pending change; 0 when nothing is pending; null before the stream opens
+	Queued      int          `json:"queued"`     // events held by the dispatcher (queued, being applied, waiting for a retry)
+	Retrying    int          `json:"retrying"`   // projects waiting for a retry
+	InFlight    int          `json:"inFlight"`
+	DeadLetters *int64       `json:"deadLetters"` // documents in deadLetter.collection; null when unreadable
+	// Errors are the dependencies' current errors: null while each works.
+	Errors      currentErrors  `json:"errors"`
+	LastError   string         `json:"lastError,omitempty"`   // the last error seen, even when its cause is gone
+	LastErrorAt string         `json:"lastErrorAt,omitempty"` // when (RFC 3339)
 	Config      map[string]any `json:"config"`
+}
+
+// currentErrors is what fails now, per dependency; null once it recovers.
+type currentErrors struct {
+	Firestore    *string `json:"firestore"`    // the start-up check, then the RPCs' health
+	Mongo        *string `json:"mongo"`        // a ping of the primary, the dead-letter count
+	ChangeStream *string `json:"changeStream"` // the stream of the leader (a standby has none)
+}
+
+// dependencyChecks are the checks /status reports the errors of: the
+// readiness checks of the same names.
+type dependencyChecks struct {
+	firestore, mongo, changeStream func(context.Context) error
+}
+
+func errString(err error) *string {
+	if err == nil {
+		return nil
+	}
+	s := err.Error()
+	return &s
 }
 
 type streamStatus struct {
@@ -34,14 +58,18 @@ type streamStatus struct {
 
 // statusProvider builds /status from the instance's state, the dead-letter
 // collection and the config (secrets redacted).
-func statusProvider(cfg config.Config, dl *deadletter.Store, st *state) health.StatusFunc {
+func statusProvider(cfg config.Config, dl *deadletter.Store, st *state, checks dependencyChecks) health.StatusFunc {
 	summary := configSummary(cfg)
 	return func(ctx context.Context) any {
 		role, epoch := st.Role()
 		doc := statusDoc{Role: string(role), Epoch: epoch, Config: summary}
-		var errs []string
+		doc.Errors.Firestore = errString(checks.firestore(ctx))
+		doc.Errors.ChangeStream = errString(checks.changeStream(ctx))
+		mongoErr := checks.mongo(ctx)
 		if w := st.current(); w != nil {
 			doc.Stream.Open = w.StreamErr(ctx) == nil
+			lag := w.Lag().Seconds() // the same value as watcher_lag_seconds
+			doc.LagSeconds = &lag
 			doc.Queued, doc.Retrying = w.Pending()
 			doc.InFlight, _ = w.Progress()
 			if cp, ok := w.Position(); ok {
@@ -49,21 +77,18 @@ func statusProvider(cfg config.Config, dl *deadletter.Store, st *state) health.S
 				doc.Stream.ClusterTime = event.TimestampString(cp.ClusterTime)
 				if cp.ClusterTime.T != 0 {
 					at := time.Unix(int64(cp.ClusterTime.T), 0).UTC()
-					lag := time.Since(at).Seconds()
-					doc.Stream.At, doc.LagSeconds = &at, &lag
+					doc.Stream.At = &at
 				}
 			}
 		}
 		if n, err := dl.Count(ctx); err == nil {
 			doc.DeadLetters = &n
-		} else {
-			errs = append(errs, err.Error()) // "deadletter: count: …"
+		} else if mongoErr == nil {
+			mongoErr = err // "deadletter: count: …"
 		}
-		if err := st.lastError(); err != nil {
-			errs = append(errs, err.Error())
-		}
-		if len(errs) > 0 {
-			doc.LastError = errs[len(errs)-1]
+		doc.Errors.Mongo = errString(mongoErr)
+		if err, at := st.lastError(); err != nil {
+			doc.LastError, doc.LastErrorAt = err.Error(), at.UTC().Format(time.RFC3339)
 		}
 		return doc
 	}

@@ -167,9 +167,9 @@ func diff(now, before fsmeter.Counts) fsmeter.Counts {
 	return d
 }
 
-func meteredClient(t *testing.T, projectID string, rec fsmeter.Recorder, host string) *firestore.Client {
+func meteredClient(t *testing.T, projectID string, rec fsmeter.Recorder, host string, obs ...fsmeter.Observer) *firestore.Client {
 	t.Helper()
-	opts, err := fsmeter.ClientOptions(rec, host)
+	opts, err := fsmeter.ClientOptions(rec, host, obs...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,11 @@
 // RPCs by method and status code, and the document reads and writes
 // Firestore bills for them. It is a pair of gRPC client interceptors
 // (ClientOptions puts them on a client); what they count goes to a Recorder,
-// which the caller provides (the watcher's Prometheus metrics, or a Tally).
+// which the caller provides (the watcher's Prometheus metrics, or a Tally),
+// and how each RPC ended goes to Observers: Health follows from it whether
+// Firestore answers (for readiness, watcher_firestore_up and the retries'
+// outage check). A call that the caller's firestore.callTimeout ended (see
+// package fscall) counts as DeadlineExceeded, not as Canceled.
 //
 // Billing follows Firestore's pricing rules, per finished RPC:
 //

@@ -12,7 +12,8 @@ import (
 )
 
 // ClientOptions returns the options that meter a Firestore client
-// (firestore.NewClient and friends) into rec.
+// (firestore.NewClient and friends) into rec (nil: none) and tell obs (a
+// Health, say) how each RPC ended.
 //
 // For Firestore itself (emulatorHost empty) they chain the interceptors
 // after any the client sets up. For an emulator (emulatorHost is host:port,
@@ -23,10 +24,11 @@ import (
 // on Close. When FIRESTORE_EMULATOR_HOST is set, the client has already
 // dialled its own connection by then; it stays open, unused, until the
 // process exits (one per client).
-func ClientOptions(rec Recorder, emulatorHost string) ([]option.ClientOption, error) {
+func ClientOptions(rec Recorder, emulatorHost string, obs ...Observer) ([]option.ClientOption, error) {
+	s := sink{rec: rec, obs: obs}
 	meter := []grpc.DialOption{
-		grpc.WithChainUnaryInterceptor(UnaryInterceptor(rec)),
-		grpc.WithChainStreamInterceptor(StreamInterceptor(rec)),
+		grpc.WithChainUnaryInterceptor(s.unary),
+		grpc.WithChainStreamInterceptor(s.stream),
 	}
 	if emulatorHost == "" {
 		opts := make([]option.ClientOption, 0, len(meter))

@@ -6,10 +6,10 @@ import (
 )
 
 // LogConfig logs, at info level, what the daemon is about to run with: the
-// version and commit of the binary, the config file read (or
-// config.NoConfigFile) and the configuration. The MongoDB URI goes through
-// RedactURI; nothing else logged is a secret (file paths, not their
-// content).
+// config file read (or config.NoConfigFile), the version and commit of the
+// binary (the message says both, in that order: the first line of a start)
+// and the configuration. The MongoDB URI goes through RedactURI; nothing
+// else logged is a secret (file paths, not their content).
 func LogConfig(log zerolog.Logger, l config.Loaded, version, commit string) {
 	cfg := l.Config
 	collections := zerolog.Arr()
@@ -60,5 +60,5 @@ func LogConfig(log zerolog.Logger, l config.Loaded, version, commit string) {
 		Stringer("drainTimeout", cfg.Shutdown.DrainTimeout).
 		Str("busMode", cfg.Bus.Mode).
 		Str("httpAddr", cfg.HTTP.Addr).
-		Msg("configuration")
+		Msg("config file " + file + "; watcher " + version + " (commit " + commit + ")")
 }

@@ -57,6 +57,9 @@ func TestLogConfigSaysWhichFileAndVersion(t *testing.T) {
 			if m["configFile"] != tt.wantFile || m["version"] != "1.4.0" || m["commit"] != "abc1234" {
 				t.Errorf("configFile %v, version %v, commit %v; want %q, 1.4.0, abc1234", m["configFile"], m["version"], m["commit"], tt.wantFile)
 			}
+			if want := "config file " + tt.wantFile + "; watcher 1.4.0 (commit abc1234)"; m["message"] != want {
+				t.Errorf("message %q, want %q: the config file, then the version", m["message"], want)
+			}
 			if fs, _ := m["firestore"].(map[string]any); fs["callTimeout"] != "5s" || m["drainTimeout"] != "30s" {
 				t.Errorf("firestore %v, drainTimeout %v: want the new timeouts", fs, m["drainTimeout"])
 			}

@@ -14,6 +14,17 @@
 //	watcher_checkpoint_age_seconds                          gauge, computed at scrape time
 //	watcher_last_heartbeat_timestamp_seconds                gauge (unix seconds)
 //
+// FirestoreCalls adds what the Firestore client's interceptors see
+// (package fsmeter):
+//
+//	watcher_firestore_rpcs_total{method,code}               counter
+//	watcher_firestore_errors_total{code}                    counter (failures on Firestore's side: fsmeter.Failing)
+//	watcher_firestore_up                                    gauge 0|1 (fsmeter.Health)
+//	watcher_firestore_billed_reads_total                    counter
+//	watcher_firestore_billed_writes_total                   counter
+//
+// and Failures, Leadership and Reconcile theirs (see each type).
+//
 // watcher_lag_seconds is now minus the cluster time of the newest
 // successfully applied event; watcher_checkpoint_age_seconds is now minus
 // the time of the newest checkpoint save. Both are -1 until their first

@@ -35,6 +35,7 @@ const notYet = -1
 // every method is cheap and safe for concurrent use.
 type Metrics struct {
 	now func() time.Time
+	lag func() (time.Duration, bool)
 
 	changes       *prometheus.CounterVec
 	events        *prometheus.CounterVec
@@ -44,15 +45,21 @@ type Metrics struct {
 	streamUp      prometheus.Gauge
 
 	// Unix nanoseconds; 0 means "never observed".
-	newestApplied atomic.Int64
-	lastSave      atomic.Int64
-	lastBeat      atomic.Int64
+	lastSave atomic.Int64
+	lastBeat atomic.Int64
 }
 
 var _ watcher.Observer = (*Metrics)(nil)
 
 // Option configures New.
 type Option func(*Metrics)
+
+// WithLag is where watcher_lag_seconds comes from: the age of the oldest
+// change not yet applied (0 when nothing is pending); ok is false while no
+// stream is followed (a standby), shown as -1. Without it: -1.
+func WithLag(lag func() (time.Duration, bool)) Option {
+	return func(m *Metrics) { m.lag = lag }
+}
 
 // WithClock replaces the wall clock (tests).
 func WithClock(c clock.Clock) Option {
@@ -99,8 +106,8 @@ func New(reg prometheus.Registerer, opts ...Option) (*Metrics, error) {
 	lag := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Namespace: namespace,
 		Name:      "lag_seconds",
-		Help:      "Now minus the cluster time of the newest successfully applied event; -1 before the first one.",
-	}, func() float64 { return m.age(&m.newestApplied) })
+		Help:      "Age of the oldest change read from the stream and not yet applied (now minus its cluster time); 0 when nothing is pending, -1 while no stream is followed.",
+	}, m.lagSeconds)
 	checkpointAge := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Namespace: namespace,
 		Name:      "checkpoint_age_seconds",
@@ -156,4 +163,16 @@ func storeMax(at *atomic.Int64, t time.Time) {
 			return
 		}
 	}
+}
+
+// lagSeconds is the lag gauge's value.
+func (m *Metrics) lagSeconds() float64 {
+	if m.lag == nil {
+		return notYet
+	}
+	d, ok := m.lag()
+	if !ok {
+		return notYet
+	}
+	return d.Seconds()
 }

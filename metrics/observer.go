@@ -34,7 +34,7 @@ func (m *Metrics) CheckpointSaved(at time.Time) {
 }
 
 // EventApplied counts one applied event, its duration and the documents its
-// report lists. Only a successful event moves the lag's reference time; the
+// report lists; a successful one is observed in the end-to-end lag. The
 // documents of a failed event's partial report are counted, since they were
 // written. projectID is not a label (unbounded cardinality).
 func (m *Metrics) EventApplied(kind event.Kind, _ string, took time.Duration, clusterTime time.Time, report event.Report, err error) {
@@ -51,7 +51,6 @@ func (m *Metrics) EventApplied(kind event.Kind, _ string, took time.Duration, cl
 		m.addDocs(c.Collection, ActionUpdated, c.Updated)
 	}
 	if err == nil && !clusterTime.IsZero() {
-		storeMax(&m.newestApplied, clusterTime)
 		m.observeEndToEnd(typ, clusterTime)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/projectwatcher/watcher/event"
@@ -190,18 +191,18 @@ var ageCases = []ageCase{
 			m.Heartbeat()
 		}}},
 		scrapeAt:      t0.Add(10 * time.Second),
-		wantLag:       13,
+		wantLag:       -1, // applied events do not make the lag (WithLag does)
 		wantCkptAge:   11,
 		wantHeartbeat: float64(t0.Unix()),
 	},
 	{
-		name: "failed event does not move the lag",
+		name: "applied and failed events leave the lag to WithLag",
 		steps: []ageStep{{at: t0, drive: func(m *Metrics) {
 			m.EventApplied(event.ProjectDeleted, "a", 0, t0.Add(-20*time.Second), event.Report{}, nil)
 			m.EventApplied(event.ProjectDeleted, "b", 0, t0, event.Report{}, errors.New("boom"))
 		}}},
 		scrapeAt:    t0,
-		wantLag:     20,
+		wantLag:     -1,
 		wantCkptAge: -1,
 	},
 	{
@@ -213,7 +214,7 @@ var ageCases = []ageCase{
 			m.CheckpointSaved(t0.Add(-7 * time.Second))
 		}}},
 		scrapeAt:    t0.Add(time.Second),
-		wantLag:     3,
+		wantLag:     -1,
 		wantCkptAge: 5,
 	},
 	{
@@ -237,4 +238,23 @@ var ageCases = []ageCase{
 		wantCkptAge:   -1,
 		wantHeartbeat: float64(t0.Add(90 * time.Second).Unix()),
 	},
+}
+
+// TestLagIsWhatTheWatcherReports: watcher_lag_seconds is the age of the
+// oldest pending change as the watcher reports it (0 when nothing is
+// pending: an idle stream shows no lag), -1 while no stream is followed.
+func TestLagIsWhatTheWatcherReports(t *testing.T) {
+	for _, c := range []struct {
+		lag  time.Duration
+		ok   bool
+		want float64
+	}{{0, true, 0}, {2500 * time.Millisecond, true, 2.5}, {time.Hour, false, -1}} {
+		reg := prometheus.NewRegistry()
+		if _, err := New(reg, WithLag(func() (time.Duration, bool) { return c.lag, c.ok })); err != nil {
+			t.Fatal(err)
+		}
+		if got := gaugeValues(t, reg)["watcher_lag_seconds"]; got != c.want {
+			t.Errorf("lag %v (ok %v): gauge %v, want %v", c.lag, c.ok, got, c.want)
+		}
+	}
 }

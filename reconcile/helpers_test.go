@@ -22,6 +22,7 @@ type fixture struct {
 	srv      *mongotest.Server
 	projects *mongo.Collection
 	fs       *firestore.Client
+	fsID     string // the Firestore project of fs
 	cfg      config.Sync
 	applier  *fssync.Applier
 	log      zerolog.Logger
@@ -46,7 +47,7 @@ func testSync(mode string) config.Sync {
 
 func newFixture(t *testing.T, mode string) *fixture {
 	t.Helper()
-	fs, _ := firestoretest.Client(t)
+	fs, fsID := firestoretest.Client(t)
 	uri, srv := mongotest.ForTest(t)
 	mc, err := mongo.Connect(options.Client().ApplyURI(uri))
 	if err != nil {
@@ -60,7 +61,7 @@ func newFixture(t *testing.T, mode string) *fixture {
 		t.Fatal(err)
 	}
 	return &fixture{
-		t: t, srv: srv, fs: fs, cfg: cfg, applier: a, log: log,
+		t: t, srv: srv, fs: fs, fsID: fsID, cfg: cfg, applier: a, log: log,
 		projects: mc.Database(mongotest.DBName(t)).Collection("projects"),
 	}
 }

@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"fmt"
+	"time"
 )
 
 // Defaults of Options.
@@ -42,6 +43,11 @@ type Options struct {
 	// Progress, when set, is told about the scan; each collection is then
 	// counted first (one aggregation query) for the total.
 	Progress Progress
+	// CallTimeout is firestore.callTimeout for the scan's calls: a count
+	// fails after it without an answer, a page after it without a
+	// document (a transient DeadlineExceeded; see package fscall). 0: the
+	// default, 5s. Repairs go through the applier, with its own.
+	CallTimeout time.Duration
 }
 
 func (o *Options) defaults() error {
@@ -61,6 +67,8 @@ func (o *Options) defaults() error {
 		return fmt.Errorf("reconcile: batch size %d: want at least 1", o.BatchSize)
 	case o.PagesPerSecond < 0:
 		return fmt.Errorf("reconcile: pages per second %v: want 0 (no limit) or more", o.PagesPerSecond)
+	case o.CallTimeout < 0:
+		return fmt.Errorf("reconcile: call timeout %s: want 0 (the default) or more", o.CallTimeout)
 	}
 	return nil
 }

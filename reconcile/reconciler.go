@@ -12,6 +12,7 @@ import (
 	"cloud.google.com/go/firestore"
 	"github.com/projectwatcher/watcher/config"
 	"github.com/projectwatcher/watcher/event"
+	"github.com/projectwatcher/watcher/fscall"
 	fssync "github.com/projectwatcher/watcher/sync"
 	"github.com/projectwatcher/watcher/watcher"
 	"github.com/rs/zerolog"
@@ -60,6 +61,7 @@ func New(fs *firestore.Client, projects *mongo.Collection, cfg config.Sync, appl
 		scan: &scanner{
 			client: fs, idField: firestore.FieldPath(idField),
 			archive: cfg.Mode == fssync.ModeArchive, pageSize: opts.PageSize,
+			call: fscall.New(opts.CallTimeout),
 		},
 	}
 	if opts.PagesPerSecond > 0 {

@@ -2,14 +2,17 @@ package reconcile
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	"cloud.google.com/go/firestore"
 	pb "cloud.google.com/go/firestore/apiv1/firestorepb"
 	"github.com/projectwatcher/watcher/config"
+	"github.com/projectwatcher/watcher/fscall"
 	fssync "github.com/projectwatcher/watcher/sync"
 	"golang.org/x/time/rate"
+	"google.golang.org/api/iterator"
 )
 
 // scanner pages through whole asset collections.
@@ -19,6 +22,7 @@ type scanner struct {
 	archive  bool
 	pageSize int
 	limiter  *rate.Limiter // pages; nil: no limit
+	call     fscall.Limit  // firestore.callTimeout of every call
 }
 
 // query is the collection (or collection group) coll.
@@ -33,8 +37,10 @@ func (s *scanner) query(coll config.Collection) firestore.Query {
 // query: for progress reports).
 func (s *scanner) count(ctx context.Context, coll config.Collection) (int, error) {
 	q := s.query(coll)
-	res, err := q.NewAggregationQuery().WithCount("n").Get(ctx)
-	if err != nil {
+	callCtx, cancel := s.call.Unary(ctx)
+	defer cancel()
+	res, err := q.NewAggregationQuery().WithCount("n").Get(callCtx)
+	if err = fscall.Err(callCtx, err); err != nil {
 		return 0, fmt.Errorf("counting %s: %w", coll.Name, err)
 	}
 	v, ok := res["n"].(*pb.Value)
@@ -69,7 +75,7 @@ func (s *scanner) scan(ctx context.Context, coll config.Collection, targets []Ta
 		if last != nil {
 			page = q.StartAfter(last)
 		}
-		snaps, err := page.Documents(ctx).GetAll()
+		snaps, err := s.page(ctx, page)
 		if err != nil {
 			return fmt.Errorf("scanning %s: %w", coll.Name, err)
 		}
@@ -87,6 +93,27 @@ func (s *scanner) scan(ctx context.Context, coll config.Collection, targets []Ta
 			return nil
 		}
 		last = snaps[len(snaps)-1]
+	}
+}
+
+// page reads the documents of one page query, under the idle limit
+// (firestore.callTimeout: no document for that long fails the page).
+func (s *scanner) page(ctx context.Context, q firestore.Query) ([]*firestore.DocumentSnapshot, error) {
+	idle := s.call.Stream(ctx)
+	defer idle.Stop()
+	it := q.Documents(idle.Context())
+	defer it.Stop()
+	snaps := make([]*firestore.DocumentSnapshot, 0, s.pageSize)
+	for {
+		snap, err := it.Next()
+		if errors.Is(err, iterator.Done) {
+			return snaps, nil
+		}
+		if err != nil {
+			return nil, idle.Err(err)
+		}
+		idle.Touch()
+		snaps = append(snaps, snap)
 	}
 }
 

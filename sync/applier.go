@@ -5,14 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync/atomic"
 
 	"cloud.google.com/go/firestore"
 	"github.com/projectwatcher/watcher/config"
 	"github.com/projectwatcher/watcher/event"
+	"github.com/projectwatcher/watcher/fscall"
 	"github.com/rs/zerolog"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 )
 
 // Cleanup modes (config sync.mode).
@@ -35,13 +33,10 @@ type Applier struct {
 	cfg     config.Sync
 	log     zerolog.Logger
 	opts    options
+	limit   fscall.Limit        // firestore.callTimeout of every call
 	targets map[string][]target // source path → its copies
-	lastErr atomic.Pointer[callResult]
-	dryLog  zerolog.Logger // a dry run's lines (see WithDryRun)
+	dryLog  zerolog.Logger      // a dry run's lines (see WithDryRun)
 }
-
-// callResult boxes the outcome of the last Firestore call.
-type callResult struct{ err error }
 
 // New checks cfg and returns an Applier writing through client.
 func New(client *firestore.Client, cfg config.Sync, log zerolog.Logger, opts ...Option) (*Applier, error) {
@@ -64,10 +59,10 @@ func New(client *firestore.Client, cfg config.Sync, log zerolog.Logger, opts ...
 		cfg:     cfg,
 		log:     log.With().Str("component", "sync").Logger(),
 		opts:    o,
+		limit:   fscall.New(o.callTimeout),
 		targets: targets,
 		dryLog:  log.With().Str("component", "dryrun").Logger(),
 	}
-	a.lastErr.Store(&callResult{})
 	return a, nil
 }
 
@@ -90,25 +85,4 @@ func (a *Applier) Apply(ctx context.Context, ev event.Event) (event.Report, erro
 		return a.updateProject(ctx, ev.ProjectID, ev.Set, ev.Unset)
 	}
 	return event.Report{}, fmt.Errorf("sync: event kind %d of project %s: unknown", int(ev.Kind), ev.ProjectID)
-}
-
-// LastCallErr is nil when the most recent Firestore call succeeded (for
-// readiness probes). Calls canceled by the caller (shutdown) are ignored;
-// calls that ran out of time are failures.
-func (a *Applier) LastCallErr() error {
-	return a.lastErr.Load().err
-}
-
-// record remembers the outcome of a Firestore call made under ctx. An
-// error that is Firestore's answer about the data (an invalid value, a
-// document gone) proves Firestore reachable and counts as a success here.
-func (a *Applier) record(ctx context.Context, err error) {
-	if err != nil && errors.Is(ctx.Err(), context.Canceled) {
-		return // the caller gave up; says nothing about Firestore
-	}
-	switch status.Code(err) {
-	case codes.InvalidArgument, codes.NotFound, codes.AlreadyExists, codes.FailedPrecondition, codes.OutOfRange:
-		err = nil
-	}
-	a.lastErr.Store(&callResult{err: err})
 }

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"cloud.google.com/go/firestore"
 	"github.com/projectwatcher/watcher/config"
@@ -172,51 +171,6 @@ func TestEmptyProjectIDIsRefusedWithoutAQuery(t *testing.T) {
 			t.Errorf("Apply(%v p1) made no call: the counter does not see queries", ev.Kind)
 		}
 	}
-}
-
-func TestLastCallErr(t *testing.T) {
-	t.Run("unreachable Firestore", func(t *testing.T) {
-		ln := listen(t)
-		a, err := New(clientAt(t, ln.Addr().String()), threeCollections(ModeDelete), zerolog.Nop())
-		if err != nil {
-			t.Fatalf("New: %v", err)
-		}
-		if err := a.LastCallErr(); err != nil {
-			t.Fatalf("LastCallErr before any call = %v", err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		if _, err := a.deleteProject(ctx, "p1"); err == nil {
-			t.Fatal("deleteProject against a dead server succeeded")
-		}
-		if a.LastCallErr() == nil {
-			t.Error("LastCallErr = nil after a failed call")
-		}
-	})
-	t.Run("canceled by the caller", func(t *testing.T) {
-		ln := listen(t)
-		a, err := New(clientAt(t, ln.Addr().String()), threeCollections(ModeDelete), zerolog.Nop())
-		if err != nil {
-			t.Fatalf("New: %v", err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		cancel()
-		if _, err := a.deleteProject(ctx, "p1"); err == nil {
-			t.Fatal("deleteProject with a canceled context succeeded")
-		}
-		if err := a.LastCallErr(); err != nil {
-			t.Errorf("LastCallErr = %v after the caller canceled, want nil", err)
-		}
-	})
-	t.Run("emulator", func(t *testing.T) {
-		a, _, _ := newApplier(t, threeCollections(ModeDelete))
-		if _, err := a.deleteProject(testContext(t), "p1"); err != nil {
-			t.Fatalf("deleteProject: %v", err)
-		}
-		if err := a.LastCallErr(); err != nil {
-			t.Errorf("LastCallErr = %v after success", err)
-		}
-	})
 }
 
 func TestNewRejectsBadConfig(t *testing.T) {

@@ -24,11 +24,16 @@ type write struct {
 // Updates of documents that no longer exist are not errors (someone deleted
 // them meanwhile; there is nothing left to rewrite). It returns how many
 // writes took effect.
+//
+// The page runs under the idle limit (firestore.callTimeout): its writes
+// fail when neither a write is enqueued nor a result arrives for that long.
 func (a *Applier) commit(ctx context.Context, writes []write) (int, error) {
 	if len(writes) == 0 {
 		return 0, nil
 	}
-	bw := a.client.BulkWriter(ctx)
+	idle := a.limit.Stream(ctx)
+	defer idle.Stop()
+	bw := a.client.BulkWriter(idle.Context())
 	jobs := make([]*firestore.BulkWriterJob, 0, len(writes))
 	var enqueueErr error
 	for _, w := range writes {
@@ -42,17 +47,27 @@ func (a *Applier) commit(ctx context.Context, writes []write) (int, error) {
 			job, err = bw.Update(w.ref, w.updates)
 		}
 		if err != nil {
-			enqueueErr = fmt.Errorf("enqueueing write of %s: %w", w.ref.Path, err)
+			enqueueErr = fmt.Errorf("enqueueing write of %s: %w", w.ref.Path, idle.Err(err))
 			break
 		}
+		idle.Touch() // enqueueing waits for the writer's rate limit and buffer
 		jobs = append(jobs, job)
 	}
-	bw.End()
+	// End flushes and waits for every batch; the results are read while it
+	// does, each one restarting the idle limit.
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		bw.End()
+	}()
+	defer func() { <-ended }()
 
 	done := 0
 	var failures []error
 	for i, job := range jobs {
 		_, err := job.Results()
+		idle.Touch()
+		err = idle.Err(err)
 		switch {
 		case err == nil:
 			done++
@@ -60,11 +75,6 @@ func (a *Applier) commit(ctx context.Context, writes []write) (int, error) {
 		default:
 			failures = append(failures, fmt.Errorf("writing %s: %w", writes[i].ref.Path, err))
 		}
-	}
-	if len(jobs) > 0 {
-		// Only write results say something about Firestore itself; a write
-		// the client refused to enqueue is a problem of the data.
-		a.record(ctx, errors.Join(failures...))
 	}
 	if enqueueErr != nil {
 		failures = append(failures, enqueueErr)

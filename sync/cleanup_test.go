@@ -94,9 +94,6 @@ func TestDeleteProject(t *testing.T) {
 			}
 			want := without(assets, tt.gone...)
 			assertDocs(t, client, want)
-			if err := a.LastCallErr(); err != nil {
-				t.Errorf("LastCallErr = %v after success", err)
-			}
 
 			// A replay finds nothing and changes nothing.
 			rep, err = a.deleteProject(ctx, tt.project)

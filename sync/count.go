@@ -7,6 +7,7 @@ import (
 	pb "cloud.google.com/go/firestore/apiv1/firestorepb"
 	"github.com/projectwatcher/watcher/config"
 	"github.com/projectwatcher/watcher/event"
+	"github.com/projectwatcher/watcher/fscall"
 )
 
 // countProject counts the project's documents in colls (the documents an
@@ -16,8 +17,10 @@ import (
 func (a *Applier) countProject(ctx context.Context, colls []config.Collection, projectID string) (event.Report, error) {
 	rep, err := a.eachCollection(ctx, colls, func(ctx context.Context, c config.Collection) (event.CollectionReport, error) {
 		q := a.projectQuery(c, projectID)
-		res, err := q.NewAggregationQuery().WithCount("n").Get(ctx)
-		a.record(ctx, err)
+		callCtx, cancel := a.limit.Unary(ctx)
+		defer cancel()
+		res, err := q.NewAggregationQuery().WithCount("n").Get(callCtx)
+		err = fscall.Err(callCtx, err)
 		if err != nil {
 			return event.CollectionReport{}, fmt.Errorf("counting: %w", err)
 		}

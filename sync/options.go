@@ -1,6 +1,11 @@
 package sync
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+
+	"github.com/projectwatcher/watcher/fscall"
+)
 
 const (
 	defaultPageSize    = 500
@@ -21,10 +26,12 @@ type options struct {
 	maxPasses   int
 	limit       int  // safety.maxDocsPerEvent; <= 0: no limit
 	dryRun      bool // safety.dryRun
+	callTimeout time.Duration
 }
 
 func defaultOptions() options {
-	return options{pageSize: defaultPageSize, concurrency: defaultConcurrency, maxPasses: defaultMaxPasses}
+	return options{pageSize: defaultPageSize, concurrency: defaultConcurrency, maxPasses: defaultMaxPasses,
+		callTimeout: fscall.DefaultTimeout}
 }
 
 func (o options) validate() error {
@@ -36,6 +43,9 @@ func (o options) validate() error {
 	}
 	if o.maxPasses < 2 {
 		return fmt.Errorf("sync: max passes %d: want at least 2", o.maxPasses)
+	}
+	if o.callTimeout <= 0 {
+		return fmt.Errorf("sync: call timeout %s: want more than 0", o.callTimeout)
 	}
 	return nil
 }
@@ -70,3 +80,10 @@ func WithLimit(n int) Option { return func(o *options) { o.limit = n } }
 // lists the matched documents only. Behind WithLimit it stops, and
 // reports, where the limit would stop the event.
 func WithDryRun() Option { return func(o *options) { o.dryRun = true } }
+
+// WithCallTimeout is firestore.callTimeout: a unary Firestore call (a
+// count) fails after d without an answer; a streamed one (a query page, a
+// listing, the results of a page of writes) after d without a result. The
+// error is a gRPC DeadlineExceeded status naming the limit
+// (fscall.NoAnswerError): transient, so the event is retried. Default 5s.
+func WithCallTimeout(d time.Duration) Option { return func(o *options) { o.callTimeout = d } }

@@ -83,8 +83,14 @@ func (a *Applier) forEachPage(ctx context.Context, q firestore.Query, atMost int
 
 // streamPages runs one query and hands its results to fn a page at a time.
 // It returns how many documents the query returned and the last of them.
+//
+// The query runs under the idle limit (firestore.callTimeout): it fails
+// when no document arrives for that long while it waits for one (the time
+// fn takes does not count).
 func (a *Applier) streamPages(ctx context.Context, q firestore.Query, fn func([]*firestore.DocumentSnapshot) error) (int, *firestore.DocumentSnapshot, error) {
-	it := q.Documents(ctx)
+	idle := a.limit.Stream(ctx)
+	defer idle.Stop()
+	it := q.Documents(idle.Context())
 	defer it.Stop()
 	page := make([]*firestore.DocumentSnapshot, 0, a.opts.pageSize)
 	n := 0
@@ -95,20 +101,23 @@ func (a *Applier) streamPages(ctx context.Context, q firestore.Query, fn func([]
 			break
 		}
 		if err != nil {
-			a.record(ctx, err)
+			err = idle.Err(err)
 			return n, last, fmt.Errorf("querying a page: %w", err)
 		}
+		idle.Touch()
 		n++
 		last = s
 		page = append(page, s)
 		if len(page) == a.opts.pageSize {
+			idle.Pause()
 			if err := fn(page); err != nil {
 				return n, last, err
 			}
+			idle.Touch()
 			page = make([]*firestore.DocumentSnapshot, 0, a.opts.pageSize)
 		}
 	}
-	a.record(ctx, nil)
+	idle.Pause()
 	if len(page) > 0 {
 		if err := fn(page); err != nil {
 			return n, last, err

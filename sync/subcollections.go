@@ -47,8 +47,7 @@ func (a *Applier) deleteSubcollectionsOf(ctx context.Context, log zerolog.Logger
 // (the only one carrying the project id) is already gone. It returns how
 // many documents it deleted.
 func (a *Applier) deleteSubcollections(ctx context.Context, log zerolog.Logger, doc *firestore.DocumentRef) (int, error) {
-	colls, err := doc.Collections(ctx).GetAll()
-	a.record(ctx, err)
+	colls, err := a.subcollections(ctx, doc)
 	if err != nil {
 		return 0, fmt.Errorf("listing subcollections of %s: %w", doc.Path, err)
 	}
@@ -112,8 +111,11 @@ func (a *Applier) deleteCollectionTree(ctx context.Context, log zerolog.Logger, 
 
 // firstRefs lists up to a page of document references of coll, missing
 // documents included.
+// The listing runs under the idle limit (firestore.callTimeout).
 func (a *Applier) firstRefs(ctx context.Context, coll *firestore.CollectionRef) ([]*firestore.DocumentRef, error) {
-	it := coll.DocumentRefs(ctx)
+	idle := a.limit.Stream(ctx)
+	defer idle.Stop()
+	it := coll.DocumentRefs(idle.Context())
 	it.PageInfo().MaxSize = a.opts.pageSize
 	refs := make([]*firestore.DocumentRef, 0, a.opts.pageSize)
 	for len(refs) < a.opts.pageSize {
@@ -122,11 +124,31 @@ func (a *Applier) firstRefs(ctx context.Context, coll *firestore.CollectionRef) 
 			break
 		}
 		if err != nil {
-			a.record(ctx, err)
+			err = idle.Err(err)
 			return refs, fmt.Errorf("listing %s: %w", coll.Path, err)
 		}
+		idle.Touch()
 		refs = append(refs, ref)
 	}
-	a.record(ctx, nil)
 	return refs, nil
+}
+
+// subcollections lists the subcollections of doc, under the idle limit
+// (firestore.callTimeout).
+func (a *Applier) subcollections(ctx context.Context, doc *firestore.DocumentRef) ([]*firestore.CollectionRef, error) {
+	idle := a.limit.Stream(ctx)
+	defer idle.Stop()
+	it := doc.Collections(idle.Context())
+	var colls []*firestore.CollectionRef
+	for {
+		c, err := it.Next()
+		if errors.Is(err, iterator.Done) {
+			return colls, nil
+		}
+		if err != nil {
+			return nil, idle.Err(err)
+		}
+		idle.Touch()
+		colls = append(colls, c)
+	}
 }

@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/projectwatcher/watcher/cmd/watcher/internal/buildinfo"
 	"github.com/projectwatcher/watcher/daemon"
@@ -37,9 +34,9 @@ func newRunCmd(g *globals) *cobra.Command {
 			info := buildinfo.Get(version, commit, nil)
 			logging.LogConfig(mainLog, loaded, info.Version, info.Commit)
 
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			ctx, stopNow, stop := stopSignals(cmd.Context(), mainLog)
 			defer stop()
-			err = daemon.Run(ctx, cfg, log)
+			err = daemon.Run(ctx, cfg, log, daemon.WithStopNow(stopNow))
 			if err != nil && !(errors.Is(err, context.Canceled) && ctx.Err() != nil) {
 				mainLog.Error().Err(err).Msg("watcher failed")
 				return failure(err)

@@ -23,9 +23,10 @@ var allowed = map[string][]string{
 	"config":              nil,
 	"internal/clock":      nil,
 	"internal/crashpoint": nil,
+	"fscall":              nil,
 	// the stages around the pipeline: MongoDB, Firestore, the lease, HTTP
 	"source":  {"event", "bsonvalue"},
-	"sync":    {"event", "bsonvalue", "config", "internal/crashpoint"},
+	"sync":    {"event", "bsonvalue", "config", "internal/crashpoint", "fscall"},
 	"lease":   {"internal/clock"},
 	"logging": {"config"},
 	"health":  {"internal/clock"},
@@ -35,10 +36,10 @@ var allowed = map[string][]string{
 	// what implements or drives the pipeline's ports
 	"resume":     {"event", "config", "watcher"},
 	"deadletter": {"event", "bsonvalue", "watcher"},
-	"reconcile":  {"event", "bsonvalue", "config", "internal/clock", "watcher", "sync"},
-	"metrics":    {"event", "internal/clock", "lease", "reconcile", "watcher"},
+	"reconcile":  {"event", "bsonvalue", "config", "fscall", "internal/clock", "watcher", "sync"},
+	"metrics":    {"event", "internal/clock", "fsmeter", "lease", "reconcile", "watcher"},
 	// the assembly and the command
-	"daemon": {"event", "bsonvalue", "config", "internal/clock", "source", "sync", "lease", "logging", "health", "fsmeter",
+	"daemon": {"event", "bsonvalue", "config", "internal/clock", "fscall", "source", "sync", "lease", "logging", "health", "fsmeter",
 		"watcher", "resume", "deadletter", "reconcile", "metrics"},
 	"cmd/watcher": {"event", "config", "logging", "health", "resume", "deadletter", "reconcile", "daemon",
 		"cmd/watcher/internal/buildinfo", "cmd/watcher/internal/checkpointview"},
