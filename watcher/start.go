@@ -48,7 +48,7 @@ func (w *Watcher) start(ctx context.Context) (*run, error) {
 		if ctx.Err() != nil {
 			return nil, nil // stopped while starting
 		}
-		return nil, fmt.Errorf("load checkpoint: %w", err)
+		return nil, err // the store says "load checkpoint …"
 	}
 	r := w.newRun(ctx, cp, found)
 	if err := r.open(); err != nil {
