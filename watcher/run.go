@@ -23,8 +23,9 @@ type Options struct {
 	QueueSize          int      // events queued per worker (default 64)
 	CheckpointInterval time.Duration
 	// DrainTimeout bounds the wait for queued events on shutdown; after it
-	// the remaining applies are cancelled (they stay before the watermark).
-	// 0: wait until they finish.
+	// the remaining applies are cancelled (they stay after the checkpoint
+	// and are replayed) and Run returns as after a clean stop. 0: wait
+	// until they finish.
 	DrainTimeout time.Duration
 	StartAt      string // resume.startAt, for the logs (the Source applies it)
 	Logger       zerolog.Logger
