@@ -45,7 +45,11 @@ func (d *dispatcher) try(ctx context.Context, t *task) time.Duration {
 		return 0
 	}
 	if ctx.Err() != nil {
-		d.complete(j, took, rep, err, nil) // shutdown: stays before the watermark
+		// Applies were cancelled (a stop cut short, a lost lease): the
+		// event is left unfinished, so the checkpoint stays before it and
+		// it is replayed. It is not a failure of the event.
+		d.log.Warn().Err(err).Str("projectId", j.ev.ProjectID).Str("kind", j.ev.Kind.String()).
+			Msg("event abandoned: applies were cancelled; it is replayed at the next start")
 		return 0
 	}
 	return d.failed(ctx, t, start, took, rep, err)
