@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/projectwatcher/watcher/logging"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 )
 
@@ -41,6 +43,10 @@ func (r *running) waitForMongo(ctx context.Context) error {
 			return nil
 		}
 		reason := errors.New(scrubURIError(err.Error(), cfg.URI))
+		if refusedCredentials(err) { // waiting cannot fix it
+			return fmt.Errorf("MongoDB at %s refused the credentials (check the user and password of mongo.uri or mongo.uriFile, and authSource): %w",
+				uri, reason)
+		}
 		if !time.Now().Before(deadline) {
 			return fmt.Errorf("MongoDB at %s did not answer within mongo.startupTimeout (%s), %d attempts: %w",
 				uri, cfg.StartupTimeout, attempt, reason)
@@ -54,4 +60,16 @@ func (r *running) waitForMongo(ctx context.Context) error {
 		case <-time.After(mongoAttemptPause):
 		}
 	}
+}
+
+// refusedCredentials reports an authentication failure (the server's
+// AuthenticationFailed, code 18, as the driver reports it during the
+// connection handshake).
+func refusedCredentials(err error) bool {
+	var se mongo.ServerError
+	if errors.As(err, &se) && se.HasErrorCode(18) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "auth error") || strings.Contains(msg, "AuthenticationFailed")
 }

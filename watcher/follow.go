@@ -3,6 +3,7 @@ package watcher
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/projectwatcher/watcher/event"
 )
@@ -11,12 +12,19 @@ import (
 // an event failed or the run was aborted) or something stops the watcher
 // (an error).
 func (r *run) follow() error {
+	stall := time.AfterFunc(time.Hour, r.streamStalled)
+	defer stall.Stop()
 	for {
 		r.o.Observer.Heartbeat()
 		if r.readCtx.Err() != nil {
 			return nil
 		}
+		stall.Reset(streamStallLimit)
 		ch, ok, err := r.src.Next(r.readCtx)
+		stall.Stop()
+		if err == nil {
+			r.answered()
+		}
 		if err != nil {
 			if r.readCtx.Err() != nil {
 				return nil
@@ -34,6 +42,38 @@ func (r *run) follow() error {
 		if err := r.handle(ch); err != nil {
 			return err
 		}
+	}
+}
+
+// streamStallLimit is how long a read of the stream may go without an
+// answer before the stream is reported down: the server answers every
+// second at the latest (source's maxAwait), so this is a stream whose
+// server does not answer (MongoDB unreachable, still within the driver's
+// own server selection).
+const streamStallLimit = 5 * time.Second
+
+// streamStalled reports the stream down while a read waits for an answer
+// longer than streamStallLimit.
+func (r *run) streamStalled() {
+	r.stallMu.Lock()
+	defer r.stallMu.Unlock()
+	if r.readCtx.Err() != nil {
+		return
+	}
+	r.stalled = true
+	r.log.Warn().Int64("waitedMs", streamStallLimit.Milliseconds()).
+		Msg("the change stream has not answered; MongoDB may be unreachable (the driver keeps trying)")
+	r.streamUp(false)
+}
+
+// answered reports the stream up again after a stall, once it answers.
+func (r *run) answered() {
+	r.stallMu.Lock()
+	defer r.stallMu.Unlock()
+	if r.stalled {
+		r.stalled = false
+		r.log.Info().Msg("the change stream answers again")
+		r.streamUp(true)
 	}
 }
 

@@ -35,6 +35,8 @@ type run struct {
 	stopSaving   context.CancelFunc
 	done         chan struct{} // closed by stop: background watches end
 	bg           sync.WaitGroup
+	stallMu      sync.Mutex // streamStalled and answered
+	stalled      bool
 	repairMu     sync.Mutex
 	cancelRepair context.CancelFunc // the running repair after a lost history
 }
