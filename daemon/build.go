@@ -48,7 +48,7 @@ func build(d *Daemon, reg *prometheus.Registry, log zerolog.Logger, stopNow <-ch
 	if err != nil {
 		return nil, err
 	}
-	rec, err := newDaemonReconcile(cfg, d, reg, log)
+	rec, err := newDaemonReconcile(cfg, d, st, reg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -78,6 +78,7 @@ func build(d *Daemon, reg *prometheus.Registry, log zerolog.Logger, stopNow <-ch
 	if r.in, err = newInstance(cfg, d.mongo, d.Checkpoints(), pipe, r.state, log); err != nil {
 		return nil, err
 	}
+	r.in.beside = rec.periodic // bound to each run of the watcher, so to the lease term
 	r.addChecks()
 	if err := r.hs.Listen(); err != nil {
 		return nil, err

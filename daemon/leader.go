@@ -25,6 +25,9 @@ type instance struct {
 	lease *lease.Lease       // nil: leases off, this instance always leads
 	fence *resume.MongoStore // the store each lease term fences (lease != nil)
 	state *state
+	// beside runs beside each run of the watcher, until its context ends
+	// with the run (the periodic reconciliation; nil: nothing).
+	beside func(ctx context.Context)
 }
 
 // newInstance prepares the instance. A dry run keeps its checkpoints in
@@ -85,7 +88,7 @@ func ownerID() (string, error) {
 // in the same process (it never keeps processing): no restart needed.
 func (in *instance) run(ctx context.Context) error {
 	if in.lease == nil {
-		return in.runWatcher(ctx, in.soloOptions())
+		return in.runWatcher(ctx, in.soloOptions(), soloEnd)
 	}
 	return in.lease.Lead(ctx, in.state.setRole, in.runTerm)
 }
@@ -101,7 +104,7 @@ func (in *instance) runTerm(term *lease.Term) error {
 	if !ok {
 		return err
 	}
-	return in.runWatcher(term.Context(), o)
+	return in.runWatcher(term.Context(), o, termEnd(term))
 }
 
 // termOptions fences the checkpoint with the term's epoch and returns the
@@ -125,16 +128,19 @@ func (in *instance) termOptions(term *lease.Term) (o watcher.Options, ok bool, e
 	return in.pipe.watcherOptions(fenced, term.Lost()), true, nil
 }
 
-// runWatcher runs one watcher with o until ctx ends or it stops, and
-// records why it stopped for /status.
-func (in *instance) runWatcher(ctx context.Context, o watcher.Options) error {
+// runWatcher runs one watcher with o until ctx ends or it stops, with
+// in.beside bound to this run (why says why ctx ended), and records why it
+// stopped for /status.
+func (in *instance) runWatcher(ctx context.Context, o watcher.Options, why func() error) error {
 	w, err := watcher.New(o)
 	if err != nil {
 		return err
 	}
 	in.state.cur.Store(w)
 	defer in.state.cur.Store(nil)
+	stopBeside := in.alongside(ctx, why)
 	err = w.Run(ctx)
+	stopBeside()
 	if abort := o.Abort; abort != nil {
 		select {
 		case <-abort:

@@ -16,6 +16,7 @@ import (
 	"github.com/projectwatcher/watcher/resume"
 	"github.com/projectwatcher/watcher/source"
 	fssync "github.com/projectwatcher/watcher/sync"
+	"github.com/projectwatcher/watcher/watcher"
 	"github.com/rs/zerolog"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"google.golang.org/api/option"
@@ -219,12 +220,17 @@ func (d *Daemon) Applier() *fssync.Applier { return d.applier }
 // UnlimitedApplier is Applier without the safety limit ("dlq retry --force").
 func (d *Daemon) UnlimitedApplier() *fssync.Applier { return d.unlimited }
 
-// NewReconciler returns a reconciler that repairs through Applier, the
-// applier the events use (safety.maxDocsPerEvent included), and scans
+// NewReconciler returns the reconciler of "watcher reconcile": each repair
+// is prepared with Resolver right before it goes through Applier, the
+// applier the events use (safety.maxDocsPerEvent included), and it scans
 // under firestore.callTimeout (unless opts sets its own).
 func (d *Daemon) NewReconciler(opts reconcile.Options) (*reconcile.Reconciler, error) {
 	if opts.CallTimeout == 0 {
 		opts.CallTimeout = d.cfg.Firestore.CallTimeout
 	}
-	return reconcile.New(d.firestore, d.projects, d.cfg.Sync, d.applier, d.log, opts)
+	var a watcher.Applier
+	if d.applier != nil {
+		a = reconcile.Prepared(d.resolver, d.applier)
+	}
+	return reconcile.New(d.firestore, d.projects, d.cfg.Sync, a, d.log, opts)
 }

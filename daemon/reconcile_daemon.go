@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/projectwatcher/watcher/config"
+	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/metrics"
 	"github.com/projectwatcher/watcher/reconcile"
+	"github.com/projectwatcher/watcher/watcher"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 )
@@ -30,7 +32,11 @@ const (
 var errReconcilingAfterLoss = errors.New("reconciling after lost history")
 
 // daemonReconcile runs the daemon's reconciliations: every
-// reconcile.interval, and at once after a lost history.
+// reconcile.interval during each run of the watcher (periodic, bound to the
+// run and so to the lease term), and at once after a lost history. Their
+// repairs go through the running watcher (runningWatcher): in the project's
+// order with the stream's events, prepared right before they are applied,
+// never holding back the checkpoint.
 type daemonReconcile struct {
 	r          *reconcile.Reconciler
 	m          *metrics.Reconcile
@@ -46,10 +52,11 @@ type daemonReconcile struct {
 	wg      sync.WaitGroup
 }
 
-// newDaemonReconcile builds the reconciler (it repairs through the
-// applier the events use) and registers its metrics on reg.
-func newDaemonReconcile(cfg config.Config, d *Daemon, reg prometheus.Registerer, log zerolog.Logger) (*daemonReconcile, error) {
-	r, err := d.NewReconciler(reconcile.Options{PagesPerSecond: daemonPagesPerSecond})
+// newDaemonReconcile builds the reconciler (it repairs through the watcher
+// st runs) and registers its metrics on reg.
+func newDaemonReconcile(cfg config.Config, d *Daemon, st *state, reg prometheus.Registerer, log zerolog.Logger) (*daemonReconcile, error) {
+	r, err := reconcile.New(d.Firestore(), d.Projects(), cfg.Sync, runningWatcher{st},
+		d.log, reconcile.Options{PagesPerSecond: daemonPagesPerSecond, CallTimeout: cfg.Firestore.CallTimeout})
 	if err != nil {
 		return nil, err
 	}
@@ -60,6 +67,19 @@ func newDaemonReconcile(cfg config.Config, d *Daemon, reg prometheus.Registerer,
 	ctx, cancel := context.WithCancel(context.Background())
 	return &daemonReconcile{r: r, m: m, interval: cfg.Reconcile.Interval, log: log.With().Str("component", "main").Logger(),
 		ctx: ctx, cancel: cancel}, nil
+}
+
+// runningWatcher applies a repair through the watcher that runs now (the
+// leader's, in this lease term): watcher.Watcher.Apply, or
+// watcher.ErrNotRunning between runs, which stops the reconciliation.
+type runningWatcher struct{ st *state }
+
+func (rw runningWatcher) Apply(ctx context.Context, ev event.Event) (event.Report, error) {
+	w := rw.st.current()
+	if w == nil {
+		return event.Report{}, watcher.ErrNotRunning
+	}
+	return w.Apply(ctx, ev)
 }
 
 // historyLostHook is the watcher's repair after a lost history: a full
@@ -112,17 +132,19 @@ func (d *daemonReconcile) afterHistoryLost(ctx context.Context) error {
 	}
 }
 
-// start runs the periodic reconciliation in the background when
-// reconcile.interval > 0, only while leading says so (the leader, once
-// leases are on).
-func (d *daemonReconcile) start(leading func() bool) {
+// periodic runs a reconciliation every reconcile.interval (when > 0) until
+// ctx ends: the context of one run of the watcher, which ends with the lease
+// term (see instance.runWatcher), so a run in progress is cancelled when
+// the term ends and none starts after it.
+func (d *daemonReconcile) periodic(ctx context.Context) {
 	if d.interval <= 0 || !d.track() {
 		return
 	}
-	go func() {
-		defer d.wg.Done()
-		d.r.Every(d.ctx, d.interval, d.m, leading)
-	}()
+	defer d.wg.Done()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	defer context.AfterFunc(d.ctx, func() { cancel(errDaemonStopping) })()
+	d.r.Every(ctx, d.interval, d.m)
 }
 
 // track counts a background run; false once stopped.

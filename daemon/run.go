@@ -64,7 +64,6 @@ func (r *running) run(ctx context.Context) error {
 		}
 		return errors.Join(err, r.stop(stopServing))
 	}
-	r.rec.start(r.state.leading)
 	runErr := r.in.run(ctx)
 	return errors.Join(runErr, r.stop(stopServing))
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/projectwatcher/watcher/watcher"
 )
 
-// state is what /readyz, /status and the periodic reconciliation read
+// state is what /readyz, /status and the reconciliation's repairs read
 // about the running instance: its role and epoch, the watcher of the
 // current run, and the last error.
 type state struct {
@@ -49,12 +49,6 @@ func (s *state) Role() (lease.Role, int64) {
 func (s *state) roleName() string {
 	r, _ := s.Role()
 	return string(r)
-}
-
-// leading reports whether this instance leads (always, without leases).
-func (s *state) leading() bool {
-	r, _ := s.Role()
-	return r == lease.RoleLeader
 }
 
 // streamErr is the changeStream readiness check: a standby is ready

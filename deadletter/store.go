@@ -15,6 +15,9 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readconcern"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+	"go.mongodb.org/mongo-driver/v2/mongo/writeconcern"
 )
 
 // ErrNotFound is returned for an id that names no dead letter.
@@ -27,8 +30,17 @@ type Store struct {
 
 var _ watcher.DeadLetterStore = (*Store)(nil)
 
-// New returns a Store on coll.
+// New returns a Store on coll. Whatever the URI says, dead letters are
+// written with majority write concern, as checkpoints are (a letter
+// acknowledged by one node only could be rolled back after the checkpoint
+// passed its event: the event would be lost), and read on the primary with
+// majority read concern ("dlq retry" applies what it reads).
 func New(coll *mongo.Collection) *Store {
+	if coll != nil {
+		durable := options.Collection().SetWriteConcern(writeconcern.Majority()).
+			SetReadPreference(readpref.Primary()).SetReadConcern(readconcern.Majority())
+		coll = coll.Database().Collection(coll.Name(), durable)
+	}
 	return &Store{coll: coll}
 }
 

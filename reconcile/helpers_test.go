@@ -8,6 +8,7 @@ import (
 	"github.com/projectwatcher/watcher/config"
 	"github.com/projectwatcher/watcher/internal/firestoretest"
 	"github.com/projectwatcher/watcher/internal/mongotest"
+	"github.com/projectwatcher/watcher/source"
 	fssync "github.com/projectwatcher/watcher/sync"
 	"github.com/projectwatcher/watcher/watcher"
 	"github.com/rs/zerolog"
@@ -47,9 +48,16 @@ func testSync(mode string) config.Sync {
 
 func newFixture(t *testing.T, mode string) *fixture {
 	t.Helper()
+	return newFixtureWith(t, mode, func(uri string) *options.ClientOptions { return options.Client().ApplyURI(uri) })
+}
+
+// newFixtureWith is newFixture with the MongoDB client's options made by
+// client from the test server's URI.
+func newFixtureWith(t *testing.T, mode string, client func(uri string) *options.ClientOptions) *fixture {
+	t.Helper()
 	fs, fsID := firestoretest.Client(t)
 	uri, srv := mongotest.ForTest(t)
-	mc, err := mongo.Connect(options.Client().ApplyURI(uri))
+	mc, err := mongo.Connect(client(uri))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,10 +74,17 @@ func newFixture(t *testing.T, mode string) *fixture {
 	}
 }
 
+// reconciler is a Reconciler wired as "watcher reconcile" wires it: each
+// repair prepared with a source.Resolver right before f.applier applies it.
 func (f *fixture) reconciler(opts Options) *Reconciler {
 	f.t.Helper()
-	var a watcher.Applier = f.applier
-	r, err := New(f.fs, f.projects, f.cfg, a, f.log, opts)
+	return f.reconcilerWith(f.applier, opts)
+}
+
+// reconcilerWith is reconciler with another applier under the preparation.
+func (f *fixture) reconcilerWith(a watcher.Applier, opts Options) *Reconciler {
+	f.t.Helper()
+	r, err := New(f.fs, f.projects, f.cfg, Prepared(source.NewResolver(f.projects), a), f.log, opts)
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -11,9 +11,13 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readconcern"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 )
 
-// finder looks projects up in the projects collection.
+// finder looks projects up in the projects collection, on the primary with
+// majority read concern whatever the URI says: a lookup decides what is
+// deleted, and a secondary could answer "no project" for one just created.
 type finder struct {
 	coll    *mongo.Collection
 	sources []string // copied source paths
@@ -34,6 +38,8 @@ func newFinder(coll *mongo.Collection, sources []string, log zerolog.Logger) *fi
 	if len(proj) == 0 {
 		proj = bson.D{{Key: "_id", Value: 1}}
 	}
+	primary := options.Collection().SetReadPreference(readpref.Primary()).SetReadConcern(readconcern.Majority())
+	coll = coll.Database().Collection(coll.Name(), primary)
 	return &finder{coll: coll, sources: sources, proj: proj, log: log}
 }
 
@@ -67,10 +73,13 @@ func (f *finder) find(ctx context.Context, ids []string) (Lookup, error) {
 			continue
 		}
 		p := f.project(pid, cur.Current)
+		p.ID = copyValue(cur.Current.Lookup("_id"))
 		if prev, dup := look.Found[pid]; dup {
-			// Both an ObjectID and a string _id render as this id: keep the
-			// ObjectID project, as the watcher's events name it too.
-			f.log.Warn().Str("projectId", pid).Msg("two projects (ObjectID and string _id) share this id; comparing with the ObjectID one")
+			// Both an ObjectID and a string _id render as this id (twins):
+			// compare with the ObjectID project, as the watcher's events
+			// name it too; its repair is refused (project-exists) by the
+			// existence rules, for a person to decide.
+			f.log.Warn().Str("projectId", pid).Msg("two projects (ObjectID and string _id) share this id; their assets are not repaired")
 			if cur.Current.Lookup("_id").Type == bson.TypeString {
 				p = prev
 			}
@@ -81,6 +90,12 @@ func (f *finder) find(ctx context.Context, ids []string) (Lookup, error) {
 		return Lookup{}, fmt.Errorf("looking up %d projects: %w", len(ids), err)
 	}
 	return look, nil
+}
+
+// copyValue copies v out of the cursor's buffer.
+func copyValue(v bson.RawValue) bson.RawValue {
+	v.Value = append([]byte(nil), v.Value...)
+	return v
 }
 
 // project reads the copied fields of a project document.

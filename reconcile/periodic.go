@@ -23,16 +23,13 @@ func (r *Reconciler) RunObserved(ctx context.Context, obs Observer) (Summary, er
 }
 
 // Every runs a reconciliation every interval (the first one interval after
-// the start) until ctx ends, skipping the ticks when active (if non-nil)
-// returns false (a standby replica). Failed runs are logged by Run and
-// retried at the next tick. It returns when ctx ends.
-func (r *Reconciler) Every(ctx context.Context, interval time.Duration, obs Observer, active func() bool) {
+// the start) until ctx ends; a run in progress when it ends stops (Run logs
+// why: context.Cause). Failed runs are logged by Run and retried at the
+// next tick. It returns when ctx ends. The daemon binds ctx to the lease
+// term: a replica reconciles only while it leads.
+func (r *Reconciler) Every(ctx context.Context, interval time.Duration, obs Observer) {
 	r.log.Info().Int64("intervalMs", interval.Milliseconds()).Msg("periodic reconciliation enabled")
 	clock.Every(ctx, interval, func(ctx context.Context) {
-		if active != nil && !active() {
-			r.log.Debug().Msg("not the leader; periodic reconciliation skipped")
-			return
-		}
 		_, _ = r.RunObserved(ctx, obs)
 	})
 }

@@ -3,6 +3,8 @@ package reconcile
 import (
 	"slices"
 	"strings"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // Target is one copied field checked in a collection: the MongoDB source
@@ -25,6 +27,10 @@ type Doc struct {
 
 // Project is a project found in MongoDB.
 type Project struct {
+	// ID is the project's _id as stored (an ObjectID or a string): a
+	// repair names it, so that the existence rules can tell the project
+	// from a twin with the other form of the id.
+	ID bson.RawValue
 	// Values holds the copied source fields present in the project, after
 	// bsonvalue.Plain; a missing key is a field absent from the project.
 	Values map[string]any
@@ -45,21 +51,35 @@ type Checks struct {
 	Drift   bool
 }
 
-// Repair is what brings one project's copies in line with MongoDB: the
-// Set and Unset of the ProjectUpdated repair (every copied field of the collection,
-// set or unset as in MongoDB; documents already right are not written).
+// Repair is what brings one project's copies in line with MongoDB: every
+// copied field of the collection, set or unset as the batch's lookup found
+// it (documents already right are not written). The repair itself reads
+// these fields again right before it writes (see Reconciler), so Set and
+// Unset say what the scan saw, not what is written.
 type Repair struct {
+	ID    bson.RawValue // the project's _id as found
 	Set   map[string]any
 	Unset []string
 	Docs  int // drifted documents of the batch
+}
+
+// Fields are the source fields the repair copies (set or unset), sorted.
+func (r *Repair) Fields() []string {
+	fields := append(make([]string, 0, len(r.Set)+len(r.Unset)), r.Unset...)
+	for f := range r.Set {
+		fields = append(fields, f)
+	}
+	slices.Sort(fields)
+	return slices.Compact(fields)
 }
 
 // BatchPlan is what a batch of scanned documents needs.
 type BatchPlan struct {
 	Orphans map[string]int     // project id → its documents in the batch
 	Drift   map[string]*Repair // project id → its repair
-	// Invalid lists the documents whose id field is empty or not a string:
-	// reported, never used for a query nor repaired.
+	// Invalid lists the documents whose id field is not a project id the
+	// watcher writes (see ValidID): reported, never used for a query nor
+	// repaired.
 	Invalid []string
 	// NoID counts documents without the id field (not assets of a project).
 	NoID int
@@ -69,13 +89,35 @@ type BatchPlan struct {
 }
 
 // ValidID returns the project id a document's id field holds; ok is false
-// when it is not a string, or empty or blank.
+// when it is not a string, is empty or blank, or is 24 hex digits with an
+// uppercase letter: the watcher writes an ObjectID as lowercase hex, so
+// such an id is a mistyped ObjectID (whose project may well live), never
+// an id to look up or clean up.
 func ValidID(v any) (string, bool) {
 	s, ok := v.(string)
-	if !ok || strings.TrimSpace(s) == "" {
+	if !ok || strings.TrimSpace(s) == "" || upperHex(s) {
 		return "", false
 	}
 	return s, true
+}
+
+// upperHex reports whether s is 24 hex digits with at least one uppercase
+// letter.
+func upperHex(s string) bool {
+	if len(s) != 24 {
+		return false
+	}
+	upper := false
+	for _, c := range []byte(s) {
+		switch {
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'f':
+		case c >= 'A' && c <= 'F':
+			upper = true
+		default:
+			return false
+		}
+	}
+	return upper
 }
 
 // Plan decides what a batch of scanned documents of one collection needs,
@@ -144,7 +186,7 @@ func drifted(d Doc, project Project, targets []Target) bool {
 // repairFor sets or unsets every copied field of the collection as the
 // project has it.
 func repairFor(project Project, targets []Target) *Repair {
-	r := &Repair{Set: map[string]any{}}
+	r := &Repair{ID: project.ID, Set: map[string]any{}}
 	for _, t := range targets {
 		if project.Skip[t.Source] {
 			continue

@@ -102,6 +102,12 @@ var planCases = []planCase{
 		want: BatchPlan{Invalid: []string{"a/1", "a/2", "a/3"}, NoID: 1},
 	},
 	{
+		name: "an ObjectID's hex in uppercase is invalid, never an orphan",
+		docs: []Doc{planDoc("a/1", "65F0A1B2C3D4E5F60718293A", nil), planDoc("a/2", "65f0a1b2c3d4e5f60718293a", nil)},
+		look: Lookup{Asked: askedIDs("65f0a1b2c3d4e5f60718293a"), Found: map[string]Project{}},
+		want: BatchPlan{Invalid: []string{"a/1"}, Orphans: map[string]int{"65f0a1b2c3d4e5f60718293a": 1}},
+	},
+	{
 		name: "a changed copy drifts; the repair sets every copy",
 		docs: []Doc{planDoc("a/1", "p1", map[string]any{"name": "Old", "owner.team": "red"}), planDoc("a/2", "p1", map[string]any{"name": "Old", "owner.team": "red"})},
 		look: Lookup{Asked: askedIDs("p1"), Found: map[string]Project{"p1": planLive}},
@@ -195,6 +201,18 @@ func TestIDForms(t *testing.T) {
 		got := idForms(tt.id)
 		if len(got) != tt.forms || !slices.Contains(got, any(tt.id)) {
 			t.Errorf("idForms(%q) = %v, want %d forms including the string", tt.id, got, tt.forms)
+		}
+	}
+}
+
+func TestValidID(t *testing.T) {
+	for v, want := range map[any]bool{
+		"p1": true, "65f0a1b2c3d4e5f60718293a": true, "": false, " ": false, int64(1): false,
+		"65F0A1B2C3D4E5F60718293A": false, "65f0a1b2c3d4e5f60718293A": false,
+		"65F0A1B2C3D4E5F60718293": true, "PROJECT-ABCDEFGHIJKLMNOPQ": true, // not 24 hex digits
+	} {
+		if _, got := ValidID(v); got != want {
+			t.Errorf("ValidID(%#v) = %v, want %v", v, got, want)
 		}
 	}
 }

@@ -39,7 +39,10 @@ type Reconciler struct {
 
 // New returns a Reconciler scanning the collections of cfg in fs, looking
 // projects up in projects, and repairing through applier (nil is allowed
-// with DryRun only).
+// with DryRun only). applier must prepare each repair right before it
+// applies it (watcher.Prepare): Prepared(resolver, applier) for a
+// standalone run, the running watcher (watcher.Watcher.Apply) in the
+// daemon. The repairs carry the fields to copy as Lookup, not values.
 func New(fs *firestore.Client, projects *mongo.Collection, cfg config.Sync, applier watcher.Applier, log zerolog.Logger, opts Options) (*Reconciler, error) {
 	if fs == nil || projects == nil {
 		return nil, errors.New("reconcile: a Firestore client and the projects collection are required")
@@ -88,8 +91,10 @@ func targetsByCollection(cfg config.Sync) map[string][]Target {
 
 // Run reconciles every configured collection, in order, and returns what it
 // found and repaired. A failed lookup stops the run (nothing is repaired on
-// its account); a failed repair is logged and counted and the run goes on,
-// and Run then returns an error wrapping ErrRepairsFailed.
+// its account), and so do the end of ctx and a watcher that no longer runs
+// (watcher.ErrNotRunning); a failed repair is logged and counted and the
+// run goes on, and Run then returns an error wrapping ErrRepairsFailed; a
+// repair the existence rules refuse is skipped (counted, listed, no error).
 // Concurrent calls run one after the other.
 func (r *Reconciler) Run(ctx context.Context) (Summary, error) {
 	r.mu.Lock()
@@ -113,13 +118,18 @@ func (r *Reconciler) Run(ctx context.Context) (Summary, error) {
 		err = fmt.Errorf("%w: %d projects could not be repaired", ErrRepairsFailed, run.sum.Totals.Failed)
 	}
 	t := run.sum.Totals
-	ev := r.log.Info()
-	if err != nil {
+	ev, msg := r.log.Info(), "reconciliation finished"
+	switch {
+	case ctx.Err() != nil:
+		// Cancelled: a stop, or (the daemon) the end of the lease term or
+		// of the watcher's run. No repair starts after this.
+		ev, msg = r.log.Warn().AnErr("cause", context.Cause(ctx)), "reconciliation stopped before it finished; no further repair is made"
+	case err != nil:
 		ev = r.log.Error().Err(err)
 	}
 	ev.Bool("dryRun", r.opts.DryRun).Int("scanned", t.Scanned).Int("orphans", t.Orphans).Int("drifted", t.Drifted).
-		Int("repaired", t.Repaired).Int("invalid", t.Invalid).Int("failedRepairs", t.Failed).
-		Dur("took", run.sum.Duration).Msg("reconciliation finished")
+		Int("repaired", t.Repaired).Int("invalid", t.Invalid).Int("failedRepairs", t.Failed).Int("skippedRepairs", t.Skipped).
+		Float64("durationMs", float64(run.sum.Duration.Microseconds())/1000).Msg(msg)
 	return run.sum, err
 }
 
@@ -194,7 +204,7 @@ func (run *runState) collection(ctx context.Context, i int, c config.Collection)
 		r.opts.Progress.Done(cs)
 	}
 	r.log.Info().Str("collection", c.Name).Int("scanned", cs.Scanned).Int("orphans", cs.Orphans).Int("drifted", cs.Drifted).
-		Int("repaired", cs.Repaired).Int("invalid", cs.Invalid).Msg("collection reconciled")
+		Int("repaired", cs.Repaired).Int("invalid", cs.Invalid).Int("skippedRepairs", cs.Skipped).Msg("collection reconciled")
 	return err
 }
 
@@ -214,110 +224,16 @@ func (run *runState) batch(ctx context.Context, coll string, targets []Target, d
 		if len(run.sum.InvalidDocs) < maxListed {
 			run.sum.InvalidDocs = append(run.sum.InvalidDocs, path)
 			r.log.Warn().Str("collection", coll).Str("document", path).Str("idField", r.cfg.IDField).
-				Msg("asset document with an empty or non-string project id; not repaired, needs a look")
+				Msg("asset document with an invalid project id (empty, not a string, or an ObjectID's hex in uppercase); not repaired, needs a look")
 		}
 	}
-	if !r.opts.DryRun {
-		if err := run.recheckOrphans(ctx, coll, plan.Orphans); err != nil {
-			return err
-		}
+	if err := run.orphans(ctx, coll, plan.Orphans); err != nil {
+		return err
 	}
-	for _, pid := range sortedKeys(plan.Orphans) {
-		n := plan.Orphans[pid]
-		cs.Orphans += n
-		log := r.log.With().Str("collection", coll).Str("projectId", pid).Int("documents", n).Logger()
-		if r.opts.DryRun {
-			log.Info().Msg("orphan: the project does not exist (dry run: not cleaned)")
-			continue
-		}
-		log.Info().Str("mode", r.cfg.Mode).Msg("orphan: the project does not exist; cleaning up its assets")
-		rep, err := r.applier.Apply(ctx, event.Event{Kind: event.ProjectDeleted, ProjectID: pid, Op: "reconcile"})
-		run.account(coll, n, rep, cleaned(r.cfg.Mode), func(c *CollectionSummary, extra, repaired int) {
-			c.Orphans += extra
-			c.RepairedOrphans += repaired
-		})
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			log.Error().Err(err).Msg("cleaning up an orphan failed")
-			run.sum.addError(fmt.Sprintf("cleaning up project %s: %v", pid, err))
-			cs.Failed++
-		}
-	}
-	if !r.opts.DryRun {
-		if err := run.recheckDrift(ctx, coll, targets, plan.Drift); err != nil {
-			return err
-		}
-	}
-	for _, pid := range sortedKeys(plan.Drift) {
-		rp := plan.Drift[pid]
-		cs.Drifted += rp.Docs
-		log := r.log.With().Str("collection", coll).Str("projectId", pid).Int("documents", rp.Docs).Logger()
-		if r.opts.DryRun {
-			log.Info().Strs("unset", rp.Unset).Msg("drift: copies differ from MongoDB (dry run: not repaired)")
-			continue
-		}
-		log.Info().Strs("unset", rp.Unset).Msg("drift: copies differ from MongoDB; rewriting them")
-		rep, err := r.applier.Apply(ctx, event.Event{Kind: event.ProjectUpdated, ProjectID: pid, Op: "reconcile", Set: rp.Set, Unset: rp.Unset})
-		run.account(coll, rp.Docs, rep, func(c event.CollectionReport) int { return c.Updated },
-			func(c *CollectionSummary, extra, repaired int) {
-				c.Drifted += extra
-				c.RepairedDrift += repaired
-			})
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			log.Error().Err(err).Msg("rewriting drifted copies failed")
-			run.sum.addError(fmt.Sprintf("updating project %s: %v", pid, err))
-			cs.Failed++
-		}
+	if err := run.drift(ctx, coll, plan.Drift); err != nil {
+		return err
 	}
 	return ctx.Err()
-}
-
-// recheckOrphans looks the orphans' projects up again right before their
-// cleanup and drops those that exist again (a string _id re-created since
-// the batch's lookup).
-func (run *runState) recheckOrphans(ctx context.Context, coll string, orphans map[string]int) error {
-	if len(orphans) == 0 {
-		return nil
-	}
-	look, err := run.r.find.find(ctx, sortedKeys(orphans))
-	if err != nil {
-		return fmt.Errorf("collection %s: %w", coll, err)
-	}
-	for pid := range look.Found {
-		run.r.log.Info().Str("collection", coll).Str("projectId", pid).Msg("the project exists again; not an orphan")
-		delete(orphans, pid)
-	}
-	return nil
-}
-
-// recheckDrift looks the drifted projects up again right before their
-// repair, so that a project changed since the batch's lookup (by the change
-// stream the daemon follows alongside) is written with its current values;
-// a project deleted since is left to its delete event.
-func (run *runState) recheckDrift(ctx context.Context, coll string, targets []Target, drift map[string]*Repair) error {
-	if len(drift) == 0 {
-		return nil
-	}
-	look, err := run.r.find.find(ctx, sortedKeys(drift))
-	if err != nil {
-		return fmt.Errorf("collection %s: %w", coll, err)
-	}
-	for pid, rp := range drift {
-		fresh, ok := look.Found[pid]
-		if !ok {
-			delete(drift, pid)
-			continue
-		}
-		docs := rp.Docs
-		*rp = *repairFor(fresh, targets)
-		rp.Docs = docs
-	}
-	return nil
 }
 
 // account adds a repair's report to the summaries. A repair covers the

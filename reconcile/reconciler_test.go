@@ -232,11 +232,7 @@ func TestRepairsUseValuesReadRightBeforeThem(t *testing.T) {
 		}
 		renamed = true
 	}}
-	r, err := New(f.fs, f.projects, f.cfg, a, f.log, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.Run(context.Background()); err != nil {
+	if _, err := f.reconcilerWith(a, Options{}).Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if !renamed {

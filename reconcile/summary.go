@@ -20,6 +20,10 @@ type CollectionSummary struct {
 	Invalid         int `json:"invalid"`          // empty or non-string project id
 	NoID            int `json:"withoutProjectId"` // no id field: not an asset
 	Failed          int `json:"failedRepairs"`    // projects whose repair failed
+	// Skipped counts the projects whose repair the existence rules refused
+	// (a project with the id exists in the other id form, or again):
+	// nothing was written for them.
+	Skipped int `json:"skippedRepairs"`
 }
 
 // Summary is the outcome of one reconciliation.
@@ -34,6 +38,8 @@ type Summary struct {
 	InvalidDocs []string `json:"invalidDocuments,omitempty"`
 	// Errors lists (up to 20) failed repairs and what stopped the run.
 	Errors []string `json:"errors,omitempty"`
+	// Skips lists (up to 20) skipped repairs with their reason.
+	Skips []string `json:"skipped,omitempty"`
 }
 
 // Found is the number of inconsistent documents found: orphans, drifted
@@ -55,6 +61,7 @@ func (s *Summary) total() {
 		t.Invalid += c.Invalid
 		t.NoID += c.NoID
 		t.Failed += c.Failed
+		t.Skipped += c.Skipped
 	}
 	s.Totals = t
 	s.Seconds = s.Duration.Seconds()
@@ -63,5 +70,11 @@ func (s *Summary) total() {
 func (s *Summary) addError(msg string) {
 	if len(s.Errors) < maxListed {
 		s.Errors = append(s.Errors, msg)
+	}
+}
+
+func (s *Summary) addSkip(msg string) {
+	if len(s.Skips) < maxListed {
+		s.Skips = append(s.Skips, msg)
 	}
 }

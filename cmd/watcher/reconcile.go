@@ -35,9 +35,16 @@ deleted or archived (as for a deleted project), copied fields that differ from
 MongoDB are rewritten (as for an updated project). Both checks run unless
 --orphans or --drift picks one.
 
+Each repair reads its project again right before it writes (on the primary, majority
+read): an orphan whose project exists by then (in either id form) is not cleaned,
+copies are written with the project's current values, and the copies of a project
+whose id has a twin (an ObjectID and a string holding its hex) are not rewritten.
+Such repairs are skipped and listed. A projectId that is an ObjectID's hex in
+uppercase is reported as invalid (the watcher writes lowercase).
+
 Exit codes: 0 consistent (or everything repaired); 1 with --dry-run when anything
-needs repair, when a repair or lookup failed, or when documents with an invalid
-project id were found; 2 bad config or usage.`,
+needs repair, when a repair or lookup failed, when a repair was skipped, or when
+documents with an invalid project id were found; 2 bad config or usage.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := g.load(cmd, nil)
@@ -73,6 +80,9 @@ project id were found; 2 bad config or usage.`,
 				return quietExit(exitFailure)
 			case sum.Totals.Invalid > 0:
 				fmt.Fprintf(cmd.ErrOrStderr(), "%d documents have an invalid project id and need a look\n", sum.Totals.Invalid)
+				return quietExit(exitFailure)
+			case sum.Totals.Skipped > 0:
+				fmt.Fprintf(cmd.ErrOrStderr(), "%d repairs were skipped: a project with the id exists (in the other id form, or again); they need a look\n", sum.Totals.Skipped)
 				return quietExit(exitFailure)
 			}
 			return nil
