@@ -17,6 +17,7 @@ type Reconcile struct {
 	driftFound      prometheus.Counter
 	driftRepaired   prometheus.Counter
 	invalid         prometheus.Counter
+	skipped         prometheus.Counter
 	runs            *prometheus.CounterVec
 	lastRun         prometheus.Gauge
 	lastDuration    prometheus.Gauge
@@ -38,6 +39,7 @@ func NewReconcile(reg prometheus.Registerer) (*Reconcile, error) {
 		driftFound:      counter("drift_found_total", "Asset documents whose copied fields differed from MongoDB, found by reconciliation."),
 		driftRepaired:   counter("drift_repaired_total", "Asset documents whose copied fields reconciliation rewrote."),
 		invalid:         counter("invalid_ids_total", "Asset documents with an empty or non-string project id, found by reconciliation."),
+		skipped:         counter("skipped_repairs_total", "Repairs reconciliation did not make because the project exists (again, or in the other form of its id: project-exists)."),
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "reconcile", Name: "runs_total",
 			Help: "Finished reconciliation runs, by outcome (ok|error).",
@@ -52,7 +54,7 @@ func NewReconcile(reg prometheus.Registerer) (*Reconcile, error) {
 		}),
 	}
 	for _, c := range []prometheus.Collector{
-		m.orphansFound, m.orphansRepaired, m.driftFound, m.driftRepaired, m.invalid,
+		m.orphansFound, m.orphansRepaired, m.driftFound, m.driftRepaired, m.invalid, m.skipped,
 		m.runs, m.lastRun, m.lastDuration,
 	} {
 		if err := reg.Register(c); err != nil {
@@ -72,6 +74,7 @@ func (m *Reconcile) ReconcileFinished(s reconcile.Summary, err error) {
 	m.driftFound.Add(float64(t.Drifted))
 	m.driftRepaired.Add(float64(t.RepairedDrift))
 	m.invalid.Add(float64(t.Invalid))
+	m.skipped.Add(float64(t.Skipped))
 	outcome := OutcomeOK
 	if err != nil {
 		outcome = OutcomeError

@@ -18,7 +18,7 @@ func TestReconcileMetrics(t *testing.T) {
 		took   time.Duration
 		err    error
 	}{
-		{reconcile.CollectionSummary{Orphans: 3, Drifted: 2, RepairedOrphans: 3, RepairedDrift: 1, Invalid: 1}, 2 * time.Second, nil},
+		{reconcile.CollectionSummary{Orphans: 3, Drifted: 2, RepairedOrphans: 3, RepairedDrift: 1, Invalid: 1, Skipped: 2}, 2 * time.Second, nil},
 		{reconcile.CollectionSummary{Orphans: 1}, 500 * time.Millisecond, errors.New("lookup failed")},
 	}
 	reg := prometheus.NewRegistry()
@@ -38,6 +38,7 @@ func TestReconcileMetrics(t *testing.T) {
 		{m.driftFound, 2},
 		{m.driftRepaired, 1},
 		{m.invalid, 1},
+		{m.skipped, 2},
 		{m.runs.WithLabelValues(OutcomeOK), 1},
 		{m.runs.WithLabelValues(OutcomeError), 1},
 		{m.lastRun, float64(started.Add(time.Hour).Unix())},

@@ -182,5 +182,9 @@ func (w *Watcher) Apply(ctx context.Context, ev event.Event) (event.Report, erro
 	if r == nil || r.applyCtx.Err() != nil {
 		return event.Report{}, ErrNotRunning
 	}
-	return r.disp.ApplyNow(ctx, ev)
+	rep, err := r.disp.ApplyNow(ctx, ev)
+	if errors.Is(err, errClosing) {
+		return rep, ErrNotRunning
+	}
+	return rep, err
 }
