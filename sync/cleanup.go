@@ -65,20 +65,36 @@ func (c cleanup) writeFor(_ config.Collection, s *firestore.DocumentSnapshot) (w
 	if isArchived(s) {
 		return write{}, false
 	}
-	return write{ref: s.Ref, updates: []firestore.Update{
-		{FieldPath: firestore.FieldPath{ArchivedField}, Value: true},
-		{FieldPath: firestore.FieldPath{archivedAtField}, Value: firestore.ServerTimestamp},
-	}}, true
+	return archiveWrite(s.Ref), true
 }
 
-// writePage deletes or archives one page of documents (deleting their
-// subcollections first when coll is recursive) and reports what it did.
+// archiveWrite marks ref archived, with the server's time.
+func archiveWrite(ref *firestore.DocumentRef) write {
+	return write{ref: ref, updates: []firestore.Update{
+		{FieldPath: firestore.FieldPath{ArchivedField}, Value: true},
+		{FieldPath: firestore.FieldPath{archivedAtField}, Value: firestore.ServerTimestamp},
+	}}
+}
+
+// writePage deletes or archives one page of documents and reports what it
+// did. When coll is recursive, the documents below them get the same first
+// (deleted, deepest first; or archived): archive mode covers exactly the
+// documents delete mode would remove.
 func (c cleanup) writePage(ctx context.Context, log zerolog.Logger, coll config.Collection, writes []write) (event.CollectionReport, error) {
 	var rep event.CollectionReport
 	log.Debug().Str("mode", c.a.cfg.Mode).Int("writes", len(writes)).Msg("cleanup page")
 	if c.recursive(coll) {
-		n, err := c.a.deleteSubcollectionsOf(ctx, log, refsOf(writes))
-		rep.Deleted += n
+		var (
+			n   int
+			err error
+		)
+		if c.archive {
+			n, err = c.a.archiveSubcollectionsOf(ctx, log, refsOf(writes))
+			rep.Archived += n
+		} else {
+			n, err = c.a.deleteSubcollectionsOf(ctx, log, refsOf(writes))
+			rep.Deleted += n
+		}
 		if err != nil {
 			return rep, err
 		}
@@ -111,7 +127,7 @@ func (c cleanup) logDryRun(line *zerolog.Event, coll config.Collection) {
 
 // recursive tells whether deleting a document of coll deletes its
 // subcollections (never in archive mode).
-func (c cleanup) recursive(coll config.Collection) bool { return coll.Recursive && !c.archive }
+func (c cleanup) recursive(coll config.Collection) bool { return coll.Recursive }
 
 // isArchived reports whether the document already carries archived == true.
 // (A query filter archived != true would also drop documents lacking the

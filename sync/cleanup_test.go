@@ -165,7 +165,7 @@ func TestArchiveProject(t *testing.T) {
 		t.Fatalf("deleteProject: %v", err)
 	}
 	wantRep := map[string]event.CollectionReport{
-		"storyboards":    {Collection: "storyboards", Matched: 3, Archived: 2},
+		"storyboards":    {Collection: "storyboards", Matched: 3, Archived: 3}, // sb1, its scene, sb3
 		"aiAnalyses":     {Collection: "aiAnalyses", Matched: 1, Archived: 1},
 		"generatedMedia": {Collection: "generatedMedia"},
 	}
@@ -177,20 +177,20 @@ func TestArchiveProject(t *testing.T) {
 	if len(after) != len(seed) {
 		t.Errorf("archive changed the number of documents: %d, want %d", len(after), len(seed))
 	}
-	for _, p := range []string{"storyboards/sb1", "storyboards/sb3", "aiAnalyses/an1"} {
+	for _, p := range []string{"storyboards/sb1", "storyboards/sb1/scenes/sc1", "storyboards/sb3", "aiAnalyses/an1"} {
 		d := after[p]
 		at, ok := d["archivedAt"].(time.Time)
 		if d["archived"] != true || !ok || at.IsZero() || at.Equal(earlier) {
 			t.Errorf("%s = %v, want archived with a fresh archivedAt", p, d)
 		}
-		if d["projectId"] != "p1" {
+		if d["projectId"] != "p1" && d["n"] != int64(1) {
 			t.Errorf("%s lost its other fields: %v", p, d)
 		}
 	}
 	if got := after["storyboards/sb1"]["title"]; got != "one" {
 		t.Errorf("storyboards/sb1 title = %v, want one", got)
 	}
-	for _, p := range []string{"storyboards/sb2", "storyboards/sb1/scenes/sc1", "storyboards/sb4", "generatedMedia/m1"} {
+	for _, p := range []string{"storyboards/sb2", "storyboards/sb4", "generatedMedia/m1"} {
 		if !reflect.DeepEqual(after[p], seed[p]) {
 			t.Errorf("%s = %v, want it untouched: %v", p, after[p], seed[p])
 		}

@@ -131,7 +131,7 @@ func TestDryRunArchiveCountsWhatItWouldWrite(t *testing.T) {
 	if err != nil || rep.Total() != 3 || reportOf(rep)["storyboards"].Archived != 0 {
 		t.Fatalf("dry run: %v, report %+v", err, rep)
 	}
-	if want := `"collection":"storyboards","matched":3,"writes":2,"action":"archive","recursive":false`; !strings.Contains(logs.String(), want) {
+	if want := `"collection":"storyboards","matched":3,"writes":2,"action":"archive","recursive":true`; !strings.Contains(logs.String(), want) {
 		t.Errorf("dry-run log lacks %s:\n%s", want, logs.String())
 	}
 	assertDocs(t, client, seed)
