@@ -34,18 +34,7 @@ type world struct {
 func newWorld(t *testing.T) world {
 	t.Helper()
 	fs, projectID := firestoretest.Client(t)
-	uri, srv := mongotest.ForTest(t)
-	mc, err := mongo.Connect(mongotest.ClientOptions(uri))
-	if err != nil {
-		t.Fatalf("connect %s: %v", uri, err)
-	}
-	db := mc.Database(mongotest.DBName(t))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = db.Drop(ctx)
-		_ = mc.Disconnect(ctx)
-	})
+	db, uri, srv := watchertest.MongoURI(t)
 	cfg := config.Defaults()
 	cfg.Mongo.URI = uri
 	cfg.Mongo.Database, cfg.Resume.Database, cfg.DeadLetter.Database = db.Name(), db.Name(), db.Name()

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,10 +10,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/projectwatcher/watcher/internal/watchertest"
 )
 
 // setup describes one daemon's configuration in a test.
@@ -106,33 +106,16 @@ type daemon struct {
 	t        *testing.T
 	cmd      *exec.Cmd
 	httpAddr string
-	logs     *syncBuffer
+	logs     *watchertest.LogBuffer
 	done     chan struct{}
 	exitCode int
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // startDaemon runs `watcher run -c config` with the given extra environment.
 func startDaemon(t *testing.T, s setup, env ...string) *daemon {
 	t.Helper()
 	cfgPath, httpAddr := s.writeConfig(t)
-	d := &daemon{t: t, httpAddr: httpAddr, logs: &syncBuffer{}, done: make(chan struct{})}
+	d := &daemon{t: t, httpAddr: httpAddr, logs: &watchertest.LogBuffer{}, done: make(chan struct{})}
 	bin := s.bin
 	if bin == "" {
 		bin = binary

@@ -16,6 +16,7 @@ import (
 
 	"cloud.google.com/go/firestore"
 	"github.com/projectwatcher/watcher/internal/mongotest"
+	"github.com/projectwatcher/watcher/internal/watchertest"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
@@ -37,7 +38,7 @@ func runReconcile(t *testing.T, s setup, args ...string) reconcileResult {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, append([]string{"reconcile", "-c", cfgPath}, args...)...)
 	cmd.Env = os.Environ()
-	var stdout, stderr syncBuffer
+	var stdout, stderr watchertest.LogBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	res := reconcileResult{stdout: stdout.String(), stderr: stderr.String()}

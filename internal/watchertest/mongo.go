@@ -15,6 +15,13 @@ import (
 // real replica set).
 func Mongo(t testing.TB, opts ...mongotest.Option) (*mongo.Database, *mongotest.Server) {
 	t.Helper()
+	db, _, srv := MongoURI(t, opts...)
+	return db, srv
+}
+
+// MongoURI is Mongo, with the URI a process under test connects with.
+func MongoURI(t testing.TB, opts ...mongotest.Option) (*mongo.Database, string, *mongotest.Server) {
+	t.Helper()
 	uri, srv := mongotest.ForTest(t, opts...)
 	client, err := mongo.Connect(mongotest.ClientOptions(uri).SetTimeout(30 * time.Second))
 	if err != nil {
@@ -27,7 +34,7 @@ func Mongo(t testing.TB, opts ...mongotest.Option) (*mongo.Database, *mongotest.
 		_ = db.Drop(ctx)
 		_ = client.Disconnect(ctx)
 	})
-	return db, srv
+	return db, uri, srv
 }
 
 // Projects is the projects collection of the test's database.
