@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
-	"sync/atomic"
 
 	"cloud.google.com/go/firestore"
 	"github.com/projectwatcher/watcher/fscall"
@@ -16,48 +14,14 @@ import (
 // archiveSubcollectionsOf archives every document below each of refs, at
 // any depth: the documents delete mode would delete with them. Each gets
 // archived=true and archivedAt once (a document archived already is left
-// as it is, so a replay changes nothing). Up to subcollectionConcurrency
-// documents are walked at a time. It returns how many documents it marked.
+// as it is, so a replay changes nothing). It returns how many documents it
+// marked.
 func (a *Applier) archiveSubcollectionsOf(ctx context.Context, log zerolog.Logger, refs []*firestore.DocumentRef) (int, error) {
-	var (
-		marked atomic.Int64
-		mu     sync.Mutex
-		errs   []error
-		wg     sync.WaitGroup
-	)
-	sem := make(chan struct{}, subcollectionConcurrency)
-	for _, ref := range refs {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			n, err := a.archiveBelow(ctx, log, ref)
-			marked.Add(int64(n))
-			if err != nil {
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-			}
+	return eachDocument(refs, func(doc *firestore.DocumentRef) (int, error) {
+		return a.eachSubcollection(ctx, doc, func(c *firestore.CollectionRef) (int, error) {
+			return a.archiveCollectionTree(ctx, log, c)
 		})
-	}
-	wg.Wait()
-	return int(marked.Load()), errors.Join(errs...)
-}
-
-// archiveBelow archives every document of doc's subcollections, and below.
-func (a *Applier) archiveBelow(ctx context.Context, log zerolog.Logger, doc *firestore.DocumentRef) (int, error) {
-	colls, err := a.subcollections(ctx, doc)
-	if err != nil {
-		return 0, fmt.Errorf("listing subcollections of %s: %w", doc.Path, err)
-	}
-	total := 0
-	for _, c := range colls {
-		n, err := a.archiveCollectionTree(ctx, log, c)
-		total += n
-		if err != nil {
-			return total, err
-		}
-	}
-	return total, nil
+	})
 }
 
 // archiveCollectionTree archives one subcollection a page at a time, then

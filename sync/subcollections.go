@@ -13,24 +13,36 @@ import (
 )
 
 // deleteSubcollectionsOf deletes the subcollections of every document of
-// a page, up to subcollectionConcurrency documents at a time: listing a
-// document's subcollections is one round trip per document, so doing them
-// one after another makes the round-trip time, not Firestore's write rate,
-// the limit. It returns how many documents it deleted and every error.
+// a page (deepest first, so an interrupted run never leaves documents whose
+// parent, the only one carrying the project id, is already gone). It
+// returns how many documents it deleted and every error.
 func (a *Applier) deleteSubcollectionsOf(ctx context.Context, log zerolog.Logger, refs []*firestore.DocumentRef) (int, error) {
+	return eachDocument(refs, func(doc *firestore.DocumentRef) (int, error) {
+		return a.eachSubcollection(ctx, doc, func(c *firestore.CollectionRef) (int, error) {
+			return a.deleteCollectionTree(ctx, log, c)
+		})
+	})
+}
+
+// eachDocument runs fn for every document of refs, up to
+// subcollectionConcurrency at a time: listing a document's subcollections
+// is one round trip per document, so doing them one after another makes
+// the round-trip time, not Firestore's write rate, the limit. It returns
+// the sum of what fn counted and every error.
+func eachDocument(refs []*firestore.DocumentRef, fn func(*firestore.DocumentRef) (int, error)) (int, error) {
 	var (
-		deleted atomic.Int64
-		mu      sync.Mutex
-		errs    []error
-		wg      sync.WaitGroup
+		total atomic.Int64
+		mu    sync.Mutex
+		errs  []error
+		wg    sync.WaitGroup
 	)
 	sem := make(chan struct{}, subcollectionConcurrency)
 	for _, ref := range refs {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			n, err := a.deleteSubcollections(ctx, log, ref)
-			deleted.Add(int64(n))
+			n, err := fn(ref)
+			total.Add(int64(n))
 			if err != nil {
 				mu.Lock()
 				errs = append(errs, err)
@@ -39,21 +51,19 @@ func (a *Applier) deleteSubcollectionsOf(ctx context.Context, log zerolog.Logger
 		})
 	}
 	wg.Wait()
-	return int(deleted.Load()), errors.Join(errs...)
+	return int(total.Load()), errors.Join(errs...)
 }
 
-// deleteSubcollections deletes every document below doc, at any depth,
-// deepest first, so an interrupted run never leaves documents whose parent
-// (the only one carrying the project id) is already gone. It returns how
-// many documents it deleted.
-func (a *Applier) deleteSubcollections(ctx context.Context, log zerolog.Logger, doc *firestore.DocumentRef) (int, error) {
+// eachSubcollection runs fn on every subcollection of doc, one after the
+// other, and returns the sum of what it counted (stopping at an error).
+func (a *Applier) eachSubcollection(ctx context.Context, doc *firestore.DocumentRef, fn func(*firestore.CollectionRef) (int, error)) (int, error) {
 	colls, err := a.subcollections(ctx, doc)
 	if err != nil {
 		return 0, fmt.Errorf("listing subcollections of %s: %w", doc.Path, err)
 	}
 	total := 0
 	for _, c := range colls {
-		n, err := a.deleteCollectionTree(ctx, log, c)
+		n, err := fn(c)
 		total += n
 		if err != nil {
 			return total, err
