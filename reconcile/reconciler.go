@@ -239,10 +239,11 @@ func (run *runState) batch(ctx context.Context, coll string, targets []Target, d
 // account adds a repair's report to the summaries. A repair covers the
 // project in every collection: documents it changed beyond those found in
 // this batch (later pages, collections not scanned yet, whose scan will no
-// longer see them) are counted as scanned and found there too, so the
-// counts of a run that repairs match those of a dry run, and a collection
-// never shows more found than scanned.
-func (run *runState) account(coll string, foundHere int, rep event.Report,
+// longer see them: deleted) are counted as found there too, and, when the
+// repair deleted them (gone), as scanned: the counts of a run that repairs
+// match those of a dry run, and a collection never shows more found than
+// scanned.
+func (run *runState) account(coll string, foundHere int, gone bool, rep event.Report,
 	changed func(event.CollectionReport) int, add func(c *CollectionSummary, extraFound, repaired int)) {
 	for _, cr := range rep.Collections {
 		cs := run.collSum(cr.Collection)
@@ -256,7 +257,9 @@ func (run *runState) account(coll string, foundHere int, rep event.Report,
 			extra -= foundHere
 		}
 		extra = max(extra, 0)
-		cs.Scanned += extra // reached by the repair before the scan: gone when it comes
+		if gone {
+			cs.Scanned += extra // deleted by the repair before the scan came
+		}
 		add(cs, extra, n)
 	}
 }

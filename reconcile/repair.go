@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	fssync "github.com/projectwatcher/watcher/sync"
+
 	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/watcher"
 	"github.com/rs/zerolog"
@@ -55,7 +57,7 @@ func (run *runState) orphans(ctx context.Context, coll string, orphans map[strin
 		}
 		log.Info().Str("mode", r.cfg.Mode).Msg("orphan: the project does not exist; cleaning up its assets")
 		rep, err := r.applier.Apply(ctx, event.Event{Kind: event.ProjectDeleted, ProjectID: pid, Op: "reconcile"})
-		run.account(coll, n, rep, cleaned(r.cfg.Mode), func(c *CollectionSummary, extra, repaired int) {
+		run.account(coll, n, r.cfg.Mode == fssync.ModeDelete, rep, cleaned(r.cfg.Mode), func(c *CollectionSummary, extra, repaired int) {
 			c.Orphans += extra
 			c.RepairedOrphans += repaired
 		})
@@ -81,7 +83,7 @@ func (run *runState) drift(ctx context.Context, coll string, drift map[string]*R
 		log.Info().Strs("fields", rp.Fields()).Msg("drift: copies differ from MongoDB; rewriting them with the project's values read right before the write")
 		ev := event.Event{Kind: event.ProjectUpdated, ProjectID: pid, Op: "reconcile", DocumentID: rp.ID, Lookup: rp.Fields()}
 		rep, err := r.applier.Apply(ctx, ev)
-		run.account(coll, rp.Docs, rep, func(c event.CollectionReport) int { return c.Updated },
+		run.account(coll, rp.Docs, false, rep, func(c event.CollectionReport) int { return c.Updated },
 			func(c *CollectionSummary, extra, repaired int) {
 				c.Drifted += extra
 				c.RepairedDrift += repaired
