@@ -150,11 +150,15 @@ func TestStoreGetRemoveRecordFailure(t *testing.T) {
 // fakeReader answers a retry's reads: the project's current values, and
 // Check's verdict.
 type fakeReader struct {
-	current  map[string]any // nil: the project is gone
-	checkErr error
+	current    map[string]any // nil: the project is gone
+	checkErr   error
+	resolveErr error // e.g. a current value Firestore cannot hold
 }
 
 func (f fakeReader) Resolve(_ context.Context, ev *event.Event) error {
+	if f.resolveErr != nil {
+		return f.resolveErr
+	}
 	for _, p := range ev.Lookup {
 		if v, ok := f.current[p]; ok {
 			if ev.Set == nil {
@@ -223,6 +227,10 @@ func TestRetrier(t *testing.T) {
 			wantLimited: []string{"update:p3:New name:[meta.title nested old tags]"}},
 		{name: "--force skips the limit", letter: letter("T4", "p4", 4), force: true, applierErr: limit,
 			reader: fakeReader{current: map[string]any{"name": "New name"}}, wantForced: []string{"update:p4:New name:[meta.title nested old tags]"}},
+		{name: "invalid value still invalid stays", letter: invalidValueLetter("T8", "p8", 8),
+			reader: fakeReader{resolveErr: fmt.Errorf("x: %w", event.ErrInvalidValue)}, wantErr: event.ErrInvalidValue, wantKept: true},
+		{name: "invalid value fixed since is copied and removed", letter: invalidValueLetter("T9", "p9", 9),
+			reader: fakeReader{current: map[string]any{"name": "Fixed"}}, wantLimited: []string{"update:p9:Fixed:[]"}},
 		{name: "invalid id is not retryable", letter: func() event.DeadLetter {
 			l := letter("T5", "", 5)
 			l.Reason = event.ReasonInvalidID
@@ -250,7 +258,7 @@ func TestRetrier(t *testing.T) {
 			if kept := gerr == nil; kept != tt.wantKept {
 				t.Fatalf("letter kept = %v (%v), want %v", kept, gerr, tt.wantKept)
 			}
-			if tt.wantKept && tt.applierErr != nil && got.Attempts != 2 {
+			if tt.wantKept && (tt.applierErr != nil || tt.reader.resolveErr != nil) && got.Attempts != tt.letter.Attempts+1 {
 				t.Fatalf("a failed retry must count an attempt: %+v", got)
 			}
 		})
@@ -263,4 +271,12 @@ func (a *fakeApplier) Apply(ctx context.Context, ev event.Event) (event.Report, 
 		return a.DeleteProject(ctx, ev.ProjectID)
 	}
 	return a.UpdateProject(ctx, ev.ProjectID, ev.Set, ev.Unset)
+}
+
+// invalidValueLetter is the dead letter of an update whose copied name
+// held a value Firestore cannot hold: no values, the field to read again.
+func invalidValueLetter(tok, project string, ct uint32) event.DeadLetter {
+	l := letter(tok, project, ct)
+	l.Reason, l.Set, l.Unset, l.Lookup = event.ReasonInvalidValue, nil, nil, []string{"name"}
+	return l
 }

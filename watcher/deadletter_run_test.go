@@ -147,6 +147,9 @@ func TestRunDeadLettersInvalidValues(t *testing.T) {
 				!strings.Contains(letters[0].Error, `field "name"`) || !strings.Contains(letters[0].Error, "BSON type") {
 				t.Fatalf("dead letters %+v, want p1's change with reason invalid-value naming the field and its type", letters)
 			}
+			if fmt.Sprint(letters[0].Lookup) != "[name]" || letters[0].Set != nil {
+				t.Fatalf("letter Set %v Lookup %v, want no value and the field to read again on a retry: [name]", letters[0].Set, letters[0].Lookup)
+			}
 			if got := f.ap.get("p1"); len(got) != 0 {
 				t.Fatalf("p1 applied %v", got)
 			}

@@ -3,6 +3,7 @@ package watcher
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/projectwatcher/watcher/bsonvalue"
 	"github.com/projectwatcher/watcher/event"
@@ -117,7 +118,7 @@ func deriveReplace(ch event.Change, fields []string) (event.Event, bool, error) 
 		}
 		pv, err := copied(v)
 		if err != nil {
-			return invalidValue(ev), false, fmt.Errorf("derive replace: field %q: %w", f, err)
+			return invalidValue(ev, fields), false, fmt.Errorf("derive replace: field %q: %w", f, err)
 		}
 		if ev.Set == nil {
 			ev.Set = make(map[string]any, len(fields))
@@ -181,7 +182,7 @@ func deriveUpdate(ch event.Change, fields []string) (event.Event, bool, error) {
 	}
 	ev := newEvent(ch, event.ProjectUpdated, id, raw)
 	if err := m.fill(&ev); err != nil {
-		return invalidValue(ev), false, err
+		return invalidValue(ev, m.touchedFields()), false, err
 	}
 	return ev, true, nil
 }
@@ -332,8 +333,22 @@ func copied(v bson.RawValue) (any, error) {
 }
 
 // invalidValue is what is kept of an event a copied value of which cannot
-// be written: the project and the change, for its dead letter (no values).
-func invalidValue(ev event.Event) event.Event {
-	ev.Set, ev.Unset, ev.Lookup = nil, nil, nil
+// be written, for its dead letter: the project and the change, no values,
+// and the source paths the change touched as lookups, so that a retry of
+// the letter reads them again (it copies them once they can be written,
+// and fails as invalid-value again while one still cannot).
+func invalidValue(ev event.Event, touched []string) event.Event {
+	ev.Set, ev.Unset, ev.Lookup = nil, nil, slices.Clone(touched)
 	return ev
+}
+
+// touchedFields lists the configured source paths the update touched.
+func (m *fieldMarks) touchedFields() []string {
+	var out []string
+	for i, f := range m.fields {
+		if m.results[i].state != untouched {
+			out = append(out, f)
+		}
+	}
+	return out
 }

@@ -92,7 +92,15 @@ var deriveCases = []deriveCase{
 	{"update value of unsupported type", event.Change{Op: "update", DocumentKey: oidKey,
 		UpdatedFields: doc(bson.D{{Key: "name", Value: bson.Regex{Pattern: "a", Options: "i"}}})},
 		[]string{"name"},
-		want{err: event.ErrInvalidValue}},
+		want{err: event.ErrInvalidValue, lookup: []string{"name"}}},
+	{"update value of unsupported type beside a valid one", event.Change{Op: "update", DocumentKey: oidKey,
+		UpdatedFields: doc(bson.D{{Key: "tags", Value: "t"}, {Key: "name", Value: bson.JavaScript("f()")}}), RemovedFields: []string{"color"}},
+		[]string{"name", "tags", "color", "untouched"},
+		want{err: event.ErrInvalidValue, lookup: []string{"name", "tags", "color"}}},
+	{"replace with a value of unsupported type", event.Change{Op: "replace", DocumentKey: oidKey,
+		FullDocument: doc(bson.D{{Key: "_id", Value: watchertest.OID}, {Key: "name", Value: bson.MinKey{}}, {Key: "tags", Value: "t"}})},
+		[]string{"tags", "name", "color"},
+		want{err: event.ErrInvalidValue, lookup: []string{"tags", "name", "color"}}},
 
 	// update: ancestor
 	{"update ancestor takes inner value", event.Change{Op: "update", DocumentKey: oidKey,

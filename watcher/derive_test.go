@@ -47,6 +47,9 @@ func checkDerive(t *testing.T, tc deriveCase) {
 		if ok {
 			t.Errorf("ok = true with an error")
 		}
+		if errors.Is(err, event.ErrInvalidValue) && (!reflect.DeepEqual(ev.Lookup, w.lookup) || ev.Set != nil || ev.Unset != nil) {
+			t.Errorf("invalid-value event: Set %v Unset %v Lookup %#v, want no values and Lookup %#v (read again by a retry)", ev.Set, ev.Unset, ev.Lookup, w.lookup)
+		}
 		return
 	}
 	if ok != w.ok {
