@@ -98,9 +98,13 @@ func (errorRecorder) StreamOpen(bool)           {}
 func (errorRecorder) ChangeReceived(string)     {}
 func (errorRecorder) CheckpointSaved(time.Time) {}
 func (r errorRecorder) EventApplied(kind event.Kind, projectID string, _ time.Duration, _ time.Time, _ event.Report, err error) {
-	if err != nil {
-		r.s.recordError(fmt.Errorf("%s %s: %w", kind, projectID, err))
+	if err == nil {
+		return
 	}
+	if projectID == "" {
+		projectID = "(no valid project id)"
+	}
+	r.s.recordError(fmt.Errorf("%s %s: %w", kind, projectID, err))
 }
 
 // lag is the current watcher's lag (the age of the oldest pending change);
