@@ -5,6 +5,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"sigs.k8s.io/yaml"
@@ -53,6 +54,26 @@ func TestRulesAndDashboardNameExportedMetrics(t *testing.T) {
 	t.Run("alerts", func(t *testing.T) { checkAlertNames(t, have) })
 	t.Run("dashboard", func(t *testing.T) { checkDashboardNames(t, have) })
 	t.Run("alert unit tests", func(t *testing.T) { checkTestSeriesNames(t, have) })
+	t.Run("README", func(t *testing.T) { checkReadmeNames(t, have) })
+}
+
+// checkReadmeNames: every watcher_ family the daemon serves is named in
+// README.md, where operators look for what a metric means.
+func checkReadmeNames(t *testing.T, have map[string]bool) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]bool{}
+	for _, n := range named(string(readme)) {
+		documented[n] = true
+	}
+	for n := range have {
+		base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(n, "_bucket"), "_sum"), "_count")
+		if strings.HasPrefix(n, "watcher_") && !documented[n] && !documented[base] {
+			t.Errorf("the daemon serves %s and README.md does not name it", n)
+		}
+	}
 }
 
 // checkTestSeriesNames keeps the input series of the rules' unit tests to
