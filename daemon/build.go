@@ -23,6 +23,7 @@ type running struct {
 	state   *state
 	fsCheck *firestoreCheck
 	in      *instance
+	build   metrics.Build  // the binary, for /status
 	log     zerolog.Logger // component main
 }
 
@@ -30,7 +31,7 @@ type running struct {
 // reconciliation, the pipeline every run of the watcher shares, the
 // instance that runs it (alone or under leader election), and the health
 // server with its checks (listening, not serving yet).
-func build(d *Daemon, reg *prometheus.Registry, log zerolog.Logger, stopNow <-chan struct{}) (*running, error) {
+func build(d *Daemon, reg *prometheus.Registry, log zerolog.Logger, ro runOptions) (*running, error) {
 	cfg := withoutLeaseInDryRun(d.Config(), log)
 	if err := metrics.RegisterRuntime(reg); err != nil {
 		return nil, err
@@ -52,7 +53,7 @@ func build(d *Daemon, reg *prometheus.Registry, log zerolog.Logger, stopNow <-ch
 	if err != nil {
 		return nil, err
 	}
-	r := &running{cfg: cfg, d: d, fails: fails, rec: rec, state: st,
+	r := &running{cfg: cfg, d: d, fails: fails, rec: rec, state: st, build: ro.build,
 		hs:  health.New(cfg.HTTP.Addr, reg, log, health.WithPprof(cfg.HTTP.Pprof)),
 		log: log.With().Str("component", "main").Logger()}
 	r.fsCheck = newFirestoreCheck(d.Firestore(), cfg, log, r.state.recordError)
@@ -71,7 +72,7 @@ func build(d *Daemon, reg *prometheus.Registry, log zerolog.Logger, stopNow <-ch
 		failures:      fails,
 		onHistoryLost: rec.historyLostHook(cfg.Resume),
 		dependencies:  dependencies{firestore: d.FirestoreHealth(), mongo: d.mongoHealth},
-		stopNow:       stopNow,
+		stopNow:       ro.stopNow,
 		drainTimeout:  drainTimeout(cfg, log),
 		log:           log,
 	}
@@ -108,7 +109,7 @@ func (r *running) addChecks() {
 	hs.AddCheck("changeStream", checks.changeStream)
 	hs.AddCheck("firestore", checks.firestore)
 	hs.SetRole(st.roleName)
-	hs.SetStatus(statusProvider(r.cfg, r.d.DeadLetters(), st, checks))
+	hs.SetStatus(statusProvider(r.cfg, r.build, r.d.DeadLetters(), st, checks))
 	hs.AddCheck("reconcile", r.rec.readiness)
 	wd := health.NewWatchdog(st.progress, r.cfg.Health.StallTimeout, nil)
 	hs.AddLivenessCheck("progress", wd.Check)

@@ -66,7 +66,7 @@ func open(t *testing.T, cfg config.Config, log zerolog.Logger) *Daemon {
 func buildFor(t *testing.T, cfg config.Config, log zerolog.Logger) (*Daemon, *running) {
 	t.Helper()
 	d := open(t, cfg, log)
-	r, err := build(d, prometheus.NewRegistry(), log, nil)
+	r, err := build(d, prometheus.NewRegistry(), log, runOptions{})
 	if err != nil {
 		t.Fatalf("build: %v", err)
 	}

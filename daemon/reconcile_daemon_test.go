@@ -84,7 +84,7 @@ func runDaemon(t *testing.T, cfg config.Config, log zerolog.Logger, before func(
 		t.Fatalf("Open: %v", err)
 	}
 	throughFirestore(t, d, before)
-	r, err := build(d, prometheus.NewRegistry(), log, nil)
+	r, err := build(d, prometheus.NewRegistry(), log, runOptions{})
 	if err != nil {
 		cancel()
 		_ = d.Close()

@@ -16,13 +16,22 @@ import (
 // RunOption tunes Run.
 type RunOption func(*runOptions)
 
-type runOptions struct{ stopNow <-chan struct{} }
+type runOptions struct {
+	stopNow <-chan struct{}
+	build   metrics.Build
+}
 
 // WithStopNow ends the drain at once when stopNow is closed (a second
 // SIGTERM or SIGINT): what is in flight is cancelled, and the checkpoint is
 // saved before it.
 func WithStopNow(stopNow <-chan struct{}) RunOption {
 	return func(o *runOptions) { o.stopNow = stopNow }
+}
+
+// WithBuild names the running binary (its version, commit and Go
+// version): watcher_build_info and /status "build" show it.
+func WithBuild(version, commit, goVersion string) RunOption {
+	return func(o *runOptions) { o.build = metrics.Build{Version: version, Commit: commit, GoVersion: goVersion} }
 }
 
 // Run opens the clients, builds the daemon on them, serves /healthz,
@@ -46,7 +55,12 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger, opts ...Run
 		return err
 	}
 	defer func() { _ = d.Close() }() // logs its own failure
-	r, err := build(d, reg, log, ro.stopNow)
+	if ro.build.Version != "" {
+		if err := metrics.RegisterBuildInfo(reg, ro.build); err != nil {
+			return err
+		}
+	}
+	r, err := build(d, reg, log, ro)
 	if err != nil {
 		return err
 	}

@@ -9,10 +9,12 @@ import (
 	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/health"
 	"github.com/projectwatcher/watcher/logging"
+	"github.com/projectwatcher/watcher/metrics"
 )
 
 // statusDoc is the /status document.
 type statusDoc struct {
+	Build       buildStatus  `json:"build"`
 	Role        string       `json:"role"` // leader | standby
 	Epoch       int64        `json:"epoch,omitempty"`
 	Stream      streamStatus `json:"stream"`
@@ -26,6 +28,13 @@ type statusDoc struct {
 	LastError   string         `json:"lastError,omitempty"`   // the last error seen, even when its cause is gone
 	LastErrorAt string         `json:"lastErrorAt,omitempty"` // when (RFC 3339)
 	Config      map[string]any `json:"config"`
+}
+
+// buildStatus names the running binary (as watcher_build_info does).
+type buildStatus struct {
+	Version   string `json:"version"` // "dev" for an untagged build
+	Commit    string `json:"commit"`
+	GoVersion string `json:"goVersion"`
 }
 
 // currentErrors is what fails now, per dependency; null once it recovers.
@@ -58,11 +67,12 @@ type streamStatus struct {
 
 // statusProvider builds /status from the instance's state, the dead-letter
 // collection and the config (secrets redacted).
-func statusProvider(cfg config.Config, dl *deadletter.Store, st *state, checks dependencyChecks) health.StatusFunc {
+func statusProvider(cfg config.Config, b metrics.Build, dl *deadletter.Store, st *state, checks dependencyChecks) health.StatusFunc {
 	summary := configSummary(cfg)
+	bs := buildStatus{Version: b.Version, Commit: b.Commit, GoVersion: b.GoVersion}
 	return func(ctx context.Context) any {
 		role, epoch := st.Role()
-		doc := statusDoc{Role: string(role), Epoch: epoch, Config: summary}
+		doc := statusDoc{Build: bs, Role: string(role), Epoch: epoch, Config: summary}
 		doc.Errors.Firestore = errString(checks.firestore(ctx))
 		doc.Errors.ChangeStream = errString(checks.changeStream(ctx))
 		mongoErr := checks.mongo(ctx)

@@ -36,7 +36,7 @@ func newRunCmd(g *globals) *cobra.Command {
 
 			ctx, stopNow, stop := stopSignals(cmd.Context(), mainLog)
 			defer stop()
-			err = daemon.Run(ctx, cfg, log, daemon.WithStopNow(stopNow))
+			err = daemon.Run(ctx, cfg, log, daemon.WithStopNow(stopNow), daemon.WithBuild(info.Version, info.Commit, info.GoVersion))
 			if err != nil && !(errors.Is(err, context.Canceled) && ctx.Err() != nil) {
 				mainLog.Error().Err(err).Msg("watcher failed")
 				return failure(err)
