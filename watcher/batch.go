@@ -55,14 +55,17 @@ func batchKey(j *job) string {
 // events of later ready projects with the same batchKey, one per project.
 // A batch is as large as spreads the ready projects over the free workers
 // (never above maxBatch): while workers are free, events go one by one.
-// The tasks are chained by task.next; s.picked holds their places in
-// s.ready until handedOut.
+// An event that failed an attempt is retried alone: a batch fails an event
+// at most once (a combined query can be too slow for firestore.callTimeout
+// on a backend that scans, where the event's own query is not). The tasks
+// are chained by task.next; s.picked holds their places in s.ready until
+// handedOut.
 func (s *scheduler) pick() *task {
 	head := s.ready[0]
 	head.task = s.taskOf(head)
 	s.picked = append(s.picked[:0], 0)
 	key := head.jobs[0].batch
-	if key == "" || s.d.batchMax <= 1 {
+	if key == "" || s.d.batchMax <= 1 || head.tries.failed > 0 {
 		return &head.task
 	}
 	idle := s.d.workers - s.busy
@@ -70,7 +73,7 @@ func (s *scheduler) pick() *task {
 	tail := &head.task
 	for i := 1; i < len(s.ready) && len(s.picked) < size; i++ {
 		p := s.ready[i]
-		if p.jobs[0].batch != key {
+		if p.jobs[0].batch != key || p.tries.failed > 0 {
 			continue
 		}
 		p.task = s.taskOf(p)

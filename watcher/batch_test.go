@@ -13,6 +13,8 @@ import (
 	"github.com/projectwatcher/watcher/internal/clocktest"
 	"github.com/projectwatcher/watcher/internal/watchertest"
 	"github.com/rs/zerolog"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // gateSeq is the first seq of the gate events (startGated).
@@ -153,46 +155,65 @@ func TestDispatcherBatchFailuresStayPerEvent(t *testing.T) {
 	}
 }
 
-// TestDispatcherBatchOutageRulePerEvent: the events of a batch that fail
-// transiently while the service answers nothing are retried without
-// counting the attempts, batch after batch, until they succeed; while it
-// answers, they are dead-lettered after retry.maxAttempts.
+// TestDispatcherBatchRetriesAlone: events that failed in a batch are
+// retried one by one, even when they are due together: a batch fails an
+// event at most once.
+func TestDispatcherBatchRetriesAlone(t *testing.T) {
+	ap := &batchApplier{hold: holds("gate0"), failApplier: failApplier{fail: map[string][]error{"p1": {errUnavailable}, "p2": {errUnavailable}}}}
+	done, clk := &recDone{}, newManualClock()
+	d, release := startGated(t, ap, done, 1, 8, withRetry(testPolicy(3)), withClock(clk))
+	dispatchAll(t, d, []event.Event{updEvent("p1", "a"), updEvent("p2", "a")})
+	release()
+	deadline := time.Now().Add(20 * time.Second)
+	for done.count() < 3 && time.Now().Before(deadline) {
+		if _, retrying := d.Pending(); retrying == 2 { // both wait, due at the same time
+			clk.FireAll()
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	d.Close()
+	if b := ap.allBatches(); len(b) != 1 || !slices.Equal(b[0], []string{"p1", "p2"}) {
+		t.Errorf("batches %v: want p1 and p2 together once, then retried alone", b)
+	}
+	if applied, calls := ap.snapshot(); len(applied) != 3 || calls["p1"] != 2 || calls["p2"] != 2 {
+		t.Errorf("applied %v after calls %v: want p1 and p2 applied at their second attempt", applied, calls)
+	}
+}
+
+// errOutage is a failure while Firestore answers nothing (depsByErr).
+var errOutage = status.Error(codes.Unavailable, "no route to Firestore")
+
+// depsByErr says Firestore answers unless the error is errOutage.
+type depsByErr struct{}
+
+func (depsByErr) Answering(err error, _ time.Time) bool {
+	return !strings.Contains(err.Error(), errOutage.Error())
+}
+
+// TestDispatcherBatchOutageRulePerEvent: in one batch, each event's own
+// failure decides whether its attempt counts: one that failed while
+// Firestore answered nothing (an outage) is retried until it succeeds,
+// one that failed while it answered is dead-lettered once its attempts
+// are used up.
 func TestDispatcherBatchOutageRulePerEvent(t *testing.T) {
-	const attempts, failures = 2, 4
-	for _, answering := range []bool{false, true} {
-		t.Run(fmt.Sprintf("service answering=%v", answering), func(t *testing.T) {
-			errs := slices.Repeat([]error{errUnavailable}, failures)
-			ap := &batchApplier{hold: holds("gate0"), failApplier: failApplier{fail: map[string][]error{"p1": slices.Clone(errs), "p2": slices.Clone(errs)}}}
-			done, store, clk := &recDone{}, &memDeadLetters{}, newManualClock()
-			d, release := startGated(t, ap, done, 1, 8, withRetry(testPolicy(attempts)), withDeadLetters(store),
-				withClock(clk), withDependencies(&deps{answering: answering}))
-			dispatchAll(t, d, []event.Event{updEvent("p1", "a"), updEvent("p2", "a")})
-			release()
-			deadline := time.Now().Add(20 * time.Second)
-			for done.count() < 3 && time.Now().Before(deadline) {
-				if _, retrying := d.Pending(); retrying == 2 { // both wait: their retries come together
-					clk.FireAll()
-				}
-				time.Sleep(2 * time.Millisecond)
-			}
-			d.Close()
-			for _, b := range ap.allBatches() {
-				if len(b) != 2 {
-					t.Errorf("batches %v: want p1 and p2 together in every attempt", ap.allBatches())
-					break
-				}
-			}
-			applied, calls := ap.snapshot()
-			if answering {
-				if len(applied) != 1 || calls["p1"] != attempts || calls["p2"] != attempts || len(store.all()) != 2 {
-					t.Fatalf("applied %v, calls %v, letters %v: want both dead-lettered after %d attempts", applied, calls, store.all(), attempts)
-				}
-				return
-			}
-			if len(applied) != 3 || calls["p1"] != failures+1 || calls["p2"] != failures+1 || len(store.all()) != 0 {
-				t.Fatalf("applied %v, calls %v, letters %v: want both applied after the outage (%d calls), no letter", applied, calls, store.all(), failures+1)
-			}
-		})
+	ap := &batchApplier{hold: holds("gate0"), failApplier: failApplier{fail: map[string][]error{
+		"p1": {errOutage, errOutage, errOutage}, "p2": {errUnavailable}}}}
+	done, store := &recDone{}, &memDeadLetters{}
+	d, release := startGated(t, ap, done, 1, 8, withRetry(testPolicy(1)), withDeadLetters(store),
+		withClock(clocktest.NewAuto(time.Unix(1000, 0))), withDependencies(depsByErr{}))
+	dispatchAll(t, d, []event.Event{updEvent("p1", "a"), updEvent("p2", "a")})
+	release()
+	watchertest.WaitFor(t, "both events to complete", func() bool { return done.count() == 3 })
+	d.Close()
+	if b := ap.allBatches(); len(b) != 1 || !slices.Equal(b[0], []string{"p1", "p2"}) {
+		t.Fatalf("batches %v: want p1 and p2 together first", b)
+	}
+	applied, calls := ap.snapshot()
+	if !slices.Contains(applied, "p1/update:a") || calls["p1"] != 4 {
+		t.Errorf("p1 applied %v after %d calls: want applied after the outage (4 calls, none counted)", applied, calls["p1"])
+	}
+	if l := store.all(); len(l) != 1 || l[0].ProjectID != "p2" || l[0].Reason != event.ReasonRetriesExhausted || l[0].Attempts != 1 {
+		t.Errorf("letters %+v: want p2's only, retries-exhausted after 1 attempt", l)
 	}
 }
 
