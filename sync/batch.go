@@ -26,12 +26,15 @@ import (
 // archive mode's idempotence), the safety limit (an event over it writes
 // nothing and fails alone), the writes, the report and the error. An event
 // whose project appears earlier in evs is applied on its own afterwards,
-// in order.
+// in order. The events of a call share one event's budget of pages
+// written at once (pageBudget): a batch holds no more writes in flight
+// than one event could.
 func (a *Applier) ApplyBatch(ctx context.Context, evs []event.Event, done func(i int, rep event.Report, err error)) {
 	groups, later := a.groups(evs, done)
+	pages := a.pageBudget() // the whole call writes no more pages at once than one event
 	var wg sync.WaitGroup
 	for _, g := range groups {
-		wg.Go(func() { a.runGroup(ctx, g) })
+		wg.Go(func() { a.runGroup(ctx, g, pages) })
 	}
 	wg.Wait()
 	for _, i := range later {

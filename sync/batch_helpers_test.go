@@ -141,7 +141,7 @@ func sameReport(t *testing.T, what string, got, want event.Report) {
 // runMembers runs a group of members (their operations given) and
 // returns them.
 func runMembers(ctx context.Context, a *Applier, members ...*member) []*member {
-	a.runGroup(ctx, members)
+	a.runGroup(ctx, members, a.pageBudget())
 	return members
 }
 

@@ -22,6 +22,7 @@ type group struct {
 	ctx   context.Context
 	colls []config.Collection
 	limit int            // a limited first pass holds writes up to it (0: none)
+	pages chan struct{}  // the pages its members write at once (Applier.pageBudget)
 	wg    sync.WaitGroup // every goroutine of the group
 }
 
@@ -42,7 +43,8 @@ type member struct {
 
 // runGroup applies the members' operations and returns when every member
 // is finished (its outcome in rep and err, and told to done as soon as it
-// is known, however long the others take).
+// is known, however long the others take). Their page writes take places
+// in pages (see pageBudget).
 //
 // Without a limit each collection is read page by page and every member's
 // part of a page is written as soon as it is read. With one (WithLimit),
@@ -52,8 +54,8 @@ type member struct {
 // counting instead, and the members then go on as without a limit. With
 // WithDryRun the reads are the same, nothing is written, and each
 // collection logs what it would do.
-func (a *Applier) runGroup(ctx context.Context, members []*member) {
-	g := &group{a: a, ctx: ctx, limit: a.opts.limit}
+func (a *Applier) runGroup(ctx context.Context, members []*member, pages chan struct{}) {
+	g := &group{a: a, ctx: ctx, limit: a.opts.limit, pages: pages}
 	live := make([]*member, 0, len(members))
 	for _, m := range members {
 		m.g = g
@@ -204,6 +206,15 @@ func (m *member) finish(rep event.Report, err error) {
 	if m.done != nil {
 		m.done(rep, err)
 	}
+}
+
+// pageBudget bounds the pages being written at once by all the events of
+// one Apply or ApplyBatch call: as many as one event can have
+// (pagesInFlight in each of opts.concurrency collections), so that a batch
+// holds no more writes in flight, nor subcollection walks (one per page),
+// than one event could.
+func (a *Applier) pageBudget() chan struct{} {
+	return make(chan struct{}, pagesInFlight*a.opts.concurrency)
 }
 
 // goOver marks a limited member over the limit: the reads it is still in

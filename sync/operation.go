@@ -44,6 +44,6 @@ func (a *Applier) run(ctx context.Context, projectID string, op operation) (even
 		return event.Report{}, event.ErrEmptyProjectID
 	}
 	m := &member{projectID: projectID, op: op}
-	a.runGroup(ctx, []*member{m})
+	a.runGroup(ctx, []*member{m}, a.pageBudget())
 	return m.rep, m.err
 }

@@ -44,7 +44,7 @@ func (s *share) begin(n int, limited bool) {
 	if limited {
 		s.held = &heldRead{}
 	} else {
-		s.pages = newInflight()
+		s.pages = newInflightIn(s.m.g.pages)
 	}
 }
 
@@ -110,7 +110,7 @@ func (s *share) writeHeld() (pass, error) {
 	h := s.held
 	s.held = nil
 	p := pass{rep: event.CollectionReport{Matched: h.matched}, acted: len(h.writes), multi: s.queries > 1}
-	pages := newInflight()
+	pages := newInflightIn(s.m.g.pages)
 	size := s.m.g.a.opts.pageSize
 	var err error
 	for start := 0; start < len(h.writes) && err == nil; start += size {
