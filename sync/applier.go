@@ -35,6 +35,7 @@ type Applier struct {
 	opts    options
 	limit   fscall.Limit        // firestore.callTimeout of every call
 	targets map[string][]target // source path → its copies
+	idPath  firestore.FieldPath // cfg.IDField
 	dryLog  zerolog.Logger      // a dry run's lines (see WithDryRun)
 }
 
@@ -61,6 +62,7 @@ func New(client *firestore.Client, cfg config.Sync, log zerolog.Logger, opts ...
 		opts:    o,
 		limit:   fscall.New(o.callTimeout),
 		targets: targets,
+		idPath:  idPath(cfg),
 		dryLog:  log.With().Str("component", "dryrun").Logger(),
 	}
 	return a, nil

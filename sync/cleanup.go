@@ -2,7 +2,6 @@ package sync
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -27,11 +26,15 @@ func (a *Applier) deleteProject(ctx context.Context, projectID string) (event.Re
 // again, and the documents of the new project stay. The subtree of a
 // document it deletes goes with it.
 func (a *Applier) deleteCreatedBy(ctx context.Context, projectID string, createdBy time.Time) (event.Report, error) {
-	rep, err := a.run(ctx, projectID, cleanup{a: a, archive: a.cfg.Mode == ModeArchive, createdBy: createdBy})
-	if err != nil {
-		return rep, fmt.Errorf("sync: cleaning up project %s: %w", projectID, err)
-	}
-	return rep, nil
+	op := a.cleanupOf(createdBy)
+	rep, err := a.run(ctx, projectID, op)
+	return rep, failed(op, projectID, err)
+}
+
+// cleanupOf is the cleanup of a ProjectDeleted event (createdBy: its
+// Event.CreatedBy).
+func (a *Applier) cleanupOf(createdBy time.Time) cleanup {
+	return cleanup{a: a, archive: a.cfg.Mode == ModeArchive, createdBy: createdBy}
 }
 
 // cleanup is the operation of a ProjectDeleted event.
@@ -111,6 +114,8 @@ func (c cleanup) writePage(ctx context.Context, log zerolog.Logger, coll config.
 	}
 	return rep, err
 }
+
+func (cleanup) action() string { return "cleaning up" }
 
 // repeats: a cleanup's cursor moves on while it deletes, so documents
 // written behind it meanwhile need another pass.

@@ -15,7 +15,7 @@ import (
 // collection: a limit too large to check by reading (maxBufferedDocs) is
 // checked this way before anything is written.
 func (a *Applier) countProject(ctx context.Context, colls []config.Collection, projectID string) (event.Report, error) {
-	rep, err := a.eachCollection(ctx, colls, func(ctx context.Context, c config.Collection) (event.CollectionReport, error) {
+	rep, err := a.eachCollection(ctx, colls, func(ctx context.Context, _ int, c config.Collection) (event.CollectionReport, error) {
 		q := a.projectQuery(c, projectID)
 		callCtx, cancel := a.limit.Unary(ctx)
 		defer cancel()

@@ -14,18 +14,27 @@ import (
 const pagesInFlight = 4
 
 // inflight runs the writes of a collection's pages concurrently, at most
-// pagesInFlight at a time, and adds up their reports. After the first
-// failure it starts nothing more.
+// pagesInFlight at a time (and within its budget, shared with the other
+// collections and events of the same call: see Applier.pageBudget), and
+// adds up their reports. After the first failure it starts nothing more.
 type inflight struct {
-	sem  chan struct{}
-	wg   sync.WaitGroup
-	mu   sync.Mutex
-	rep  event.CollectionReport // Deleted, Archived, Updated of the pages done
-	errs []error
+	sem    chan struct{}
+	budget chan struct{} // nil: none
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	rep    event.CollectionReport // Deleted, Archived, Updated of the pages done
+	errs   []error
 }
 
 func newInflight() *inflight {
 	return &inflight{sem: make(chan struct{}, pagesInFlight)}
+}
+
+// newInflightIn is an inflight whose pages also take a place in budget.
+func newInflightIn(budget chan struct{}) *inflight {
+	f := newInflight()
+	f.budget = budget
+	return f
 }
 
 // errPageFailed stops a query's reading once a page write has failed;
@@ -37,12 +46,15 @@ var errPageFailed = errors.New("a page write failed")
 // has failed already, so the caller stops reading.
 func (f *inflight) start(write func() (event.CollectionReport, error)) error {
 	f.sem <- struct{}{}
+	if f.budget != nil {
+		f.budget <- struct{}{}
+	}
 	if f.failed() {
-		<-f.sem
+		f.release()
 		return errPageFailed
 	}
 	f.wg.Go(func() {
-		defer func() { <-f.sem }()
+		defer f.release()
 		r, err := write()
 		f.mu.Lock()
 		defer f.mu.Unlock()
@@ -52,6 +64,13 @@ func (f *inflight) start(write func() (event.CollectionReport, error)) error {
 		}
 	})
 	return nil
+}
+
+func (f *inflight) release() {
+	if f.budget != nil {
+		<-f.budget
+	}
+	<-f.sem
 }
 
 func (f *inflight) failed() bool {

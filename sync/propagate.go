@@ -27,15 +27,18 @@ type change struct {
 // ignored. Documents already holding the new values are not written, so a
 // replay writes nothing.
 func (a *Applier) updateProject(ctx context.Context, projectID string, set map[string]any, unset []string) (event.Report, error) {
+	op, err := a.propagationOf(set, unset)
+	if err != nil {
+		return event.Report{}, failed(op, projectID, err)
+	}
+	rep, err := a.run(ctx, projectID, op)
+	return rep, failed(op, projectID, err)
+}
+
+// propagationOf is the propagation of a ProjectUpdated event.
+func (a *Applier) propagationOf(set map[string]any, unset []string) (propagation, error) {
 	plan, err := a.planChanges(set, unset)
-	if err != nil {
-		return event.Report{}, fmt.Errorf("sync: updating project %s: %w", projectID, err)
-	}
-	rep, err := a.run(ctx, projectID, propagation{a: a, plan: plan})
-	if err != nil {
-		return rep, fmt.Errorf("sync: updating project %s: %w", projectID, err)
-	}
-	return rep, nil
+	return propagation{a: a, plan: plan}, err
 }
 
 // propagation is the operation of a ProjectUpdated event.
@@ -76,6 +79,8 @@ func (p propagation) writePage(ctx context.Context, log zerolog.Logger, _ config
 	n, err := p.a.commit(ctx, writes)
 	return event.CollectionReport{Updated: n}, err
 }
+
+func (propagation) action() string { return "updating" }
 
 // repeats: a propagation makes one pass; a stale copy written behind its
 // cursor meanwhile is drift, which reconciliation repairs.

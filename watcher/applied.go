@@ -18,6 +18,11 @@ func (d *dispatcher) attempt(ctx context.Context, ev *event.Event) (event.Report
 			return event.Report{}, err
 		}
 	}
+	return d.apply(ctx, ev)
+}
+
+// apply applies a prepared event.
+func (d *dispatcher) apply(ctx context.Context, ev *event.Event) (event.Report, error) {
 	var (
 		rep event.Report
 		err error
@@ -28,10 +33,15 @@ func (d *dispatcher) attempt(ctx context.Context, ev *event.Event) (event.Report
 	default:
 		err = fmt.Errorf("%w %d", errUnknownKind, int(ev.Kind))
 	}
-	if err != nil {
-		err = fmt.Errorf("apply %s of project %s: %w", ev.Kind, ev.ProjectID, err)
+	return rep, applyErr(ev, err)
+}
+
+// applyErr is err of applying ev, naming it.
+func applyErr(ev *event.Event, err error) error {
+	if err == nil {
+		return nil
 	}
-	return rep, err
+	return fmt.Errorf("apply %s of project %s: %w", ev.Kind, ev.ProjectID, err)
 }
 
 // reason tells why a failed event is dead-lettered.

@@ -29,6 +29,14 @@ type completer interface {
 // Dispatch blocks beyond that, pushing back on the
 // stream reader: nothing is dropped and nothing grows without bound.
 //
+// Batches: when the applier is a BatchApplier and more projects are
+// ready than workers are free, a free worker takes up to maxBatch of them
+// at once whose next events read the same (batchKey), one event per
+// project: their discovery queries are combined, and each event is
+// prepared, applied, retried or dead-lettered on its own, its project
+// handed back as soon as its event is finished (a long event in a batch
+// occupies that worker, never the batch's other projects).
+//
 // Failures (see withRetry, withDeadLetters): a transient failure is retried
 // after a backoff; the project waits (its later events wait behind the
 // failed one) while the workers go on with other projects. An attempt that
@@ -42,6 +50,8 @@ type completer interface {
 // before it and the watcher stops.
 type dispatcher struct {
 	applier  Applier
+	batcher  BatchApplier // the applier, when it applies batches
+	batchMax int          // events a worker takes at once (1: no batches)
 	done     completer
 	obs      Observer
 	log      zerolog.Logger
@@ -56,8 +66,8 @@ type dispatcher struct {
 	maxHeld  int
 
 	in      chan job      // Dispatch → scheduler
-	work    chan *task    // scheduler → workers: the next event of a project
-	results chan *task    // workers → scheduler: the same after one attempt
+	work    chan *task    // scheduler → workers: the next event of a project (and of the others of its batch, task.next)
+	results chan *task    // workers → scheduler: each task after one attempt
 	stopped chan struct{} // closed when the scheduler and the workers are gone
 	closing chan struct{} // closed when Close starts: senders give up
 	sendMu  sync.RWMutex  // senders hold it shared; Close closes in under it
@@ -78,6 +88,8 @@ type job struct {
 	// reply, for a repair (ApplyNow), receives the outcome of one attempt;
 	// a repair is not tracked by the watermark.
 	reply chan<- outcome
+	// batch is batchKey's (set when the dispatcher makes batches).
+	batch string
 }
 
 // outcome is what one attempt at a repair did.
@@ -134,6 +146,9 @@ func newDispatcher(applier Applier, done completer, obs Observer, log zerolog.Lo
 		workers: workers, maxHeld: workers * (queue + 1),
 		in: make(chan job), work: make(chan *task), results: make(chan *task), stopped: make(chan struct{}),
 		closing: make(chan struct{}),
+	}
+	if b, ok := applier.(BatchApplier); ok {
+		d.batcher, d.batchMax = b, maxBatch
 	}
 	for _, o := range opts {
 		o(d)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/projectwatcher/watcher/event"
@@ -245,4 +246,75 @@ func (a *failApplier) Apply(ctx context.Context, ev event.Event) (event.Report, 
 		return a.DeleteProject(ctx, ev.ProjectID)
 	}
 	return a.UpdateProject(ctx, ev.ProjectID, ev.Set, ev.Unset)
+}
+
+// batchApplier is a failApplier that also applies batches (a
+// BatchApplier): it records the projects of each batch and reports each
+// event of a batch from its own goroutine. An event of a project in hold
+// (batched or not) waits until that channel is closed.
+type batchApplier struct {
+	failApplier
+	hold    map[string]chan struct{}
+	held    atomic.Int32 // events waiting for their hold now
+	mu      sync.Mutex
+	batches [][]string
+	cutoffs map[string]time.Time // project → the CreatedBy it was last applied with
+}
+
+func (b *batchApplier) note(ev event.Event) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.cutoffs == nil {
+		b.cutoffs = map[string]time.Time{}
+	}
+	b.cutoffs[ev.ProjectID] = ev.CreatedBy
+}
+
+func (b *batchApplier) createdBy(id string) time.Time {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.cutoffs[id]
+}
+
+func (b *batchApplier) wait(ctx context.Context, id string) {
+	if h := b.hold[id]; h != nil {
+		b.held.Add(1)
+		defer b.held.Add(-1)
+		select {
+		case <-h:
+		case <-ctx.Done():
+		}
+	}
+}
+
+func (b *batchApplier) Apply(ctx context.Context, ev event.Event) (event.Report, error) {
+	b.wait(ctx, ev.ProjectID)
+	b.note(ev)
+	return b.failApplier.Apply(ctx, ev)
+}
+
+func (b *batchApplier) ApplyBatch(ctx context.Context, evs []event.Event, done func(int, event.Report, error)) {
+	ids := make([]string, len(evs))
+	for i, ev := range evs {
+		ids[i] = ev.ProjectID
+	}
+	b.mu.Lock()
+	b.batches = append(b.batches, ids)
+	b.mu.Unlock()
+	var wg sync.WaitGroup
+	for i, ev := range evs {
+		wg.Go(func() {
+			b.wait(ctx, ev.ProjectID)
+			b.note(ev)
+			rep, err := b.failApplier.Apply(ctx, ev)
+			done(i, rep, err)
+		})
+	}
+	wg.Wait()
+}
+
+func (b *batchApplier) allBatches() [][]string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.batches)
 }

@@ -49,6 +49,21 @@ type Applier interface {
 	Apply(ctx context.Context, ev event.Event) (event.Report, error)
 }
 
+// BatchApplier is an Applier that can also apply several events at once
+// (implemented by fssync.Applier): their discovery reads are combined
+// (one query per collection for the batch), everything else stays per
+// event. When the Applier given to the watcher is one, the dispatcher hands
+// a free worker up to maxBatch waiting events that read the same (see
+// batchKey).
+type BatchApplier interface {
+	Applier
+	// ApplyBatch applies evs, events of distinct projects, and calls done
+	// once for each (its index in evs), as soon as that event is finished,
+	// with what Apply would have returned for it. done may be called from
+	// several goroutines at once; ApplyBatch returns after the last call.
+	ApplyBatch(ctx context.Context, evs []event.Event, done func(i int, rep event.Report, err error))
+}
+
 // TokenStore persists the resume token (implemented in package resume).
 type TokenStore interface {
 	// Load returns the stored checkpoint; ok is false when there is none.

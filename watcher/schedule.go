@@ -31,7 +31,9 @@ type task struct {
 	j      job
 	tries  tries
 	behind int           // later events of the project, waiting
+	next   *task         // the next task of the same batch (nil: the last)
 	retry  time.Duration // set by the worker: the event waits this long for its next attempt (0: it is complete)
+	freed  bool          // set by the worker: its last task of a batch, the worker is free
 }
 
 // scheduler is the state of the scheduling loop; only schedule's goroutine
@@ -44,6 +46,8 @@ type scheduler struct {
 	free     []*project // emptied projects, for reuse
 	held     int        // events in projects
 	running  int        // projects a worker has
+	busy     int        // workers with a batch (of one or more)
+	picked   []int      // indices in ready of the batch offered
 	closing  bool
 
 	timerAt time.Time
@@ -67,10 +71,8 @@ func (d *dispatcher) schedule(ctx context.Context) {
 		}
 		var work chan *task
 		var next *task
-		if len(s.ready) > 0 {
-			p := s.ready[0]
-			p.task = task{p: p, j: p.jobs[0], tries: p.tries, behind: len(p.jobs) - 1}
-			work, next = d.work, &p.task
+		if len(s.ready) > 0 && s.busy < d.workers {
+			work, next = d.work, s.pick()
 		}
 		select {
 		case j, ok := <-accept:
@@ -81,12 +83,12 @@ func (d *dispatcher) schedule(ctx context.Context) {
 			}
 			s.add(j)
 		case work <- next:
-			s.ready[0] = nil
-			s.ready = s.ready[1:]
-			next.p.running = true
-			s.running++
+			s.handedOut()
 		case t := <-d.results:
 			s.running--
+			if t.freed {
+				s.busy--
+			}
 			s.returned(t)
 		case <-s.nextTimer():
 			s.timerC = nil
@@ -102,6 +104,9 @@ func (d *dispatcher) schedule(ctx context.Context) {
 
 // add queues j behind its project's events.
 func (s *scheduler) add(j job) {
+	if s.d.batchMax > 1 {
+		j.batch = batchKey(&j)
+	}
 	p := s.projects[j.ev.ProjectID]
 	if p == nil {
 		p = s.newProject(j.ev.ProjectID)

@@ -10,11 +10,23 @@ import (
 )
 
 // worker applies the next event of each project the scheduler hands it,
-// one attempt at a time, and gives the project back.
+// one attempt at a time, and gives the project back; a batch (several
+// projects' tasks) goes through tryBatch. The last task it hands back is
+// marked freed: the worker takes the next.
 func (d *dispatcher) worker(ctx context.Context) {
-	for t := range d.work {
-		t.retry = d.try(ctx, t)
-		d.results <- t
+	var batch []*task
+	for head := range d.work {
+		batch = batch[:0]
+		for t := head; t != nil; t = t.next { // read before any task goes back
+			batch = append(batch, t)
+		}
+		if len(batch) > 1 {
+			d.tryBatch(ctx, batch)
+			continue
+		}
+		head.retry = d.try(ctx, head)
+		head.freed = true
+		d.results <- head
 	}
 }
 
@@ -35,7 +47,15 @@ func (d *dispatcher) try(ctx context.Context, t *task) time.Duration {
 	start := d.clk.Now()
 	began := time.Now()
 	rep, err := d.attempt(ctx, &j.ev)
-	took := time.Since(began)
+	return d.settle(ctx, t, start, time.Since(began), rep, err)
+}
+
+// settle handles the outcome of one attempt at t's event that started at
+// start and took took: a repair's goes to its caller; an applied event
+// completes; a failure is retried or dead-lettered (failed). It returns
+// how long the event must wait for its next attempt (0: none).
+func (d *dispatcher) settle(ctx context.Context, t *task, start time.Time, took time.Duration, rep event.Report, err error) time.Duration {
+	j := &t.j
 	if j.reply != nil { // a repair: one attempt, its outcome to the caller
 		j.reply <- outcome{rep: rep, err: err}
 		return 0
