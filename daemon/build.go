@@ -21,6 +21,7 @@ type running struct {
 	rec   *daemonReconcile
 	state *state
 	in    *instance
+	bus   *busPublisher  // bus.mode publish; nil: direct
 	log   zerolog.Logger // component main
 }
 
@@ -63,6 +64,10 @@ func build(d *Daemon, reg *prometheus.Registry, log zerolog.Logger) (*running, e
 		onHistoryLost: rec.historyLostHook(cfg.Resume),
 		log:           log,
 	}
+	if r.bus, err = newBusPublisher(cfg, d.Applier(), reg, log); err != nil {
+		return nil, err
+	}
+	r.bus.use(pipe, r.hs)
 	if r.in, err = newInstance(cfg, d.mongo, d.Checkpoints(), pipe, r.state, log); err != nil {
 		return nil, err
 	}

@@ -21,6 +21,9 @@ type pipeline struct {
 	deadLetters watcher.DeadLetterStore // a dry run's only logs
 	observer    watcher.Observer        // metrics, liveness beat, /status errors
 	failures    watcher.FailureObserver
+	// dependencies tells whether a failed publish met a Pub/Sub that
+	// answers (bus.mode publish); nil: every failure counts.
+	dependencies watcher.Dependencies
 	// onHistoryLost repairs after a lost history (resume.onHistoryLost:
 	// reconcile); nil: a lost history stops the watcher.
 	onHistoryLost func(ctx context.Context) error
@@ -59,6 +62,7 @@ func (p *pipeline) watcherOptions(store watcher.TokenStore, abort <-chan struct{
 		},
 		DeadLetters:   p.deadLetters,
 		Failures:      p.failures,
+		Dependencies:  p.dependencies,
 		Abort:         abort,
 		OnHistoryLost: p.onHistoryLost,
 		RestartSource: restart,
