@@ -56,7 +56,8 @@ func (w *Worker) handle(ctx context.Context, m *pubsub.Message) bool {
 	kind := ev.Kind.String()
 	w.o.Observer.MessageReceived(kind, m.PublishTime, attempt)
 	log := w.log.With().Str("projectId", ev.ProjectID).Str("kind", kind).Str("eventId", msg.ID).
-		Str("messageId", m.ID).Int("deliveryAttempt", attempt).Logger()
+		Str("messageId", m.ID).Int("deliveryAttempt", attempt).
+		Uint32("clusterTimeT", ev.ClusterTime.T).Uint32("clusterTimeI", ev.ClusterTime.I).Logger()
 	rep, tries, err := w.applyWithRetries(ctx, &log, ev)
 	took := time.Since(start)
 	switch {
