@@ -20,7 +20,7 @@ import (
 // gathers the publishes of different projects made at the same moment.
 const (
 	publishDelay      = 2 * time.Millisecond
-	publishTimeout    = 30 * time.Second // the client's own retries of one publish
+	publishTimeout    = 10 * time.Second // the client's own retries of one publish
 	defaultInFlight   = 1000
 	maxInFlightBytes  = 64 << 20
 	maxPublishedBytes = 10_000_000 // Pub/Sub's limit of one message
@@ -46,7 +46,7 @@ type PublisherOptions struct {
 	// MaxInFlight bounds the messages handed to the client and not yet
 	// acknowledged (flow control: a publish beyond it blocks). 0: 1000.
 	MaxInFlight int
-	// Timeout bounds the client's retries of one publish (0: 30 s).
+	// Timeout bounds the client's retries of one publish (0: 10 s).
 	Timeout time.Duration
 }
 

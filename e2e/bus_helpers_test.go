@@ -23,12 +23,15 @@ const busConfig = `bus:
   subscription: "project-events-workers"
   deadLetterTopic: "project-events-dead"
   maxDeliveryAttempts: 5
-retry:
+shutdown:
+  drainTimeout: "2s"
+`
+
+// busRetry is the tests' retry policy, unless a test sets its own.
+const busRetry = `retry:
   initialBackoff: "50ms"
   maxBackoff: "1s"
   maxAttempts: 5
-shutdown:
-  drainTimeout: "2s"
 `
 
 // busSetup is the world's setup in publish mode; extra is appended.
@@ -38,6 +41,9 @@ func (w *world) busSetup(t *testing.T, extra string) setup {
 	s := w.setup()
 	s.startAt = startBefore()
 	s.extraConfig = busConfig + fmt.Sprintf("deadLetter:\n  database: %q\n  collection: %q\n", w.dbName, deadLetterCollection) + extra
+	if !strings.Contains(extra, "retry:") {
+		s.extraConfig += busRetry
+	}
 	return s
 }
 
