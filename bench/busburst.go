@@ -73,7 +73,8 @@ func (b *bench) busBurst(ctx context.Context, sc burst, m model, n, rep int) (ru
 	b.log.Info().Str("scenario", sc.name).Int("workers", n).Int("rep", rep).Float64("seconds", r.Watcher).
 		Float64("publishedSeconds", pub.Seconds()).Float64("leaderCpuS", leaderCPU1-leaderCPU0).
 		Float64("workersCpuS", r.CPUSeconds).Float64("firestoreEmulatorCpuS", r.EmulatorCPU[vWatcher]).
-		Int("rpcs", r.Cost[vWatcher].RPCs).Msg("measured through the bus")
+		Int("rpcs", r.Cost[vWatcher].RPCs).Float64("redeliveries", after.value("watcher_bus_redeliveries_total")-before.value("watcher_bus_redeliveries_total")).
+		Msg("measured through the bus")
 	left, err := sc.left(ctx, direct, d)
 	if err == nil && left != 0 {
 		err = fmt.Errorf("%d documents not done after the run", left)

@@ -74,6 +74,10 @@ func (b *bench) busMeasureLoad(ctx context.Context, g *busGroup, l load, project
 	for _, w := range g.workers {
 		giantLines = append(giantLines, w.out.watch(giantID))
 	}
+	before, err := g.workerMetrics()
+	if err != nil {
+		return run{}, err
+	}
 	emu0 := b.env.emulatorCPU()
 	_, cpu0 := g.cpuSeconds()
 	if err := drive(ctx, projects, d, l); err != nil {
@@ -89,7 +93,8 @@ func (b *bench) busMeasureLoad(ctx context.Context, g *busGroup, l load, project
 	if err != nil {
 		return run{}, err
 	}
-	r := run{Events: l.events(), Docs: d.docs(), EmulatorCPU: map[variant]float64{vWatcher: b.env.emulatorCPU() - emu0}}
+	r := run{Events: l.events(), Docs: d.docs(), EmulatorCPU: map[variant]float64{vWatcher: b.env.emulatorCPU() - emu0},
+		Cost: map[variant]cost{vWatcher: watcherCost(s).minus(watcherCost(before))}}
 	_, cpu1 := g.cpuSeconds()
 	r.CPUSeconds = cpu1 - cpu0
 	s = s.dropLargest(busLagHistogram, "type", kindDeleted).dropLargest(busApplyHistogram, "type", kindDeleted)
@@ -101,7 +106,8 @@ func (b *bench) busMeasureLoad(ctx context.Context, g *busGroup, l load, project
 	}
 	r.PeakRSS, err = g.peakRSS()
 	b.log.Info().Str("scenario", "S6").Int("workers", len(g.workers)).Float64("p50Ms", 1000*r.P50).Float64("p99Ms", 1000*r.P99).
-		Float64("applyP99Ms", 1000*r.ApplyP99).Float64("giantSeconds", r.Giant).Msg("measured through the bus")
+		Float64("applyP99Ms", 1000*r.ApplyP99).Float64("giantSeconds", r.Giant).Int("rpcs", r.Cost[vWatcher].RPCs).
+		Float64("redeliveries", s.value("watcher_bus_redeliveries_total")-before.value("watcher_bus_redeliveries_total")).Msg("measured through the bus")
 	return r, err
 }
 
