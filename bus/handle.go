@@ -58,6 +58,9 @@ func (w *Worker) handle(ctx context.Context, m *pubsub.Message) bool {
 	log := w.log.With().Str("projectId", ev.ProjectID).Str("kind", kind).Str("eventId", msg.ID).
 		Str("messageId", m.ID).Int("deliveryAttempt", attempt).
 		Uint32("clusterTimeT", ev.ClusterTime.T).Uint32("clusterTimeI", ev.ClusterTime.I).Logger()
+	if e := log.Debug(); e != nil {
+		e.Time("publishedAt", m.PublishTime).Msg("message received")
+	}
 	rep, tries, err := w.applyWithRetries(ctx, &log, ev)
 	took := time.Since(start)
 	switch {

@@ -132,7 +132,17 @@ func TestBusWorkerKilledMidCleanupIsRedeliveredAndCompleted(t *testing.T) {
 	}
 	killedAt := time.Now()
 	workers := startWorkers(t, s, 3)
-	leader.untilConsistent(w)
+	// Redelivery waits for the killed worker's lease on the message to lapse
+	// (the client extends it 20 s at a time), then the cleanup runs again:
+	// longer than the usual catch-up on a loaded machine.
+	eventually(t, 3*time.Minute, func(ctx context.Context) error {
+		select {
+		case <-leader.done:
+			t.Fatalf("the leader exited with %d before Firestore was consistent", leader.exitCode)
+		default:
+		}
+		return w.consistent(ctx)
+	})
 	t.Logf("consistent %v after the kill", time.Since(killedAt).Round(100*time.Millisecond))
 	if n := sumMetric(t, "watcher_bus_redeliveries_total", workers...); n < 1 {
 		t.Errorf("watcher_bus_redeliveries_total summed over the workers = %v, want the killed worker's message delivered again", n)
