@@ -8,25 +8,26 @@ TESTFLAGS ?=
 # deadline in Go 1.26 (golang/go#75804) and fails spuriously on a loaded machine.
 FUZZTIME ?= 10000x
 
-.PHONY: all build bench bench-quick conformance demo test test-in-env test-short fuzz vet fmt clean
+.PHONY: all build bench bench-bus bench-quick conformance demo test test-in-env test-short fuzz vet fmt clean
 
 all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/watcher ./cmd/watcher
 
-# Starts the Firestore emulator when FIRESTORE_EMULATOR_HOST is unset, runs
-# the fuzz targets briefly, then every test with the race detector, and
-# always stops the emulator it started.
+# Starts the Firestore emulator when FIRESTORE_EMULATOR_HOST is unset (and
+# the Pub/Sub emulator when PUBSUB_EMULATOR_HOST is unset), runs the fuzz
+# targets briefly, then every test with the race detector, and always stops
+# the emulators it started.
 test:
-	./scripts/with-firestore-emulator.sh $(MAKE) --no-print-directory test-in-env
+	./scripts/with-firestore-emulator.sh ./scripts/with-pubsub-emulator.sh $(MAKE) --no-print-directory test-in-env
 
 test-in-env:
 	$(MAKE) --no-print-directory fuzz
 	$(GO) test -race -count=1 -timeout 20m $(TESTFLAGS) ./...
 
 test-short:
-	./scripts/with-firestore-emulator.sh $(GO) test -race -short -count=1 $(TESTFLAGS) ./...
+	./scripts/with-firestore-emulator.sh ./scripts/with-pubsub-emulator.sh $(GO) test -race -short -count=1 $(TESTFLAGS) ./...
 
 # Each fuzz target runs for FUZZTIME on top of its committed seed corpus.
 fuzz:
@@ -48,6 +49,13 @@ fuzz:
 BENCHFLAGS ?=
 bench:
 	./scripts/with-firestore-emulator.sh $(GO) run ./bench -command 'make bench' $(BENCHFLAGS)
+
+# S1 and S6 through the event bus (bus.mode publish) with 1, 2 and 4 worker
+# processes, beside direct mode, directly on the emulators (the Pub/Sub one
+# started when PUBSUB_EMULATOR_HOST is unset); results in bench/results/bus/.
+bench-bus:
+	./scripts/with-firestore-emulator.sh ./scripts/with-pubsub-emulator.sh $(GO) run ./bench -command 'make bench-bus' \
+		-bus -scenarios S1,S6 -models direct -variants watcher -repeats 1 -probe=false -out bench/results/bus $(BENCHFLAGS)
 
 # One repeat of S1-S3 and S6 under both models, shorter loads, no probe;
 # results in bench/results/quick/ (latest.md stays the full run's).

@@ -36,6 +36,8 @@ type flags struct {
 	verbose  bool
 	wenv     string
 	command  string
+	bus      *busSettings
+	busParse func() error
 }
 
 func parseFlags() flags {
@@ -48,6 +50,7 @@ func parseFlags() flags {
 	flag.BoolVar(&f.verbose, "v", false, "debug logging")
 	flag.StringVar(&f.wenv, "watcher-env", "", "semicolon-separated KEY=VALUE pairs added to the watcher's environment (e.g. WATCHER_SYNC_WORKERS=16)")
 	flag.StringVar(&f.command, "command", "", "how this run was started, for the report (default: go run ./bench and the arguments)")
+	f.bus, f.busParse = busFlags()
 	c := &f.cfg
 	flag.IntVar(&c.repeats, "repeats", 3, "repetitions per scenario and model (the median is reported)")
 	flag.IntVar(&c.s4Assets, "s4-assets", 100000, "assets of S4's giant project")
@@ -86,6 +89,10 @@ func runMain() int {
 	var err error
 	if f.cfg.variants, err = parseVariants(f.variants); err != nil {
 		log.Error().Err(err).Msg("bad -variants")
+		return 2
+	}
+	if err := f.busParse(); err != nil {
+		log.Error().Err(err).Msg("bad -bus flags")
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -138,6 +145,10 @@ func runBench(ctx context.Context, log zerolog.Logger, f flags) (report, error) 
 		log.Info().Str("scenario", name).Msg("starting")
 		res, err := s.run(ctx, name)
 		if err != nil {
+			return r, err
+		}
+		r.Results = append(r.Results, res...)
+		if res, err = b.busResults(ctx, name, f.bus); err != nil {
 			return r, err
 		}
 		r.Results = append(r.Results, res...)

@@ -23,6 +23,7 @@ type running struct {
 	state   *state
 	fsCheck *firestoreCheck
 	in      *instance
+	bus     *busPublisher  // bus.mode publish; nil: direct
 	build   metrics.Build  // the binary, for /status
 	log     zerolog.Logger // component main
 }
@@ -76,6 +77,10 @@ func build(d *Daemon, reg *prometheus.Registry, log zerolog.Logger, ro runOption
 		drainTimeout:  drainTimeout(cfg, log),
 		log:           log,
 	}
+	if r.bus, err = newBusPublisher(cfg, d.Applier(), reg, log); err != nil {
+		return nil, err
+	}
+	r.bus.use(pipe, r.hs)
 	if r.in, err = newInstance(cfg, d.mongo, d.Checkpoints(), pipe, r.state, log); err != nil {
 		return nil, err
 	}

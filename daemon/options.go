@@ -25,7 +25,7 @@ type pipeline struct {
 	// onHistoryLost repairs after a lost history (resume.onHistoryLost:
 	// reconcile); nil: a lost history stops the watcher.
 	onHistoryLost func(ctx context.Context) error
-	dependencies  watcher.Dependencies // are Firestore and MongoDB answering?
+	dependencies  watcher.Dependencies // are Firestore and MongoDB (and Pub/Sub, publishing) answering?
 	stopNow       <-chan struct{}      // a second signal: end the drain at once
 	drainTimeout  time.Duration        // shutdown.drainTimeout (capped under a lease)
 	log           zerolog.Logger

@@ -114,5 +114,5 @@ func (r *running) serve(ctx context.Context) (stop func() error) {
 // background reconciliations first, then the HTTP server and the count.
 func (r *running) stop(stopServing func() error) error {
 	r.rec.stop()
-	return stopServing()
+	return errors.Join(stopServing(), r.bus.close())
 }

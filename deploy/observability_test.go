@@ -48,9 +48,13 @@ func alertRules(t *testing.T) []rule {
 }
 
 // TestRulesAndDashboardNameExportedMetrics checks every watcher_ name of the
-// alerts and the dashboard against what the running daemon serves.
+// alerts and the dashboard against what the running daemon serves (in
+// direct mode, and both sides of the event bus).
 func TestRulesAndDashboardNameExportedMetrics(t *testing.T) {
 	have := exported(t)
+	for name := range exportedBus(t) { // bus.mode publish: the leader's and a worker's
+		have[name] = true
+	}
 	t.Run("alerts", func(t *testing.T) { checkAlertNames(t, have) })
 	t.Run("dashboard", func(t *testing.T) { checkDashboardNames(t, have) })
 	t.Run("alert unit tests", func(t *testing.T) { checkTestSeriesNames(t, have) })

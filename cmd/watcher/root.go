@@ -51,6 +51,8 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newCheckpointCmd(g),
 		newDLQCmd(g),
 		newReconcileCmd(g),
+		newWorkerCmd(g),
+		newBusCmd(g),
 	)
 	return root
 }

@@ -38,10 +38,11 @@ var allowed = map[string][]string{
 	"deadletter": {"event", "bsonvalue", "watcher"},
 	"reconcile":  {"event", "bsonvalue", "config", "fscall", "internal/clock", "watcher", "sync"},
 	"metrics":    {"event", "internal/clock", "fsmeter", "lease", "reconcile", "watcher"},
+	"bus":        {"event", "bsonvalue", "config", "watcher", "deadletter"},
 	// the assembly and the command
 	"daemon": {"event", "bsonvalue", "config", "internal/clock", "fscall", "source", "sync", "lease", "logging", "health", "fsmeter",
-		"watcher", "resume", "deadletter", "reconcile", "metrics"},
-	"cmd/watcher": {"event", "config", "logging", "health", "resume", "deadletter", "reconcile", "daemon",
+		"watcher", "resume", "deadletter", "reconcile", "metrics", "bus"},
+	"cmd/watcher": {"event", "config", "logging", "health", "resume", "deadletter", "reconcile", "daemon", "bus",
 		"cmd/watcher/internal/buildinfo", "cmd/watcher/internal/checkpointview"},
 	"cmd/watcher/internal/buildinfo":      nil,
 	"cmd/watcher/internal/checkpointview": {"event", "config"},
