@@ -46,7 +46,7 @@ func (b *bench) burstVariant(ctx context.Context, sc burst, m model, v variant, 
 		return got, err
 	}
 	b.log.Debug().Str("scenario", sc.name).Str("variant", string(v)).Int("documents", d.docs()).
-		Dur("took", time.Since(seedStart)).Msg("seeded Firestore")
+		Int64("durationMs", time.Since(seedStart).Milliseconds()).Msg("seeded Firestore")
 
 	emu0 := b.env.emulatorCPU()
 	switch v {

@@ -44,7 +44,7 @@ func (b *bench) headOfLine(ctx context.Context, m model, rep int) (control, s6 r
 		}
 	}
 	b.log.Info().Str("scenario", "S6").Str("model", m.name).Int("documents", giantSet.docs()+first.docs()+second.docs()).
-		Dur("took", time.Since(seedStart)).Msg("seeded Firestore")
+		Int64("durationMs", time.Since(seedStart).Milliseconds()).Msg("seeded Firestore")
 
 	_, mongoControl := b.env.names("S6c", m, vWatcher, rep)
 	if control, err = b.measureLoad(ctx, m, l, fsProject, mongoControl, first, giantSet); err != nil {

@@ -63,7 +63,7 @@ func (b *bench) warmUp(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("warming up the emulator: %w", err)
 	}
-	b.log.Info().Dur("took", time.Since(start)).Msg("emulator warmed up")
+	b.log.Info().Int64("durationMs", time.Since(start).Milliseconds()).Msg("emulator warmed up")
 	return nil
 }
 

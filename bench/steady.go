@@ -58,7 +58,7 @@ func (b *bench) latencyWarmUp(ctx context.Context, m model) error {
 	if err != nil {
 		return fmt.Errorf("S3 warm-up: %w", err)
 	}
-	b.log.Info().Str("scenario", "S3").Str("model", m.name).Float64("p99Ms", 1000*r.P99).Dur("duration", b.cfg.s3WarmUp).
+	b.log.Info().Str("scenario", "S3").Str("model", m.name).Float64("p99Ms", 1000*r.P99).Int64("warmUpMs", b.cfg.s3WarmUp.Milliseconds()).
 		Msg("warm-up run (not counted)")
 	return nil
 }

@@ -122,7 +122,7 @@ func (d *daemonReconcile) afterHistoryLost(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		d.log.Error().Err(err).Dur("retryIn", backoff).Msg("reconciliation after lost history failed; retrying")
+		d.log.Error().Err(err).Int64("retryInMs", backoff.Milliseconds()).Msg("reconciliation after lost history failed; retrying")
 		select {
 		case <-ctx.Done():
 			return ctx.Err()

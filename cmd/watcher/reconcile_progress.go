@@ -87,7 +87,7 @@ func (p *logProgress) Add(n int) {
 	ev := p.log.Info().Str("collection", p.collection).Int("scanned", p.done).Int("documents", p.total).
 		Float64("docsPerSecond", rate)
 	if p.total > 0 && rate > 0 && p.done < p.total {
-		ev = ev.Dur("eta", time.Duration(float64(p.total-p.done)/rate*float64(time.Second)))
+		ev = ev.Int64("etaMs", int64(float64(p.total-p.done)/rate*1000))
 	}
 	ev.Msg("scanning")
 }
