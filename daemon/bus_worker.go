@@ -9,6 +9,7 @@ import (
 	"cloud.google.com/go/pubsub/v2"
 	"github.com/projectwatcher/watcher/bus"
 	"github.com/projectwatcher/watcher/config"
+	"github.com/projectwatcher/watcher/deadletter"
 	"github.com/projectwatcher/watcher/fsmeter"
 	"github.com/projectwatcher/watcher/health"
 	"github.com/projectwatcher/watcher/metrics"
@@ -51,7 +52,7 @@ func RunWorker(ctx context.Context, cfg config.Config, log zerolog.Logger, opts 
 		return err
 	}
 	defer func() { _ = c.Close() }()
-	wk, err := buildWorker(d, c, reg, log)
+	wk, err := buildWorker(d, c, reg, ro.build, log)
 	if err != nil {
 		return err
 	}
@@ -72,7 +73,7 @@ type worker struct {
 
 // buildWorker assembles the worker on d's clients and c: its metrics on
 // reg and the health server with its checks (listening, not serving yet).
-func buildWorker(d *Daemon, c *pubsub.Client, reg *prometheus.Registry, log zerolog.Logger) (*worker, error) {
+func buildWorker(d *Daemon, c *pubsub.Client, reg *prometheus.Registry, b metrics.Build, log zerolog.Logger) (*worker, error) {
 	cfg := d.Config()
 	if err := metrics.RegisterRuntime(reg); err != nil {
 		return nil, err
@@ -109,7 +110,7 @@ func buildWorker(d *Daemon, c *pubsub.Client, reg *prometheus.Registry, log zero
 	})
 	hs.AddCheck("pubsub", w.Ready)
 	hs.SetRole(func() string { return "worker" })
-	hs.SetStatus(workerStatus(cfg, d.DeadLetters(), w))
+	hs.SetStatus(workerStatus(cfg, b, d.DeadLetters(), w))
 	wd := health.NewWatchdog(w.Progress, cfg.Health.StallTimeout, nil)
 	hs.AddLivenessCheck("progress", wd.Check)
 	hs.AddCheck("progress", wd.Check)
@@ -166,6 +167,7 @@ func beat(ctx context.Context, hs *health.Server) {
 // workerStatusDoc is a worker's /status document.
 type workerStatusDoc struct {
 	Role                 string         `json:"role"` // worker
+	Build                buildStatus    `json:"build"`
 	Subscription         string         `json:"subscription"`
 	InFlight             int            `json:"inFlight"`             // messages received, not yet answered
 	OldestUnackedSeconds float64        `json:"oldestUnackedSeconds"` // now − publish time of the oldest of them
@@ -174,12 +176,13 @@ type workerStatusDoc struct {
 	Config               map[string]any `json:"config"`
 }
 
-func workerStatus(cfg config.Config, dl counter, w *bus.Worker) health.StatusFunc {
+func workerStatus(cfg config.Config, b metrics.Build, dl *deadletter.Store, w *bus.Worker) health.StatusFunc {
 	summary := configSummary(cfg)
 	summary["bus"] = map[string]any{"projectId": cfg.BusProjectID(), "subscription": cfg.Bus.Subscription,
 		"deadLetterTopic": cfg.Bus.DeadLetterTopic, "maxDeliveryAttempts": cfg.Bus.MaxDeliveryAttempts}
 	return func(ctx context.Context) any {
-		doc := workerStatusDoc{Role: "worker", Subscription: cfg.Bus.Subscription, Config: summary,
+		doc := workerStatusDoc{Role: "worker", Build: buildStatus{Version: b.Version, Commit: b.Commit, GoVersion: b.GoVersion},
+			Subscription: cfg.Bus.Subscription, Config: summary,
 			OldestUnackedSeconds: w.OldestUnacked().Seconds()}
 		doc.InFlight, _ = w.Progress()
 		if n, err := dl.Count(ctx); err == nil {
@@ -192,9 +195,4 @@ func workerStatus(cfg config.Config, dl counter, w *bus.Worker) health.StatusFun
 		}
 		return doc
 	}
-}
-
-// counter counts the dead letters (deadletter.Store).
-type counter interface {
-	Count(ctx context.Context) (int64, error)
 }

@@ -11,11 +11,33 @@ import (
 // TestStatusAndMetricsNameTheBuild: a running daemon names its build in
 // /status and watcher_build_info, as `watcher version` prints it.
 func TestStatusAndMetricsNameTheBuild(t *testing.T) {
+	version, commit := binaryVersion(t)
+	w := newWorld(t)
+	d := startDaemon(t, w.setup())
+	d.waitReady(30 * time.Second)
+	defer d.stop()
+	checkBuild(t, d, version, commit)
+}
+
+// TestWorkerStatusAndMetricsNameTheBuild: so does `watcher worker`.
+func TestWorkerStatusAndMetricsNameTheBuild(t *testing.T) {
+	version, commit := binaryVersion(t)
+	w := newWorld(t)
+	s := w.busSetup(t, "")
+	runBusSetup(t, s)
+	wk := startWorker(t, s)
+	wk.waitReady(30 * time.Second)
+	defer wk.stop()
+	checkBuild(t, wk, version, commit)
+}
+
+// binaryVersion is the version and commit `watcher version` prints.
+func binaryVersion(t *testing.T) (version, commit string) {
+	t.Helper()
 	out, err := exec.Command(binary, "version").Output()
 	if err != nil {
 		t.Fatalf("watcher version: %v", err)
 	}
-	var version, commit string
 	for _, line := range strings.Split(string(out), "\n") {
 		if v, ok := strings.CutPrefix(line, "watcher "); ok {
 			version = strings.TrimSpace(v)
@@ -27,10 +49,13 @@ func TestStatusAndMetricsNameTheBuild(t *testing.T) {
 	if version == "" || commit == "" {
 		t.Fatalf("watcher version printed %q: no version or commit", out)
 	}
-	w := newWorld(t)
-	d := startDaemon(t, w.setup())
-	d.waitReady(30 * time.Second)
-	defer d.stop()
+	return version, commit
+}
+
+// checkBuild checks d's /status "build" and watcher_build_info against
+// version and commit.
+func checkBuild(t *testing.T, d *daemon, version, commit string) {
+	t.Helper()
 	_, body, err := d.get("/status")
 	if err != nil {
 		t.Fatal(err)
