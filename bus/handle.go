@@ -2,7 +2,6 @@ package bus
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -73,7 +72,7 @@ func (w *Worker) handle(ctx context.Context, m *pubsub.Message) bool {
 		log.Warn().Err(err).Float64("durationMs", ms(took)).Msg("stopped before the event was applied; it comes again (to this or another worker)")
 		return false
 	}
-	why := reasonFor(err, watcher.IsTransient(err))
+	why := watcher.Reason(err, watcher.IsTransient(err))
 	ok := w.park(ctx, letter(msg, why, err, tries, start, time.Now()))
 	if ok {
 		w.o.Failures.EventDeadLettered(ev.Kind, why)
@@ -148,24 +147,6 @@ func currentFields(ev event.Event) []string {
 	fields = append(fields, ev.Lookup...)
 	slices.Sort(fields)
 	return slices.Compact(fields)
-}
-
-// reasonFor tells why a failed event is dead-lettered (the reasons of
-// direct mode).
-func reasonFor(err error, transient bool) string {
-	switch {
-	case errors.Is(err, event.ErrInvalidID), errors.Is(err, event.ErrEmptyProjectID):
-		return event.ReasonInvalidID
-	case errors.Is(err, event.ErrSafetyLimit):
-		return event.ReasonSafetyLimit
-	case errors.Is(err, event.ErrProjectExists):
-		return event.ReasonProjectExists
-	case errors.Is(err, event.ErrInvalidValue):
-		return event.ReasonInvalidValue
-	case transient:
-		return event.ReasonRetriesExhausted
-	}
-	return event.ReasonApplyFailed
 }
 
 func outcome(parked bool) string {

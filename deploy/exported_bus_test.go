@@ -2,8 +2,6 @@ package deploy
 
 import (
 	"context"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +11,6 @@ import (
 	"github.com/projectwatcher/watcher/internal/firestoretest"
 	"github.com/projectwatcher/watcher/internal/mongotest"
 	"github.com/projectwatcher/watcher/internal/pubsubtest"
-	"github.com/rs/zerolog"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
@@ -85,47 +82,4 @@ func metricNames(body string) map[string]bool {
 		}
 	}
 	return names
-}
-
-// serveUntilCleanup runs run with cfg on a free address until the test
-// ends and returns the address once /readyz answers 200.
-func serveUntilCleanup(t *testing.T, cfg config.Config, run func(context.Context, config.Config, zerolog.Logger, ...daemon.RunOption) error) string {
-	t.Helper()
-	cfg.HTTP.Addr = freeAddr(t)
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, cfg, zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("run: %v", err)
-			}
-		case <-time.After(time.Minute):
-			t.Error("did not stop within a minute of its context's end")
-		}
-	})
-	client := &http.Client{Timeout: 5 * time.Second}
-	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		select {
-		case err := <-done:
-			t.Fatalf("returned before it was ready: %v", err)
-		default:
-		}
-		resp, err := client.Get("http://" + cfg.HTTP.Addr + "/readyz")
-		if err != nil {
-			continue
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		_ = resp.Body.Close()
-		if resp.StatusCode == http.StatusOK {
-			return cfg.HTTP.Addr
-		}
-	}
-	t.Fatalf("%s not ready within a minute", cfg.HTTP.Addr)
-	return ""
 }

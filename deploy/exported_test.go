@@ -61,22 +61,30 @@ func startDaemon(t *testing.T, uri, db, fsProject string) string {
 	cfg.Mongo.URI, cfg.Mongo.Database = uri, db
 	cfg.Resume.Database, cfg.DeadLetter.Database = db, db
 	cfg.Firestore.ProjectID = fsProject
+	return serveUntilCleanup(t, cfg, daemon.Run)
+}
+
+// serveUntilCleanup runs run (daemon.Run, daemon.RunWorker) with cfg on a
+// free address until the test ends, and returns the address once /readyz
+// answers 200 (or after 60 s, logging what it said: the scrape shows more).
+func serveUntilCleanup(t *testing.T, cfg config.Config, run func(context.Context, config.Config, zerolog.Logger, ...daemon.RunOption) error) string {
+	t.Helper()
 	cfg.HTTP.Addr = freeAddr(t)
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- daemon.Run(ctx, cfg, zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel)) }()
+	go func() { done <- run(ctx, cfg, zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel)) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
 		case err := <-done:
 			if err != nil {
-				t.Errorf("daemon.Run: %v", err)
+				t.Errorf("run: %v", err)
 			}
 		case <-time.After(time.Minute):
-			t.Error("the daemon did not stop within a minute of its context's end")
+			t.Error("did not stop within a minute of its context's end")
 		}
 	})
 	client := &http.Client{Timeout: 5 * time.Second}
@@ -85,7 +93,7 @@ func startDaemon(t *testing.T, uri, db, fsProject string) string {
 	for time.Now().Before(deadline) {
 		select {
 		case err := <-done:
-			t.Fatalf("daemon.Run returned before it was ready: %v", err)
+			t.Fatalf("returned before it was ready: %v", err)
 		case <-time.After(200 * time.Millisecond):
 		}
 		resp, err := client.Get("http://" + cfg.HTTP.Addr + "/readyz")
@@ -100,7 +108,7 @@ func startDaemon(t *testing.T, uri, db, fsProject string) string {
 		}
 		last = resp.Status + ": " + string(b)
 	}
-	t.Logf("the daemon was not ready within a minute (/readyz: %s); scraping it anyway", last)
+	t.Logf("%s was not ready within a minute (/readyz: %s); scraping it anyway", cfg.HTTP.Addr, last)
 	return cfg.HTTP.Addr
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/projectwatcher/watcher/internal/pubsubtest"
-	"github.com/projectwatcher/watcher/internal/watchertest"
 )
 
 // busConfig is the configuration the event bus tests add: publish mode on
@@ -84,40 +82,7 @@ func runCommand(t *testing.T, s setup, args ...string) (string, int) {
 // own HTTP address) with the given extra environment.
 func startWorker(t *testing.T, s setup, env ...string) *daemon {
 	t.Helper()
-	cfgPath, httpAddr := s.writeConfig(t)
-	d := &daemon{t: t, httpAddr: httpAddr, logs: &watchertest.LogBuffer{}, done: make(chan struct{})}
-	bin := s.bin
-	if bin == "" {
-		bin = binary
-	}
-	d.cmd = exec.Command(bin, "worker", "-c", cfgPath)
-	d.cmd.Env = append(os.Environ(), env...)
-	d.cmd.Stdout, d.cmd.Stderr = d.logs, d.logs
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		err := d.cmd.Wait()
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			d.exitCode = ee.ExitCode()
-		} else if err != nil {
-			d.exitCode = -1
-		}
-		close(d.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-d.done:
-		default:
-			_ = d.cmd.Process.Kill()
-			<-d.done
-		}
-		if t.Failed() {
-			t.Logf("worker output:\n%s", d.logs.String())
-		}
-	})
-	return d
+	return startProcess(t, s, "worker", "worker", env...)
 }
 
 // startWorkers starts n workers and waits until each is ready.

@@ -114,13 +114,21 @@ type daemon struct {
 // startDaemon runs `watcher run -c config` with the given extra environment.
 func startDaemon(t *testing.T, s setup, env ...string) *daemon {
 	t.Helper()
+	return startProcess(t, s, "run", "watcher", env...)
+}
+
+// startProcess runs `watcher <command> -c config` (the setup's binary) with
+// the given extra environment; it is killed at the test's end if still
+// running, and its output logged (as name) if the test failed.
+func startProcess(t *testing.T, s setup, command, name string, env ...string) *daemon {
+	t.Helper()
 	cfgPath, httpAddr := s.writeConfig(t)
 	d := &daemon{t: t, httpAddr: httpAddr, logs: &watchertest.LogBuffer{}, done: make(chan struct{})}
 	bin := s.bin
 	if bin == "" {
 		bin = binary
 	}
-	d.cmd = exec.Command(bin, "run", "-c", cfgPath)
+	d.cmd = exec.Command(bin, command, "-c", cfgPath)
 	d.cmd.Env = append(os.Environ(), env...)
 	d.cmd.Stdout, d.cmd.Stderr = d.logs, d.logs
 	if err := d.cmd.Start(); err != nil {
@@ -145,7 +153,7 @@ func startDaemon(t *testing.T, s setup, env ...string) *daemon {
 			<-d.done
 		}
 		if t.Failed() {
-			t.Logf("watcher output:\n%s", d.logs.String())
+			t.Logf("%s output:\n%s", name, d.logs.String())
 		}
 	})
 	return d

@@ -2,7 +2,6 @@ package watcher
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -42,23 +41,6 @@ func applyErr(ev *event.Event, err error) error {
 		return nil
 	}
 	return fmt.Errorf("apply %s of project %s: %w", ev.Kind, ev.ProjectID, err)
-}
-
-// reason tells why a failed event is dead-lettered.
-func reason(err error, transient bool) string {
-	switch {
-	case errors.Is(err, event.ErrInvalidID), errors.Is(err, event.ErrEmptyProjectID):
-		return event.ReasonInvalidID
-	case errors.Is(err, event.ErrSafetyLimit):
-		return event.ReasonSafetyLimit
-	case errors.Is(err, event.ErrProjectExists):
-		return event.ReasonProjectExists
-	case errors.Is(err, event.ErrInvalidValue):
-		return event.ReasonInvalidValue
-	case transient:
-		return event.ReasonRetriesExhausted
-	}
-	return event.ReasonApplyFailed
 }
 
 // complete reports the end of j: to the checkpointer (doneErr: nil when the

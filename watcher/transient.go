@@ -7,6 +7,7 @@ import (
 	"net"
 	"syscall"
 
+	"github.com/projectwatcher/watcher/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -133,4 +134,23 @@ func walkErrors(err error, fn func(error)) {
 			return
 		}
 	}
+}
+
+// Reason tells why a failed event is dead-lettered (transient: its
+// failure was transient, so its attempts ran out): one of event's reasons.
+// The bus worker parks its failures with the same reasons.
+func Reason(err error, transient bool) string {
+	switch {
+	case errors.Is(err, event.ErrInvalidID), errors.Is(err, event.ErrEmptyProjectID):
+		return event.ReasonInvalidID
+	case errors.Is(err, event.ErrSafetyLimit):
+		return event.ReasonSafetyLimit
+	case errors.Is(err, event.ErrProjectExists):
+		return event.ReasonProjectExists
+	case errors.Is(err, event.ErrInvalidValue):
+		return event.ReasonInvalidValue
+	case transient:
+		return event.ReasonRetriesExhausted
+	}
+	return event.ReasonApplyFailed
 }

@@ -70,8 +70,8 @@ func TestReason(t *testing.T) {
 		{status.Error(codes.PermissionDenied, "x"), false, event.ReasonApplyFailed},
 	}
 	for _, tt := range tests {
-		if got := reason(tt.err, tt.transient); got != tt.want {
-			t.Errorf("reason(%v, %v) = %q, want %q", tt.err, tt.transient, got, tt.want)
+		if got := Reason(tt.err, tt.transient); got != tt.want {
+			t.Errorf("Reason(%v, %v) = %q, want %q", tt.err, tt.transient, got, tt.want)
 		}
 	}
 }

@@ -41,7 +41,7 @@ func (d *dispatcher) try(ctx context.Context, t *task) time.Duration {
 			cause = fmt.Errorf("%w: empty project id", event.ErrInvalidID)
 		}
 		now := d.clk.Now()
-		d.deadLetter(ctx, j, 0, event.Report{}, reason(cause, false), cause, 1, now, now)
+		d.deadLetter(ctx, j, 0, event.Report{}, Reason(cause, false), cause, 1, now, now)
 		return 0
 	}
 	start := d.clk.Now()
@@ -105,7 +105,7 @@ func (d *dispatcher) failed(ctx context.Context, t *task, start time.Time, took 
 		d.failures.EventRetried(j.ev.Kind, p.failed, delay, err)
 		return max(delay, time.Nanosecond)
 	}
-	d.deadLetter(ctx, j, took, rep, reason(err, transient), err, p.failed, p.first, now)
+	d.deadLetter(ctx, j, took, rep, Reason(err, transient), err, p.failed, p.first, now)
 	return 0
 }
 
