@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"time"
 
 	"github.com/projectwatcher/watcher/bus"
@@ -38,14 +35,14 @@ func (e *env) startBus(ctx context.Context, m model, fsProject, mongoDB string, 
 	}
 	g := &busGroup{}
 	for range n {
-		w, err := e.startProc(ctx, "worker", m, fsProject, mongoDB, maxDocs, extraEnv...)
+		w, err := e.startProc(ctx, "worker", busYAML, m, fsProject, mongoDB, maxDocs, extraEnv...)
 		if err != nil {
 			g.killIfRunning()
 			return nil, err
 		}
 		g.workers = append(g.workers, w)
 	}
-	leader, err := e.startProc(ctx, "run", m, fsProject, mongoDB, maxDocs, extraEnv...)
+	leader, err := e.startProc(ctx, "run", busYAML, m, fsProject, mongoDB, maxDocs, extraEnv...)
 	if err != nil {
 		g.killIfRunning()
 		return nil, err
@@ -64,39 +61,6 @@ func setupBus(ctx context.Context, project string) error {
 	cfg.Bus.Mode = config.BusPublish
 	_, err = bus.Setup(ctx, c, project, cfg.Bus, cfg.Retry)
 	return err
-}
-
-// startProc is startDaemon for `watcher <command>` with the bus section.
-func (e *env) startProc(ctx context.Context, command string, m model, fsProject, mongoDB string, maxDocs int, extraEnv ...string) (*daemon, error) {
-	addr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp(e.dir, fsProject+"-")
-	if err != nil {
-		return nil, fmt.Errorf("%s dir: %w", command, err)
-	}
-	cfg := fmt.Sprintf(configYAML, e.mongoURI, mongoDB, fsProject, filepath.Join(dir, "checkpoint.json"), maxDocs, addr) + busYAML
-	cfgPath := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		return nil, fmt.Errorf("writing config: %w", err)
-	}
-	d := &daemon{httpAddr: addr, out: &tailBuffer{max: 64 << 10}, done: make(chan struct{})}
-	d.cmd = exec.Command(e.binary, command, "-c", cfgPath)
-	d.cmd.Env = append(append(os.Environ(), "FIRESTORE_EMULATOR_HOST="+m.addr), extraEnv...)
-	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
-	if err := d.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting watcher %s: %w", command, err)
-	}
-	go func() {
-		d.err = d.cmd.Wait()
-		close(d.done)
-	}()
-	if err := d.waitReady(ctx, 60*time.Second); err != nil {
-		d.kill()
-		return nil, err
-	}
-	return d, nil
 }
 
 // workerMetrics concatenates the workers' scrapes: values and histograms

@@ -62,25 +62,31 @@ log:
 // emulator the way model m does, then waits until /readyz answers 200 (the
 // change stream is open).
 func (e *env) startDaemon(ctx context.Context, m model, fsProject, mongoDB string, maxDocs int, extraEnv ...string) (*daemon, error) {
+	return e.startProc(ctx, "run", "", m, fsProject, mongoDB, maxDocs, extraEnv...)
+}
+
+// startProc is startDaemon for `watcher <command>`, its config followed by
+// extraYAML (the bus section, for instance).
+func (e *env) startProc(ctx context.Context, command, extraYAML string, m model, fsProject, mongoDB string, maxDocs int, extraEnv ...string) (*daemon, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
 	dir, err := os.MkdirTemp(e.dir, fsProject+"-")
 	if err != nil {
-		return nil, fmt.Errorf("daemon dir: %w", err)
+		return nil, fmt.Errorf("%s dir: %w", command, err)
 	}
-	cfg := fmt.Sprintf(configYAML, e.mongoURI, mongoDB, fsProject, filepath.Join(dir, "checkpoint.json"), maxDocs, addr)
+	cfg := fmt.Sprintf(configYAML, e.mongoURI, mongoDB, fsProject, filepath.Join(dir, "checkpoint.json"), maxDocs, addr) + extraYAML
 	cfgPath := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return nil, fmt.Errorf("writing config: %w", err)
 	}
 	d := &daemon{httpAddr: addr, out: &tailBuffer{max: 64 << 10}, done: make(chan struct{})}
-	d.cmd = exec.Command(e.binary, "run", "-c", cfgPath)
+	d.cmd = exec.Command(e.binary, command, "-c", cfgPath)
 	d.cmd.Env = append(append(os.Environ(), "FIRESTORE_EMULATOR_HOST="+m.addr), extraEnv...)
 	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
 	if err := d.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting watcher: %w", err)
+		return nil, fmt.Errorf("starting watcher %s: %w", command, err)
 	}
 	go func() {
 		d.err = d.cmd.Wait()

@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/projectwatcher/watcher/bus"
 	"github.com/projectwatcher/watcher/internal/crashpoint"
+	"github.com/projectwatcher/watcher/internal/pubsubtest"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
@@ -113,6 +115,10 @@ func TestBusWorkerKilledMidCleanupIsRedeliveredAndCompleted(t *testing.T) {
 	ctx := context.Background()
 	w := newWorld(t)
 	s := w.busSetup(t, "")
+	// An emulator of its own: the shared one, after the earlier tests'
+	// workers cancelled their streams, can stop redelivering an ordered
+	// message whose subscriber died (pubsubtest.StartEmulator).
+	s.env = []string{bus.EmulatorEnv + "=" + pubsubtest.StartEmulator(t)}
 	runBusSetup(t, s)
 	big := w.addProjectAssets(ctx, "big", 3000)
 	w.addProject(ctx, "kept", "blue", 2, true)
