@@ -5,14 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/projectwatcher/watcher/bus"
 	"github.com/projectwatcher/watcher/internal/crashpoint"
-	"github.com/projectwatcher/watcher/internal/pubsubtest"
+	"github.com/projectwatcher/watcher/internal/tcpproxy"
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
@@ -115,10 +115,6 @@ func TestBusWorkerKilledMidCleanupIsRedeliveredAndCompleted(t *testing.T) {
 	ctx := context.Background()
 	w := newWorld(t)
 	s := w.busSetup(t, "")
-	// An emulator of its own: the shared one, after the earlier tests'
-	// workers cancelled their streams, can stop redelivering an ordered
-	// message whose subscriber died (pubsubtest.StartEmulator).
-	s.env = []string{bus.EmulatorEnv + "=" + pubsubtest.StartEmulator(t)}
 	runBusSetup(t, s)
 	big := w.addProjectAssets(ctx, "big", 3000)
 	w.addProject(ctx, "kept", "blue", 2, true)
@@ -126,7 +122,19 @@ func TestBusWorkerKilledMidCleanupIsRedeliveredAndCompleted(t *testing.T) {
 	leader.waitReady(30 * time.Second)
 	crashing := s
 	crashing.bin = bin
-	doomed := startWorker(t, crashing, crashpoint.EnvVar+"=mid-cleanup:1")
+	// The doomed worker reaches Firestore through a slow proxy, so that
+	// its Pub/Sub client has extended the message's deadline (the receipt
+	// modack) before the crash point kills it. The emulator redelivers an
+	// ordered message whose deadline was never extended only after about
+	// 2 min, and with a dead-letter policy not at all (measured on 0.8.20
+	// with a raw stream that received a message and closed its
+	// connection); Pub/Sub redelivers it at the subscription's 60 s.
+	slow, err := tcpproxy.Start(os.Getenv("FIRESTORE_EMULATOR_HOST"), tcpproxy.WithDelay(250*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(slow.Close)
+	doomed := startWorker(t, crashing, crashpoint.EnvVar+"=mid-cleanup:1", "FIRESTORE_EMULATOR_HOST="+slow.Addr())
 	doomed.waitReady(30 * time.Second)
 	w.deleteProject(ctx, big)
 	doomed.wait(catchUpTimeout)

@@ -26,9 +26,8 @@ type setup struct {
 	storePath   string
 	mode        string // delete | archive
 	startAt     string
-	extraConfig string   // appended YAML (top-level keys not written below)
-	bin         string   // the watcher binary to run; empty: the release build
-	env         []string // extra environment of every process run for this setup
+	extraConfig string // appended YAML (top-level keys not written below)
+	bin         string // the watcher binary to run; empty: the release build
 }
 
 // writeConfig writes the setup as a config file and returns its path and the
@@ -130,7 +129,7 @@ func startProcess(t *testing.T, s setup, command, name string, env ...string) *d
 		bin = binary
 	}
 	d.cmd = exec.Command(bin, command, "-c", cfgPath)
-	d.cmd.Env = append(append(os.Environ(), s.env...), env...)
+	d.cmd.Env = append(os.Environ(), env...)
 	d.cmd.Stdout, d.cmd.Stderr = d.logs, d.logs
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
