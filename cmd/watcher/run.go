@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/projectwatcher/watcher/cmd/watcher/internal/buildinfo"
 	"github.com/projectwatcher/watcher/daemon"
-	"github.com/projectwatcher/watcher/logging"
 	"github.com/spf13/cobra"
 )
 
@@ -17,22 +15,15 @@ func newRunCmd(g *globals) *cobra.Command {
 		Short: "Run the daemon until SIGINT or SIGTERM",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			overrides := map[string]string{}
-			if dryRun {
-				overrides["safety.dryRun"] = "true"
+			loaded, err := g.loadDaemonConfig(cmd, dryRun)
+			if err != nil {
+				return err
 			}
-			loaded, err := g.loadFrom(cmd, overrides)
+			log, mainLog, info, err := daemonLogger(cmd, loaded)
 			if err != nil {
 				return err
 			}
 			cfg := loaded.Config
-			log, err := logging.New(cfg.Log, cmd.ErrOrStderr())
-			if err != nil {
-				return configError(err)
-			}
-			mainLog := log.With().Str("component", "main").Logger()
-			info := buildinfo.Get(version, commit, nil)
-			logging.LogConfig(mainLog, loaded, info.Version, info.Commit)
 
 			ctx, stopNow, stop := stopSignals(cmd.Context(), mainLog)
 			defer stop()

@@ -8,10 +8,8 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/projectwatcher/watcher/cmd/watcher/internal/buildinfo"
 	"github.com/projectwatcher/watcher/config"
 	"github.com/projectwatcher/watcher/daemon"
-	"github.com/projectwatcher/watcher/logging"
 	"github.com/spf13/cobra"
 )
 
@@ -22,11 +20,7 @@ func newWorkerCmd(g *globals) *cobra.Command {
 		Short: "Apply the events the leader publishes (bus.mode publish) until SIGINT or SIGTERM; run as many as you like",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			overrides := map[string]string{}
-			if dryRun {
-				overrides["safety.dryRun"] = "true"
-			}
-			loaded, err := g.loadFrom(cmd, overrides)
+			loaded, err := g.loadDaemonConfig(cmd, dryRun)
 			if err != nil {
 				return err
 			}
@@ -35,13 +29,10 @@ func newWorkerCmd(g *globals) *cobra.Command {
 				return configError(fmt.Errorf("watcher worker: bus.mode is %q: the leader applies the events itself and publishes none; "+
 					"set bus.mode: publish for the leader and the workers (README, \"Scaling out\")", cfg.Bus.Mode))
 			}
-			log, err := logging.New(cfg.Log, cmd.ErrOrStderr())
+			log, mainLog, info, err := daemonLogger(cmd, loaded)
 			if err != nil {
-				return configError(err)
+				return err
 			}
-			mainLog := log.With().Str("component", "main").Logger()
-			info := buildinfo.Get(version, commit, nil)
-			logging.LogConfig(mainLog, loaded, info.Version, info.Commit)
 			if cfg.Safety.DryRun {
 				mainLog.Warn().Str("subscription", cfg.Bus.Subscription).
 					Msg("dry run: the messages received are acknowledged without writing; give a dry run a subscription of its own")
