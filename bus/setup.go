@@ -18,11 +18,13 @@ import (
 // What bus setup creates. A topic keeps its messages for the longest
 // Pub/Sub allows (31 days) and so does a subscription within its own limit
 // (7 days): once the checkpoint has passed an event, Pub/Sub holds its only
-// copy.
+// copy. The ack deadline is Pub/Sub's default, 10 s: the client extends
+// what a worker holds (at most 20 s at a time, for up to 2 h), so it only
+// says how soon the message of a worker that died is delivered again.
 const (
 	TopicRetention        = 31 * 24 * time.Hour
 	SubscriptionRetention = 7 * 24 * time.Hour
-	AckDeadline           = 60 * time.Second
+	AckDeadline           = 10 * time.Second
 	maxRetryBackoff       = 600 * time.Second // Pub/Sub's bound of a retry policy's backoffs
 )
 

@@ -39,7 +39,7 @@ func TestSetupCreatesIdempotently(t *testing.T) {
 		"retry backoff from retry.*":     sub.GetRetryPolicy().GetMinimumBackoff().AsDuration() == 50*time.Millisecond,
 		"retention 7 days":               sub.GetMessageRetentionDuration().AsDuration() == bus.SubscriptionRetention,
 		"no expiry":                      sub.GetExpirationPolicy() != nil && sub.GetExpirationPolicy().GetTtl() == nil,
-		"ack deadline":                   sub.GetAckDeadlineSeconds() == 60,
+		"ack deadline":                   sub.GetAckDeadlineSeconds() == 10,
 	}
 	for what, ok := range checks {
 		if !ok {
