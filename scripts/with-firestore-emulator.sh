@@ -2,69 +2,8 @@
 # Runs a command with a Firestore emulator. When FIRESTORE_EMULATOR_HOST is
 # already set, the command runs against that emulator; otherwise this script
 # starts one on a free loopback port, waits until it answers, exports
-# FIRESTORE_EMULATOR_HOST, runs the command, and always stops the emulator.
-set -euo pipefail
-
-if [ -n "${FIRESTORE_EMULATOR_HOST:-}" ]; then
-  exec "$@"
-fi
-
-if ! command -v gcloud >/dev/null 2>&1; then
-  echo "with-firestore-emulator: gcloud not found. Install the Firestore emulator" >&2
-  echo "  (gcloud components install cloud-firestore-emulator, or the Debian package" >&2
-  echo "  google-cloud-cli-firestore-emulator) and Java 17+, or set FIRESTORE_EMULATOR_HOST." >&2
-  exit 1
-fi
-
-free_port() {
-  local p
-  for p in $(seq 8181 8281); do
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      echo "$p"; return 0
-    fi
-  done
-  return 1
-}
-
-port=$(free_port) || { echo "with-firestore-emulator: no free port in 8181-8281" >&2; exit 1; }
-log=$(mktemp -t firestore-emulator.XXXXXX.log)
-# setsid: the emulator (gcloud + java) gets its own process group, so the
-# whole group can be stopped at the end.
-setsid gcloud emulators firestore start --host-port="127.0.0.1:$port" >"$log" 2>&1 &
-emu_pid=$!
-
-stop_emulator() {
-  kill -TERM -- "-$emu_pid" 2>/dev/null || true
-  for _ in $(seq 1 50); do
-    kill -0 "$emu_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL -- "-$emu_pid" 2>/dev/null || true
-  rm -f "$log"
-}
-trap stop_emulator EXIT
-
-for i in $(seq 1 120); do
-  if curl -fsS "http://127.0.0.1:$port/" >/dev/null 2>&1; then
-    break
-  fi
-  if ! kill -0 "$emu_pid" 2>/dev/null; then
-    echo "with-firestore-emulator: the emulator exited early:" >&2
-    cat "$log" >&2
-    exit 1
-  fi
-  if [ "$i" = 120 ]; then
-    echo "with-firestore-emulator: the emulator did not answer within 60 s:" >&2
-    cat "$log" >&2
-    exit 1
-  fi
-  sleep 0.5
-done
-
-export FIRESTORE_EMULATOR_HOST="127.0.0.1:$port"
-echo "with-firestore-emulator: Firestore emulator on $FIRESTORE_EMULATOR_HOST" >&2
-set +e
-"$@"
-rc=$?
-set -e
-exit "$rc"
+# FIRESTORE_EMULATOR_HOST, runs the command, and always stops the emulator
+# (scripts/with-emulator.sh does the work).
+exec "$(dirname "$0")/with-emulator.sh" firestore FIRESTORE_EMULATOR_HOST 8181 \
+  cloud-firestore-emulator google-cloud-cli-firestore-emulator \
+  -- gcloud emulators firestore start -- "$@"
