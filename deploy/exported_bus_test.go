@@ -1,18 +1,13 @@
 package deploy
 
 import (
-	"context"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/projectwatcher/watcher/config"
 	"github.com/projectwatcher/watcher/daemon"
 	"github.com/projectwatcher/watcher/internal/firestoretest"
 	"github.com/projectwatcher/watcher/internal/mongotest"
 	"github.com/projectwatcher/watcher/internal/pubsubtest"
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 )
 
 // exportedBus returns the metric names the two sides of the event bus
@@ -35,31 +30,7 @@ func exportedBus(t *testing.T) map[string]bool {
 	leader := serveUntilCleanup(t, cfg, daemon.Run)
 	worker := serveUntilCleanup(t, cfg, daemon.RunWorker)
 
-	mc, err := mongo.Connect(mongotest.ClientOptions(uri))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = mc.Disconnect(context.Background()) })
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	oid := bson.NewObjectID()
-	firestoretest.Seed(t, fs, "storyboards", map[string]map[string]any{oid.Hex(): {"projectId": oid.Hex()}})
-	projects := mc.Database(db).Collection("projects")
-	if _, err := projects.InsertOne(ctx, bson.D{{Key: "_id", Value: oid}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := projects.DeleteOne(ctx, bson.D{{Key: "_id", Value: oid}}); err != nil {
-		t.Fatal(err)
-	}
-	applied := `watcher_bus_messages_handled_total{outcome="applied",type="ProjectDeleted"} 1`
-	var body string
-	for ctx.Err() == nil && !strings.Contains(body, applied) {
-		time.Sleep(200 * time.Millisecond)
-		body = get(t, "http://"+worker+"/metrics")
-	}
-	if !strings.Contains(body, applied) {
-		t.Fatalf("the worker applied no delete within a minute; /metrics:\n%s", body)
-	}
+	body := applyOneDelete(t, fs, uri, db, worker, `watcher_bus_messages_handled_total{outcome="applied",type="ProjectDeleted"} 1`)
 	names := metricNames(body + get(t, "http://"+leader+"/metrics"))
 	for _, want := range []string{"watcher_bus_published_total", "watcher_bus_worker_lag_seconds_bucket"} {
 		if !names[want] {

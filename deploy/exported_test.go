@@ -36,7 +36,7 @@ func exported(t *testing.T) map[string]bool {
 	uri, _ := mongotest.ForTest(t)
 	db := mongotest.DBName(t)
 	addr := startDaemon(t, uri, db, fsProject)
-	body := applyOneDelete(t, fs, uri, db, addr)
+	body := applyOneDelete(t, fs, uri, db, addr, `watcher_firestore_documents_total{`)
 	names := map[string]bool{}
 	for _, m := range typeLine.FindAllStringSubmatch(body, -1) {
 		names[m[1]] = true
@@ -113,8 +113,9 @@ func serveUntilCleanup(t *testing.T, cfg config.Config, run func(context.Context
 }
 
 // applyOneDelete deletes a project that has one storyboard, waits until
-// the daemon's metrics count the deleted document, and returns that scrape.
-func applyOneDelete(t *testing.T, fs *firestore.Client, uri, db, addr string) string {
+// the /metrics of addr (the daemon, or a worker) contain until, and returns
+// that scrape.
+func applyOneDelete(t *testing.T, fs *firestore.Client, uri, db, addr, until string) string {
 	t.Helper()
 	mc, err := mongo.Connect(mongotest.ClientOptions(uri))
 	if err != nil {
@@ -134,12 +135,12 @@ func applyOneDelete(t *testing.T, fs *firestore.Client, uri, db, addr string) st
 	}
 	var body string
 	for ctx.Err() == nil {
-		if body = get(t, "http://"+addr+"/metrics"); strings.Contains(body, `watcher_firestore_documents_total{`) {
+		if body = get(t, "http://"+addr+"/metrics"); strings.Contains(body, until) {
 			return body
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	t.Fatalf("the daemon applied no delete within a minute; /metrics:\n%s", body)
+	t.Fatalf("%s applied no delete within a minute (no %s); /metrics:\n%s", addr, until, body)
 	return ""
 }
 
