@@ -191,16 +191,7 @@ func TestApplyBatchCutoffPerEvent(t *testing.T) {
 		"storyboards/oldA/scenes/1": {"n": int64(1)},
 		"aiAnalyses/oldA":           {"projectId": "slugA"},
 	})
-	var cutoff time.Time
-	for _, path := range []string{"storyboards/oldA", "aiAnalyses/oldA"} {
-		snap, err := client.Doc(path).Get(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if snap.CreateTime.After(cutoff) {
-			cutoff = snap.CreateTime
-		}
-	}
+	cutoff := latestCreateTime(t, ctx, client, "storyboards/oldA", "aiAnalyses/oldA")
 	firestoretest.SeedPaths(t, client, docs{
 		"storyboards/newA":          {"projectId": "slugA"},
 		"storyboards/newA/scenes/1": {"n": int64(2)},

@@ -2,7 +2,6 @@ package sync
 
 import (
 	"testing"
-	"time"
 
 	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/internal/firestoretest"
@@ -22,16 +21,8 @@ func TestDeleteKeepsDocumentsCreatedAfterTheCutoff(t *testing.T) {
 				"storyboards/old/scenes/1": {"n": int64(1)},
 				"aiAnalyses/old":           {"projectId": "slug"},
 			})
-			var cutoff time.Time // the deletion of the first incarnation, plus the skew
-			for _, path := range []string{"storyboards/old", "aiAnalyses/old"} {
-				snap, err := client.Doc(path).Get(ctx)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if snap.CreateTime.After(cutoff) {
-					cutoff = snap.CreateTime
-				}
-			}
+			// the deletion of the first incarnation, plus the skew
+			cutoff := latestCreateTime(t, ctx, client, "storyboards/old", "aiAnalyses/old")
 			firestoretest.SeedPaths(t, client, docs{
 				"storyboards/new":          {"projectId": "slug"},
 				"storyboards/new/scenes/1": {"n": int64(2)},

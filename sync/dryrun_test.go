@@ -9,6 +9,7 @@ import (
 
 	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/internal/firestoretest"
+	"github.com/projectwatcher/watcher/internal/watchertest"
 	"github.com/rs/zerolog"
 )
 
@@ -18,7 +19,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 			a, client, _ := newApplier(t, threeCollections(mode))
 			ctx := testContext(t)
 			all := seedProject(t, a, "p1", 3)
-			logs := &logBuffer{}
+			logs := &watchertest.LogBuffer{}
 			d := withLog(t, a, zerolog.New(logs), WithDryRun())
 
 			rep, err := d.deleteProject(ctx, "p1")
@@ -126,7 +127,7 @@ func TestDryRunArchiveCountsWhatItWouldWrite(t *testing.T) {
 		"storyboards/s3": {"projectId": "p1", "archived": false},
 	}
 	firestoretest.SeedPaths(t, client, seed)
-	logs := &logBuffer{}
+	logs := &watchertest.LogBuffer{}
 	rep, err := withLog(t, a, zerolog.New(logs), WithDryRun()).deleteProject(testContext(t), "p1")
 	if err != nil || rep.Total() != 3 || reportOf(rep)["storyboards"].Archived != 0 {
 		t.Fatalf("dry run: %v, report %+v", err, rep)

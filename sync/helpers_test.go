@@ -1,14 +1,12 @@
 package sync
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"maps"
 	"reflect"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 	"github.com/projectwatcher/watcher/config"
 	"github.com/projectwatcher/watcher/event"
 	"github.com/projectwatcher/watcher/internal/firestoretest"
+	"github.com/projectwatcher/watcher/internal/watchertest"
 	"github.com/rs/zerolog"
 )
 
@@ -39,10 +38,10 @@ func threeCollections(mode string) config.Sync {
 
 // newApplier returns an Applier on a fresh emulator project and a buffer
 // holding its debug log.
-func newApplier(t *testing.T, cfg config.Sync, opts ...Option) (*Applier, *firestore.Client, *logBuffer) {
+func newApplier(t *testing.T, cfg config.Sync, opts ...Option) (*Applier, *firestore.Client, *watchertest.LogBuffer) {
 	t.Helper()
 	client, _ := firestoretest.Client(t)
-	logs := &logBuffer{}
+	logs := &watchertest.LogBuffer{}
 	log := zerolog.New(logs).Level(zerolog.DebugLevel)
 	a, err := New(client, cfg, log, opts...)
 	if err != nil {
@@ -51,22 +50,21 @@ func newApplier(t *testing.T, cfg config.Sync, opts ...Option) (*Applier, *fires
 	return a, client, logs
 }
 
-// logBuffer collects log output written from several goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+// latestCreateTime is the newest Firestore create time of the documents at
+// paths (the deletion time a re-created id's cleanup is cut at, in tests).
+func latestCreateTime(t *testing.T, ctx context.Context, client *firestore.Client, paths ...string) time.Time {
+	t.Helper()
+	var latest time.Time
+	for _, path := range paths {
+		snap, err := client.Doc(path).Get(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if snap.CreateTime.After(latest) {
+			latest = snap.CreateTime
+		}
+	}
+	return latest
 }
 
 func testContext(t *testing.T) context.Context {
