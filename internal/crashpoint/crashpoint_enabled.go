@@ -33,14 +33,21 @@ type target struct {
 	hits atomic.Int64
 }
 
-// Hit kills the process with SIGKILL the n-th time the point named by
-// WATCHER_CRASHPOINT is reached.
+// Hit acts the n-th time the point named by WATCHER_CRASHPOINT is
+// reached: it kills the process with SIGKILL, or with ":stop" pauses it
+// with SIGSTOP and returns once the test sent SIGCONT (the code after the
+// point then runs as in a process that was frozen there).
 func Hit(name string) {
 	t := armed()
 	if t == nil || t.name != name {
 		return
 	}
 	if t.hits.Add(1) != t.nth {
+		return
+	}
+	if t.stop {
+		fmt.Fprintf(os.Stderr, "crashpoint: pausing the process at %q (hit %d)\n", name, t.nth)
+		_ = syscall.Kill(os.Getpid(), syscall.SIGSTOP)
 		return
 	}
 	fmt.Fprintf(os.Stderr, "crashpoint: killing the process at %q (hit %d)\n", name, t.nth)

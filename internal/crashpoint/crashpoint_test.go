@@ -53,3 +53,42 @@ func TestHitKillsOnlyInCrashpointBuildsAtTheNthHit(t *testing.T) {
 		})
 	}
 }
+
+// TestStopPausesAtTheNthHitAndGoesOn: with ":stop" the child freezes
+// itself (SIGSTOP) at the point and, resumed with SIGCONT, runs on to a
+// clean exit.
+func TestStopPausesAtTheNthHitAndGoesOn(t *testing.T) {
+	if os.Getenv(childEnv) == "1" {
+		for range 3 {
+			Hit("p")
+		}
+		os.Exit(0)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestStopPausesAtTheNthHitAndGoesOn$")
+	cmd.Env = append(os.Environ(), childEnv+"=1", EnvVar+"=p:2:stop")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var ws syscall.WaitStatus
+	if _, err := syscall.Wait4(cmd.Process.Pid, &ws, syscall.WUNTRACED, nil); err != nil {
+		t.Fatal(err)
+	}
+	if ws.Stopped() != Enabled {
+		t.Fatalf("child stopped = %v (status %v), want %v (Enabled)", ws.Stopped(), ws, Enabled)
+	}
+	if !ws.Stopped() {
+		if !ws.Exited() || ws.ExitStatus() != 0 {
+			t.Fatalf("child ended with %v, want a clean exit", ws)
+		}
+		return
+	}
+	if err := cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := syscall.Wait4(cmd.Process.Pid, &ws, 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !ws.Exited() || ws.ExitStatus() != 0 {
+		t.Fatalf("resumed child ended with %v, want a clean exit", ws)
+	}
+}

@@ -5,7 +5,9 @@
 // function the compiler inlines away: nothing reads the environment and
 // nothing can make it act. Built with the tag "crashpoints" (go build -tags
 // crashpoints), Hit reads WATCHER_CRASHPOINT, "name:n", and sends SIGKILL
-// to its own process the n-th time the point name is hit (n defaults to 1).
+// to its own process the n-th time the point name is hit (n defaults to 1);
+// "name:n:stop" sends SIGSTOP instead, so a test can freeze the process at
+// that point (a long pause) and resume it with SIGCONT.
 // The e2e tests build such a binary next to the release one.
 package crashpoint
 
