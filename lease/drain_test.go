@@ -2,6 +2,7 @@ package lease
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -30,11 +31,17 @@ func TestTermRenewsUntilReleased(t *testing.T) {
 	if err := term.Err(); err != nil {
 		t.Fatalf("the lease was lost while draining: %v", err)
 	}
+	if err := term.Allow(); err != nil { // each renewal moved the deadline
+		t.Fatalf("the draining leader may not write: %v", err)
+	}
 	if _, ok, held, err := b.TryAcquire(ctx); err != nil || ok {
 		t.Fatalf("the standby took the lease (%v, held by %+v) while the leader drained", err, held)
 	}
 	if err := term.Release(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if err := term.Allow(); !errors.Is(err, ErrLost) {
+		t.Fatalf("a released term allows writes: %v", err)
 	}
 	if _, ok, _, err := b.TryAcquire(ctx); err != nil || !ok {
 		t.Fatalf("after Release the standby cannot take the lease: %v %v", ok, err)
