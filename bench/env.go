@@ -123,7 +123,7 @@ func (e *env) names(scenario string, m model, v variant, rep int) (fsProject, mo
 // client connects to the emulator under projectID the way model m does,
 // its RPCs counted into rec.
 func (e *env) client(ctx context.Context, projectID string, m model, rec fsmeter.Recorder) (*firestore.Client, error) {
-	opts, err := fsmeter.ClientOptions(rec, m.addr)
+	opts, err := fsmeter.ClientOptions(rec, m.addr, nil)
 	if err != nil {
 		return nil, err
 	}

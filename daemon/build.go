@@ -37,7 +37,11 @@ func build(d *Daemon, reg *prometheus.Registry, log zerolog.Logger, ro runOption
 	if err := metrics.RegisterRuntime(reg); err != nil {
 		return nil, err
 	}
-	lm, err := metrics.NewLeadership(reg)
+	var refused func() int64
+	if d.writes != nil {
+		refused = d.writes.Refused
+	}
+	lm, err := metrics.NewLeadership(reg, refused)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +85,7 @@ func build(d *Daemon, reg *prometheus.Registry, log zerolog.Logger, ro runOption
 		return nil, err
 	}
 	r.bus.use(pipe, r.hs)
-	if r.in, err = newInstance(cfg, d.mongo, d.Checkpoints(), pipe, r.state, log); err != nil {
+	if r.in, err = newInstance(cfg, d.mongo, d.Checkpoints(), d.writes, pipe, r.state, log); err != nil {
 		return nil, err
 	}
 	r.in.beside = rec.periodic // bound to each run of the watcher, so to the lease term

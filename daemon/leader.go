@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/projectwatcher/watcher/config"
+	"github.com/projectwatcher/watcher/fsfence"
 	"github.com/projectwatcher/watcher/lease"
 	"github.com/projectwatcher/watcher/resume"
 	"github.com/projectwatcher/watcher/watcher"
@@ -24,7 +25,10 @@ type instance struct {
 	store watcher.TokenStore // the store of a run without leases (a dry run: in memory)
 	lease *lease.Lease       // nil: leases off, this instance always leads
 	fence *resume.MongoStore // the store each lease term fences (lease != nil)
-	state *state
+	// writes lets Firestore writes through only during a term (nil: the
+	// client is not fenced).
+	writes *fsfence.Fence
+	state  *state
 	// beside runs beside each run of the watcher, until its context ends
 	// with the run (the periodic reconciliation; nil: nothing).
 	beside func(ctx context.Context)
@@ -34,9 +38,9 @@ type instance struct {
 // memory (it starts at the real checkpoint and never saves) and takes no
 // lease. With lease.enabled the checkpoint store must be the mongo one:
 // fencing is a conditional write on the checkpoint document.
-func newInstance(cfg config.Config, mc *mongo.Client, store resume.Store, pipe *pipeline, st *state,
-	log zerolog.Logger) (*instance, error) {
-	in := &instance{pipe: pipe, store: store, state: st}
+func newInstance(cfg config.Config, mc *mongo.Client, store resume.Store, writes *fsfence.Fence, pipe *pipeline,
+	st *state, log zerolog.Logger) (*instance, error) {
+	in := &instance{pipe: pipe, store: store, writes: writes, state: st}
 	switch {
 	case cfg.Safety.DryRun:
 		in.store = watcher.NewMemoryStore(store)
@@ -98,8 +102,14 @@ func (in *instance) soloOptions() watcher.Options {
 	return in.pipe.watcherOptions(in.store, nil)
 }
 
-// runTerm runs the watcher for one lease term.
+// runTerm runs the watcher for one lease term. Firestore writes pass the
+// fence only while the term allows them (term.Allow, checked before each
+// write RPC), and none passes after the run.
 func (in *instance) runTerm(term *lease.Term) error {
+	if in.writes != nil {
+		in.writes.Admit(term)
+		defer in.writes.Admit(nil)
+	}
 	o, ok, err := in.termOptions(term)
 	if !ok {
 		return err

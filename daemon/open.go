@@ -11,6 +11,7 @@ import (
 	"cloud.google.com/go/firestore"
 	"github.com/projectwatcher/watcher/config"
 	"github.com/projectwatcher/watcher/deadletter"
+	"github.com/projectwatcher/watcher/fsfence"
 	"github.com/projectwatcher/watcher/fsmeter"
 	"github.com/projectwatcher/watcher/reconcile"
 	"github.com/projectwatcher/watcher/resume"
@@ -20,6 +21,7 @@ import (
 	"github.com/rs/zerolog"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"google.golang.org/api/option"
+	"google.golang.org/grpc"
 )
 
 // Daemon holds what the running watcher and the operator commands
@@ -37,6 +39,9 @@ type Daemon struct {
 	// interceptors and the MongoDB driver's monitors.
 	fsHealth    *fsmeter.Health
 	mongoHealth *mongoHealth
+	// writes fences the Firestore client's writes to the lease term
+	// (WithWriteFence; nil: unfenced).
+	writes *fsfence.Fence
 
 	projects    *mongo.Collection
 	resolver    *source.Resolver
@@ -59,6 +64,7 @@ type openOptions struct {
 	checkpoints bool // MongoDB only when the checkpoint store lives there
 	meter       fsmeter.Recorder
 	fsHealth    *fsmeter.Health
+	fence       bool
 }
 
 // MongoOnly leaves Firestore out: for the commands that only read or
@@ -77,6 +83,12 @@ func CheckpointsOnly() Option {
 func WithFirestoreMeter(rec fsmeter.Recorder, h *fsmeter.Health) Option {
 	return func(o *openOptions) { o.meter, o.fsHealth = rec, h }
 }
+
+// WithWriteFence puts a write fence in front of the Firestore client: it
+// sends a write RPC only while the lease term the instance runs allows it
+// (fsfence), so a leader paused past its term writes nothing when it
+// resumes. For the daemon with lease.enabled; the commands write unfenced.
+func WithWriteFence() Option { return func(o *openOptions) { o.fence = true } }
 
 // ErrConfig marks an Open error that the configuration causes (a part
 // refused its section): for the commands a usage error (exit 2), not a
@@ -133,7 +145,12 @@ func (d *Daemon) open(ctx context.Context, o openOptions) error {
 	if !o.firestore {
 		return nil
 	}
-	meter, err := fsmeter.ClientOptions(o.meter, os.Getenv(emulatorHostEnv), d.fsHealth)
+	var fence []grpc.DialOption
+	if o.fence {
+		d.writes = fsfence.New(d.logRefusedWrite)
+		fence = d.writes.DialOptions()
+	}
+	meter, err := fsmeter.ClientOptions(o.meter, os.Getenv(emulatorHostEnv), fence, d.fsHealth)
 	if err != nil {
 		return err
 	}
@@ -147,6 +164,12 @@ func (d *Daemon) open(ctx context.Context, o openOptions) error {
 		return configErr{err}
 	}
 	return nil
+}
+
+// logRefusedWrite logs a Firestore write the fence did not send.
+func (d *Daemon) logRefusedWrite(method string, err error) {
+	d.log.Warn().Str("component", "lease").Str("method", method).Err(err).
+		Msg("Firestore write not sent: this instance's lease term ended; the event is left to the next leader")
 }
 
 // emulatorHostEnv points the Firestore client at an emulator.

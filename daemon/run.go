@@ -50,7 +50,11 @@ func Run(ctx context.Context, cfg config.Config, log zerolog.Logger, opts ...Run
 	if err != nil {
 		return err
 	}
-	d, err := Open(ctx, cfg, log, WithFirestoreMeter(calls, health))
+	open := []Option{WithFirestoreMeter(calls, health)}
+	if cfg.Lease.Enabled && !cfg.Safety.DryRun {
+		open = append(open, WithWriteFence())
+	}
+	d, err := Open(ctx, cfg, log, open...)
 	if err != nil {
 		return err
 	}

@@ -29,3 +29,9 @@ var ErrProjectExists = errors.New("a live project has the same id in its other f
 // JavaScript, MinKey, DBPointer, …): the event is set aside, the stream
 // goes on.
 var ErrInvalidValue = errors.New("a copied field holds a value Firestore cannot hold")
+
+// ErrTermEnded marks a write refused because the leader lease term that
+// allowed it ended (the lease was lost, released, or is past its
+// deadline): the event is left unfinished and replayed by the next leader,
+// never dead-lettered.
+var ErrTermEnded = errors.New("the leader lease term ended: this instance may no longer write")

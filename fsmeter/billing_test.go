@@ -125,7 +125,7 @@ func TestMeterChainsOnFirestoresOwnPath(t *testing.T) {
 	seedBilling(t, seed)
 	t.Setenv(firestoretest.EmulatorEnv, "")
 	tally := &fsmeter.Tally{}
-	opts, err := fsmeter.ClientOptions(tally, "")
+	opts, err := fsmeter.ClientOptions(tally, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func diff(now, before fsmeter.Counts) fsmeter.Counts {
 
 func meteredClient(t *testing.T, projectID string, rec fsmeter.Recorder, host string, obs ...fsmeter.Observer) *firestore.Client {
 	t.Helper()
-	opts, err := fsmeter.ClientOptions(rec, host, obs...)
+	opts, err := fsmeter.ClientOptions(rec, host, nil, obs...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,6 +29,19 @@ type Observer interface {
 	Finished(method string, err error)
 }
 
+// NotSent is implemented by the error of an interceptor after the meter
+// that refused to send the RPC (the write fence): Firestore never saw it,
+// so it is neither recorded nor observed.
+type NotSent interface {
+	NotSent() bool
+}
+
+// notSent reports whether err says the RPC never left the client.
+func notSent(err error) bool {
+	var ns NotSent
+	return errors.As(err, &ns) && ns.NotSent()
+}
+
 // sink is where the interceptors report a finished RPC: the recorder (may
 // be nil) and the observers.
 type sink struct {
@@ -41,6 +54,9 @@ type sink struct {
 // the observers that Firestore answered (the recorder still sees
 // Canceled).
 func (s sink) finished(ctx context.Context, method string, err error, reads, writes int, answered bool) {
+	if notSent(err) {
+		return
+	}
 	err = outcome(ctx, err)
 	if s.rec != nil {
 		s.rec.Call(method, status.Code(err), reads, writes)

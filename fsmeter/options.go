@@ -13,7 +13,10 @@ import (
 
 // ClientOptions returns the options that meter a Firestore client
 // (firestore.NewClient and friends) into rec (nil: none) and tell obs (a
-// Health, say) how each RPC ended.
+// Health, say) how each RPC ended. The interceptors of after (dial
+// options, may be empty: the write fence) run after the meter, right
+// before the RPC goes out; an RPC they refuse with a NotSent error is
+// neither metered nor observed.
 //
 // For Firestore itself (emulatorHost empty) they chain the interceptors
 // after any the client sets up. For an emulator (emulatorHost is host:port,
@@ -24,12 +27,12 @@ import (
 // on Close. When FIRESTORE_EMULATOR_HOST is set, the client has already
 // dialled its own connection by then; it stays open, unused, until the
 // process exits (one per client).
-func ClientOptions(rec Recorder, emulatorHost string, obs ...Observer) ([]option.ClientOption, error) {
+func ClientOptions(rec Recorder, emulatorHost string, after []grpc.DialOption, obs ...Observer) ([]option.ClientOption, error) {
 	s := sink{rec: rec, obs: obs}
-	meter := []grpc.DialOption{
+	meter := append([]grpc.DialOption{
 		grpc.WithChainUnaryInterceptor(s.unary),
 		grpc.WithChainStreamInterceptor(s.stream),
-	}
+	}, after...)
 	if emulatorHost == "" {
 		opts := make([]option.ClientOption, 0, len(meter))
 		for _, d := range meter {

@@ -14,6 +14,7 @@ import (
 //	watcher_leader                            gauge 0|1 (1 without leases: a lone instance leads)
 //	watcher_lease_epoch                       gauge, the fencing epoch of the current term (0: standby or no leases)
 //	watcher_checkpoint_writes_refused_total   counter, checkpoint writes refused by fencing (a newer leader exists)
+//	watcher_firestore_writes_refused_total    counter, Firestore write RPCs not sent because this instance's lease term had ended
 type Leadership struct {
 	leader  prometheus.Gauge
 	epoch   prometheus.Gauge
@@ -21,7 +22,9 @@ type Leadership struct {
 }
 
 // NewLeadership creates the collectors and registers them on reg.
-func NewLeadership(reg prometheus.Registerer) (*Leadership, error) {
+// firestoreRefused counts the Firestore writes the write fence refused
+// (fsfence.Fence.Refused; nil: none, no fence).
+func NewLeadership(reg prometheus.Registerer, firestoreRefused func() int64) (*Leadership, error) {
 	if reg == nil {
 		return nil, errors.New("metrics: nil registerer")
 	}
@@ -39,7 +42,14 @@ func NewLeadership(reg prometheus.Registerer) (*Leadership, error) {
 			Help: "Checkpoint writes refused because a newer leader epoch owns the checkpoint.",
 		}),
 	}
-	for _, c := range []prometheus.Collector{l.leader, l.epoch, l.refused} {
+	if firestoreRefused == nil {
+		firestoreRefused = func() int64 { return 0 }
+	}
+	fsRefused := prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Namespace: namespace, Name: "firestore_writes_refused_total",
+		Help: "Firestore write RPCs not sent because this instance's lease term had ended (a paused or cut-off former leader).",
+	}, func() float64 { return float64(firestoreRefused()) })
+	for _, c := range []prometheus.Collector{l.leader, l.epoch, l.refused, fsRefused} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("metrics: register collector: %w", err)
 		}

@@ -19,12 +19,12 @@ func TestLeadership(t *testing.T) {
 		{
 			name:  "initial: standby",
 			drive: func(*Leadership) {},
-			want:  "watcher_checkpoint_writes_refused_total 0\nwatcher_leader 0\nwatcher_lease_epoch 0\n",
+			want:  "watcher_checkpoint_writes_refused_total 0\nwatcher_firestore_writes_refused_total 0\nwatcher_leader 0\nwatcher_lease_epoch 0\n",
 		},
 		{
 			name:  "leader with epoch",
 			drive: func(l *Leadership) { l.SetRole(lease.RoleLeader, 7) },
-			want:  "watcher_checkpoint_writes_refused_total 0\nwatcher_leader 1\nwatcher_lease_epoch 7\n",
+			want:  "watcher_checkpoint_writes_refused_total 0\nwatcher_firestore_writes_refused_total 0\nwatcher_leader 1\nwatcher_lease_epoch 7\n",
 		},
 		{
 			name: "stepped down after refused writes",
@@ -34,13 +34,13 @@ func TestLeadership(t *testing.T) {
 				l.CheckpointRefused()
 				l.SetRole(lease.RoleStandby, 0)
 			},
-			want: "watcher_checkpoint_writes_refused_total 2\nwatcher_leader 0\nwatcher_lease_epoch 0\n",
+			want: "watcher_checkpoint_writes_refused_total 2\nwatcher_firestore_writes_refused_total 0\nwatcher_leader 0\nwatcher_lease_epoch 0\n",
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			reg := prometheus.NewPedanticRegistry()
-			l, err := NewLeadership(reg)
+			l, err := NewLeadership(reg, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -54,14 +54,14 @@ func TestLeadership(t *testing.T) {
 			}
 		})
 	}
-	if _, err := NewLeadership(nil); err == nil {
-		t.Error("NewLeadership(nil) succeeded")
+	if _, err := NewLeadership(nil, nil); err == nil {
+		t.Error("NewLeadership(nil, nil) succeeded")
 	}
 	reg := prometheus.NewRegistry()
-	if _, err := NewLeadership(reg); err != nil {
+	if _, err := NewLeadership(reg, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := NewLeadership(reg); err == nil {
+	if _, err := NewLeadership(reg, nil); err == nil {
 		t.Error("registering twice succeeded")
 	}
 }
@@ -81,4 +81,22 @@ func gatherValues(g prometheus.Gatherer) (string, error) {
 		}
 	}
 	return b.String(), nil
+}
+
+// TestLeadershipCountsFirestoreWritesRefused: the counter reads the write
+// fence's count.
+func TestLeadershipCountsFirestoreWritesRefused(t *testing.T) {
+	reg := prometheus.NewPedanticRegistry()
+	refused := int64(0)
+	if _, err := NewLeadership(reg, func() int64 { return refused }); err != nil {
+		t.Fatal(err)
+	}
+	refused = 3
+	got, err := gatherValues(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(got, "watcher_firestore_writes_refused_total 3\n") {
+		t.Errorf("got\n%s\nwant watcher_firestore_writes_refused_total 3", got)
+	}
 }

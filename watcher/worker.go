@@ -2,6 +2,7 @@ package watcher
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -64,12 +65,14 @@ func (d *dispatcher) settle(ctx context.Context, t *task, start time.Time, took 
 		d.complete(j, took, rep, nil, nil)
 		return 0
 	}
-	if ctx.Err() != nil {
-		// Applies were cancelled (a stop cut short, a lost lease): the
-		// event is left unfinished, so the checkpoint stays before it and
-		// it is replayed. It is not a failure of the event.
+	if ctx.Err() != nil || errors.Is(err, event.ErrTermEnded) {
+		// Applies were cancelled (a stop cut short, a lost lease), or a
+		// write was refused because the lease term ended (the cancel may
+		// not have arrived yet): the event is left unfinished, so the
+		// checkpoint stays before it and it is replayed. It is not a
+		// failure of the event.
 		d.log.Warn().Err(err).Str("projectId", j.ev.ProjectID).Str("kind", j.ev.Kind.String()).
-			Msg("event abandoned: applies were cancelled; it is replayed at the next start")
+			Msg("event abandoned: applies were cancelled or the lease term ended; it is replayed at the next start")
 		return 0
 	}
 	return d.failed(ctx, t, start, took, rep, err)

@@ -31,6 +31,7 @@ var allowed = map[string][]string{
 	"logging": {"config"},
 	"health":  {"internal/clock"},
 	"fsmeter": nil,
+	"fsfence": {"event"},
 	// the pipeline: it declares the ports the others implement
 	"watcher": {"event", "bsonvalue", "internal/clock", "internal/crashpoint"},
 	// what implements or drives the pipeline's ports
@@ -40,7 +41,7 @@ var allowed = map[string][]string{
 	"metrics":    {"event", "internal/clock", "fsmeter", "lease", "reconcile", "watcher"},
 	"bus":        {"event", "bsonvalue", "config", "watcher", "deadletter"},
 	// the assembly and the command
-	"daemon": {"event", "bsonvalue", "config", "internal/clock", "fscall", "source", "sync", "lease", "logging", "health", "fsmeter",
+	"daemon": {"event", "bsonvalue", "config", "internal/clock", "fscall", "source", "sync", "lease", "logging", "health", "fsmeter", "fsfence",
 		"watcher", "resume", "deadletter", "reconcile", "metrics", "bus"},
 	"cmd/watcher": {"event", "config", "logging", "health", "resume", "deadletter", "reconcile", "daemon", "bus",
 		"cmd/watcher/internal/buildinfo", "cmd/watcher/internal/checkpointview"},
