@@ -10,6 +10,7 @@ import (
 	"github.com/projectwatcher/watcher/bsonvalue"
 	"github.com/projectwatcher/watcher/config"
 	"github.com/projectwatcher/watcher/event"
+	"github.com/projectwatcher/watcher/internal/crashpoint"
 	"github.com/rs/zerolog"
 )
 
@@ -75,6 +76,7 @@ func (p propagation) writeFor(coll config.Collection, s *firestore.DocumentSnaps
 
 // writePage writes one page of updates.
 func (p propagation) writePage(ctx context.Context, log zerolog.Logger, _ config.Collection, writes []write) (event.CollectionReport, error) {
+	crashpoint.Hit("before-update-page") // the e2e tests freeze a leader here
 	log.Debug().Int("writes", len(writes)).Msg("update page")
 	n, err := p.a.commit(ctx, writes)
 	return event.CollectionReport{Updated: n}, err
