@@ -19,14 +19,14 @@ type Gate interface {
 	Allow() error
 }
 
-// writeMethods are the Firestore RPCs that change documents.
-var writeMethods = map[string]bool{
-	"BatchWrite":     true,
-	"Commit":         true,
-	"CreateDocument": true,
-	"UpdateDocument": true,
-	"DeleteDocument": true,
-	"Write":          true,
+// isWrite reports whether the Firestore RPC method (the last part of its
+// gRPC name) changes documents.
+func isWrite(method string) bool {
+	switch method {
+	case "BatchWrite", "Commit", "CreateDocument", "UpdateDocument", "DeleteDocument", "Write":
+		return true
+	}
+	return false
 }
 
 // Fence refuses Firestore write RPCs unless the gate set with Admit allows
@@ -98,7 +98,7 @@ func (f *Fence) Stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.Clie
 // reports the refusal and returns it.
 func (f *Fence) refusal(method string) error {
 	name := path.Base(method)
-	if !writeMethods[name] {
+	if !isWrite(name) {
 		return nil
 	}
 	why := f.check()
