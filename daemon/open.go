@@ -84,7 +84,8 @@ func WithFirestoreMeter(rec fsmeter.Recorder, h *fsmeter.Health) Option {
 	return func(o *openOptions) { o.meter, o.fsHealth = rec, h }
 }
 
-// WithWriteFence puts a write fence in front of the Firestore client: it
+// WithWriteFence puts a write fence on the Firestore client (the last
+// interceptor before an RPC goes out): it
 // sends a write RPC only while the lease term the instance runs allows it
 // (fsfence), so a leader paused past its term writes nothing when it
 // resumes. For the daemon with lease.enabled; the commands write unfenced.

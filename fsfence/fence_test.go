@@ -38,12 +38,7 @@ func fencedClient(t *testing.T, f *fsfence.Fence, tally *fsmeter.Tally, h *fsmet
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := firestore.NewClient(context.Background(), projectID, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = client.Close() })
-	return client
+	return firestoretest.ClientWith(t, projectID, opts...)
 }
 
 // writes are the two ways the daemon's client writes: a BulkWriter page

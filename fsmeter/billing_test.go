@@ -130,12 +130,7 @@ func TestMeterChainsOnFirestoresOwnPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	opts = append(opts, plainEndpoint(host)...)
-	client, err := firestore.NewClient(context.Background(), projectID, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = client.Close() })
-	runBillCases(t, client, tally)
+	runBillCases(t, firestoretest.ClientWith(t, projectID, opts...), tally)
 }
 
 func runBillCases(t *testing.T, client *firestore.Client, tally *fsmeter.Tally) {
@@ -173,12 +168,7 @@ func meteredClient(t *testing.T, projectID string, rec fsmeter.Recorder, host st
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := firestore.NewClient(context.Background(), projectID, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = client.Close() })
-	return client
+	return firestoretest.ClientWith(t, projectID, opts...)
 }
 
 func wantDocs(it *firestore.DocumentIterator, n int) error {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"cloud.google.com/go/firestore"
+	"google.golang.org/api/option"
 )
 
 // EmulatorEnv is the environment variable naming the emulator's host:port.
@@ -119,4 +120,16 @@ func dropProject(t testing.TB, host, projectID string) {
 	if resp.StatusCode/100 != 2 {
 		t.Logf("firestoretest: dropping project %s: status %s", projectID, resp.Status)
 	}
+}
+
+// ClientWith opens a client of projectID with opts (a metered or fenced
+// connection, say); it is closed when the test ends.
+func ClientWith(t testing.TB, projectID string, opts ...option.ClientOption) *firestore.Client {
+	t.Helper()
+	client, err := firestore.NewClient(context.Background(), projectID, opts...)
+	if err != nil {
+		t.Fatalf("firestoretest: client of %s: %v", projectID, err)
+	}
+	t.Cleanup(func() { _ = client.Close() })
+	return client
 }
