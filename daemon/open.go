@@ -84,11 +84,11 @@ func WithFirestoreMeter(rec fsmeter.Recorder, h *fsmeter.Health) Option {
 	return func(o *openOptions) { o.meter, o.fsHealth = rec, h }
 }
 
-// WithWriteFence puts a write fence on the Firestore client (the last
-// interceptor before an RPC goes out): it
-// sends a write RPC only while the lease term the instance runs allows it
-// (fsfence), so a leader paused past its term writes nothing when it
-// resumes. For the daemon with lease.enabled; the commands write unfenced.
+// WithWriteFence puts a write fence on the Firestore client, the last
+// interceptor before an RPC goes out: it sends a write RPC only while the
+// lease term the instance runs allows it (fsfence), so a leader paused
+// past its term writes nothing when it resumes. For the daemon with
+// lease.enabled; the commands write unfenced.
 func WithWriteFence() Option { return func(o *openOptions) { o.fence = true } }
 
 // ErrConfig marks an Open error that the configuration causes (a part
